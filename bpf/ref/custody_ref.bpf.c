@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * custody_ref - the reference custody scheduler.
+ *
+ * A sched_ext scheduler that exists to exercise every way a task can enter
+ * and leave BPF custody, on purpose and in a configurable mix, and to count
+ * what it sees itself. It is the positive control of the audit: on a kernel
+ * with the 7.1 ops.dequeue() semantics, every custody it opens must be closed
+ * by exactly one ops.dequeue(), and the independent tracer must agree with
+ * these counts.
+ *
+ * Custody is entered by:
+ *   - select_cpu inserting into a user DSQ          (enter_select_user)
+ *   - enqueue inserting into the user FIFO DSQ      (enter_enqueue_fifo)
+ *   - enqueue inserting into the user vtime DSQ     (enter_enqueue_vtime)
+ *   - enqueue keeping the task in a BPF queue       (enter_enqueue_held)
+ * and never by direct inserts into terminal DSQs: SCX_DSQ_LOCAL from
+ * select_cpu and enqueue, SCX_DSQ_LOCAL_ON|cpu and SCX_DSQ_GLOBAL from enqueue.
+ *
+ * Custody is left through dispatch: scx_bpf_dsq_move_to_local(), the DSQ
+ * iterator with scx_bpf_dsq_move() (to the local DSQ) and
+ * scx_bpf_dsq_move_vtime() (FIFO -> vtime DSQ: custody is kept), BPF-held
+ * tasks inserted into the local DSQ (or moved to the FIFO DSQ, custody kept),
+ * and by property changes (SCX_DEQ_SCHED_CHANGE). Re-enqueues come from
+ * scx_bpf_dsq_reenq() on the FIFO DSQ and scx_bpf_reenqueue_local() in
+ * cpu_release.
+ *
+ * Kfuncs that some kernels cannot bind (Debian 7.1.13: the DSQ iterator and
+ * others, see KERNELS.md) are declared weak by vmlinux.h and every call is
+ * guarded by bpf_ksym_exists(), so one object loads on 7.0 to 7.3.
+ */
+#include "scx_ops.bpf.h"
+#include "custody_ref_abi.h"
+
+char _license[] SEC("license") = "GPL";
+
+/* Knobs: percentages of the decisions, set by the loader before load. */
+const volatile __u32 select_user_pct = 20;  /* of select_cpu calls */
+const volatile __u32 select_local_pct = 10; /* of select_cpu calls */
+const volatile __u32 enqueue_local_pct = 10;
+const volatile __u32 enqueue_local_on_pct = 10;
+const volatile __u32 enqueue_global_pct = 5;
+const volatile __u32 enqueue_vtime_pct = 20;
+const volatile __u32 enqueue_held_pct = 20; /* the rest goes to the FIFO DSQ */
+const volatile __u32 held_to_user_pct = 10; /* held tasks moved to FIFO instead of local */
+const volatile __u32 dsq_move_every = 4;    /* every Nth dispatch uses the DSQ iterator */
+const volatile __u32 reenq_every = 64;      /* every Nth dispatch re-enqueues the FIFO DSQ */
+const volatile __u64 slice_ns = 5ULL * 1000 * 1000;
+const volatile __u32 nr_cpus = 1;
+
+struct custody_ref_exit_info exit_info;
+
+/* What this kernel lets us drive, recorded in ops.init for the loader. */
+struct custody_ref_caps caps;
+
+enum task_custody {
+	TASK_OUT = 0, /* not in custody */
+	TASK_IN = 1,  /* in custody: on a user DSQ or held in BPF */
+	TASK_RAN = 2, /* started running while in custody: the custody ended without dequeue */
+};
+
+struct task_ctx {
+	u64 seq;      /* custody generation, matches BPF queue entries */
+	u32 state;    /* enum task_custody */
+	s32 enter_cpu;
+};
+
+struct held_entry {
+	s32 pid;
+	u32 _pad;
+	u64 seq;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_ctx);
+} task_ctxs SEC(".maps");
+
+/* Tasks held only by the scheduler: not on any DSQ, still in its custody. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, 16384);
+	__type(value, struct held_entry);
+} held_tasks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CUSTODY_REF_NR_STATS);
+	__type(key, u32);
+	__type(value, u64);
+} stats SEC(".maps");
+
+/* Per-CPU count of dispatch calls, to pace the periodic paths. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} dispatch_calls SEC(".maps");
+
+static __always_inline void stat_add(enum custody_ref_stat idx, s64 delta)
+{
+	u32 key = idx;
+	u64 *cnt = bpf_map_lookup_elem(&stats, &key);
+
+	if (cnt)
+		*cnt += delta;
+}
+
+#define stat_inc(name) stat_add(CUSTODY_REF_STAT_##name, 1)
+
+static __always_inline struct task_ctx *task_ctx(struct task_struct *p)
+{
+	return bpf_task_storage_get(&task_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+static __always_inline u32 roll(void)
+{
+	return bpf_get_prandom_u32() % 100;
+}
+
+static __always_inline void enter_custody(struct task_ctx *tctx)
+{
+	tctx->seq++;
+	tctx->state = TASK_IN;
+	tctx->enter_cpu = bpf_get_smp_processor_id();
+	stat_add(CUSTODY_REF_STAT_in_custody, 1);
+}
+
+static __always_inline void leave_custody(struct task_ctx *tctx)
+{
+	if (tctx->state == TASK_IN)
+		stat_add(CUSTODY_REF_STAT_in_custody, -1);
+	tctx->state = TASK_OUT;
+}
+
+/* Tasks that may be sent to another CPU's local DSQ without an error. */
+static __always_inline bool can_go_elsewhere(struct task_struct *p, s32 cpu)
+{
+	return p->nr_cpus_allowed == nr_cpus && !p->migration_disabled &&
+	       bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
+}
+
+s32 BPF_STRUCT_OPS(custody_ref_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
+{
+	struct task_ctx *tctx;
+	bool is_idle = false;
+	s32 cpu;
+	u32 r;
+
+	/*
+	 * The default picker kicks an idle CPU; the insert below may target a
+	 * busy one too, which is legal and keeps these paths busy under load.
+	 */
+	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
+	tctx = task_ctx(p);
+	if (!tctx)
+		return cpu;
+
+	r = roll();
+	if (r < select_user_pct && tctx->state != TASK_IN) {
+		enter_custody(tctx);
+		stat_inc(enter_select_user);
+		scx_bpf_dsq_insert(p, CUSTODY_REF_FIFO_DSQ, slice_ns, 0);
+	} else if (r < select_user_pct + select_local_pct) {
+		stat_inc(direct_select_local);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
+	}
+	return cpu;
+}
+
+void BPF_STRUCT_OPS(custody_ref_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	struct task_ctx *tctx = task_ctx(p);
+	s32 this_cpu, other_cpu;
+	struct held_entry held;
+	u32 r, edge;
+
+	if (!tctx) {
+		scx_bpf_error("custody_ref: no task storage for %d", p->pid);
+		return;
+	}
+	if (enq_flags & SCX_ENQ_REENQ)
+		stat_inc(enqueue_reenq);
+
+	if (tctx->state == TASK_IN) {
+		if (enq_flags & SCX_ENQ_REENQ) {
+			/* Re-enqueue within custody: it stays ours, no new custody. */
+			stat_inc(reenqueue_in_custody);
+			scx_bpf_dsq_insert(p, CUSTODY_REF_FIFO_DSQ, slice_ns, enq_flags);
+			return;
+		}
+		/* The old custody ended without ops.dequeue (pre-7.1 kernels). */
+		stat_inc(missed_at_enqueue);
+		leave_custody(tctx);
+	}
+	tctx->state = TASK_OUT;
+
+	r = roll();
+	edge = enqueue_local_pct;
+	if (r < edge) {
+		stat_inc(direct_enqueue_local);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, enq_flags);
+		return;
+	}
+	edge += enqueue_local_on_pct;
+	if (r < edge) {
+		this_cpu = scx_bpf_task_cpu(p);
+		other_cpu = nr_cpus > 1 ? (this_cpu + 1) % nr_cpus : this_cpu;
+		if (other_cpu != this_cpu && can_go_elsewhere(p, other_cpu)) {
+			stat_inc(direct_enqueue_local_on);
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | other_cpu, slice_ns, enq_flags);
+		} else {
+			stat_inc(direct_enqueue_local);
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, enq_flags);
+		}
+		return;
+	}
+	edge += enqueue_global_pct;
+	if (r < edge) {
+		stat_inc(direct_enqueue_global);
+		scx_bpf_dsq_insert(p, SCX_DSQ_GLOBAL, slice_ns, enq_flags);
+		return;
+	}
+	edge += enqueue_vtime_pct;
+	if (r < edge) {
+		enter_custody(tctx);
+		stat_inc(enter_enqueue_vtime);
+		scx_bpf_dsq_insert_vtime(p, CUSTODY_REF_VTIME_DSQ, slice_ns, bpf_ktime_get_ns(),
+					 enq_flags);
+		return;
+	}
+	edge += enqueue_held_pct;
+	if (r < edge) {
+		enter_custody(tctx);
+		held.pid = p->pid;
+		held._pad = 0;
+		held.seq = tctx->seq;
+		if (bpf_map_push_elem(&held_tasks, &held, 0) == 0) {
+			stat_inc(enter_enqueue_held);
+			return;
+		}
+		/* The queue is full: keep custody on the FIFO DSQ instead. */
+	} else {
+		enter_custody(tctx);
+	}
+	stat_inc(enter_enqueue_fifo);
+	scx_bpf_dsq_insert(p, CUSTODY_REF_FIFO_DSQ, slice_ns, enq_flags);
+}
+
+void BPF_STRUCT_OPS(custody_ref_dequeue, struct task_struct *p, u64 deq_flags)
+{
+	struct task_ctx *tctx = task_ctx(p);
+
+	if (!tctx)
+		return;
+
+	if (deq_flags & SCX_DEQ_SCHED_CHANGE)
+		stat_inc(dequeue_sched_change);
+	else if (deq_flags & SCX_DEQ_CORE_SCHED_EXEC)
+		stat_inc(dequeue_core_sched);
+	else
+		stat_inc(dequeue_dispatch);
+
+	switch (tctx->state) {
+	case TASK_IN:
+		break;
+	case TASK_RAN:
+		stat_inc(dequeue_late);
+		break;
+	default:
+		stat_inc(dequeue_outside_custody);
+		break;
+	}
+	leave_custody(tctx);
+}
+
+/* Pop up to two BPF-held tasks and hand them on. */
+static __always_inline void dispatch_held(s32 cpu)
+{
+	struct held_entry held;
+	struct task_struct *p;
+	struct task_ctx *tctx;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (bpf_map_pop_elem(&held_tasks, &held))
+			return;
+		p = bpf_task_from_pid(held.pid);
+		if (!p) {
+			stat_inc(dispatch_held_stale);
+			continue;
+		}
+		tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+		if (!tctx || tctx->state != TASK_IN || tctx->seq != held.seq) {
+			stat_inc(dispatch_held_stale);
+		} else if (bpf_cpumask_test_cpu(cpu, p->cpus_ptr) && roll() >= held_to_user_pct) {
+			stat_inc(dispatch_held_local);
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
+		} else {
+			/* Custody continues on a user DSQ, taken by a CPU it may run on. */
+			stat_inc(dispatch_held_user);
+			scx_bpf_dsq_insert(p, CUSTODY_REF_FIFO_DSQ, slice_ns, 0);
+		}
+		bpf_task_release(p);
+	}
+}
+
+/*
+ * Take the first FIFO task through the DSQ iterator: alternately to this
+ * CPU's local DSQ (custody ends) and to the vtime DSQ (custody continues).
+ */
+static __always_inline bool dispatch_by_iterator(s32 cpu, u64 n)
+{
+	struct task_struct *p;
+	bool moved = false;
+
+	if (!bpf_ksym_exists(bpf_iter_scx_dsq_new) || !bpf_ksym_exists(scx_bpf_dsq_move) ||
+	    !bpf_ksym_exists(scx_bpf_dsq_move_vtime) || !bpf_ksym_exists(scx_bpf_dsq_move_set_vtime))
+		return false;
+
+	bpf_for_each(scx_dsq, p, CUSTODY_REF_FIFO_DSQ, 0) {
+		if ((n / dsq_move_every) & 1) {
+			scx_bpf_dsq_move_set_vtime(BPF_FOR_EACH_ITER, bpf_ktime_get_ns());
+			if (scx_bpf_dsq_move_vtime(BPF_FOR_EACH_ITER, p, CUSTODY_REF_VTIME_DSQ, 0))
+				stat_inc(dispatch_dsq_move_user);
+			/* Custody continues: still look for a task to run. */
+			break;
+		}
+		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			continue;
+		if (scx_bpf_dsq_move(BPF_FOR_EACH_ITER, p, SCX_DSQ_LOCAL, 0)) {
+			stat_inc(dispatch_dsq_move_local);
+			moved = true;
+		}
+		break;
+	}
+	return moved;
+}
+
+void BPF_STRUCT_OPS(custody_ref_dispatch, s32 cpu, struct task_struct *prev)
+{
+	u32 zero = 0;
+	u64 *calls = bpf_map_lookup_elem(&dispatch_calls, &zero);
+	u64 n = 0;
+
+	if (calls)
+		n = (*calls)++;
+
+	dispatch_held(cpu);
+
+	if (reenq_every && n % reenq_every == reenq_every - 1 && bpf_ksym_exists(scx_bpf_dsq_reenq)) {
+		stat_inc(reenq_requests);
+		scx_bpf_dsq_reenq(CUSTODY_REF_FIFO_DSQ, SCX_REENQ_ANY);
+	}
+
+	if (dsq_move_every && n % dsq_move_every == 0 && dispatch_by_iterator(cpu, n))
+		return;
+
+	if (scx_bpf_dsq_move_to_local(CUSTODY_REF_FIFO_DSQ) ||
+	    scx_bpf_dsq_move_to_local(CUSTODY_REF_VTIME_DSQ))
+		stat_inc(dispatch_move_to_local);
+}
+
+void BPF_STRUCT_OPS(custody_ref_running, struct task_struct *p)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+
+	if (tctx && tctx->state == TASK_IN) {
+		stat_inc(ran_in_custody);
+		stat_add(CUSTODY_REF_STAT_in_custody, -1);
+		tctx->state = TASK_RAN;
+	}
+}
+
+void BPF_STRUCT_OPS(custody_ref_cpu_release, s32 cpu, struct scx_cpu_release_args *args)
+{
+	/* A higher class took the CPU: give back what waits on its local DSQ. */
+	stat_inc(reenq_requests);
+	scx_bpf_reenqueue_local();
+}
+
+s32 BPF_STRUCT_OPS(custody_ref_init_task, struct task_struct *p, struct scx_init_task_args *args)
+{
+	return task_ctx(p) ? 0 : -ENOMEM;
+}
+
+void BPF_STRUCT_OPS(custody_ref_exit_task, struct task_struct *p, struct scx_exit_task_args *args)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+
+	/*
+	 * exit_task also runs for every task when the scheduler is unloaded;
+	 * those custodies are abandoned by design and stay in the in_custody
+	 * gauge, which the loader reads after detaching.
+	 */
+	if (tctx && tctx->state == TASK_IN && (p->flags & PF_EXITING)) {
+		stat_inc(exit_in_custody);
+		leave_custody(tctx);
+	}
+}
+
+s32 BPF_STRUCT_OPS_SLEEPABLE(custody_ref_init)
+{
+	s32 ret;
+
+	caps.dsq_iterator = bpf_ksym_exists(bpf_iter_scx_dsq_new) && bpf_ksym_exists(scx_bpf_dsq_move) &&
+			    bpf_ksym_exists(scx_bpf_dsq_move_vtime) &&
+			    bpf_ksym_exists(scx_bpf_dsq_move_set_vtime);
+	caps.dsq_reenq = bpf_ksym_exists(scx_bpf_dsq_reenq);
+
+	ret = scx_bpf_create_dsq(CUSTODY_REF_FIFO_DSQ, -1);
+	if (ret)
+		return ret;
+	return scx_bpf_create_dsq(CUSTODY_REF_VTIME_DSQ, -1);
+}
+
+void BPF_STRUCT_OPS(custody_ref_exit, struct scx_exit_info *ei)
+{
+	exit_info.kind = ei->kind;
+	exit_info.exit_code = ei->exit_code;
+	bpf_probe_read_kernel_str(exit_info.reason, sizeof(exit_info.reason), ei->reason);
+	bpf_probe_read_kernel_str(exit_info.msg, sizeof(exit_info.msg), ei->msg);
+	exit_info.exited = 1;
+}
+
+SEC(".struct_ops.link")
+struct sched_ext_ops custody_ref_ops = {
+	.select_cpu = (void *)custody_ref_select_cpu,
+	.enqueue = (void *)custody_ref_enqueue,
+	.dequeue = (void *)custody_ref_dequeue,
+	.dispatch = (void *)custody_ref_dispatch,
+	.running = (void *)custody_ref_running,
+	.cpu_release = (void *)custody_ref_cpu_release,
+	.init_task = (void *)custody_ref_init_task,
+	.exit_task = (void *)custody_ref_exit_task,
+	.init = (void *)custody_ref_init,
+	.exit = (void *)custody_ref_exit,
+	.name = "custody_ref",
+};

@@ -1,0 +1,26 @@
+# The scx-custody binary: one self-contained executable with the BPF
+# skeletons embedded (included from daemon/CMakeLists.txt when BPF is on).
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(nlohmann_json REQUIRED)
+
+add_library(custody_util STATIC
+  util/kernel_env.cpp
+  util/signals.cpp)
+target_include_directories(custody_util PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+
+add_library(custody_loader STATIC
+  loader/libbpf_logging.cpp
+  sched/ref_knobs.cpp
+  sched/ref_stats.cpp
+  sched/ref_scheduler.cpp
+  sched/sched_command.cpp)
+add_dependencies(custody_loader bpf_skeletons_gen)
+target_include_directories(custody_loader PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(custody_loader PUBLIC custody_util bpf_skeletons spdlog::spdlog
+  CLI11::CLI11 nlohmann_json::nlohmann_json)
+
+add_executable(scx-custody main.cpp)
+target_compile_definitions(scx-custody PRIVATE SCX_CUSTODY_VERSION="${PROJECT_VERSION}")
+target_link_libraries(scx-custody PRIVATE custody_loader)
+install(TARGETS scx-custody RUNTIME DESTINATION sbin)

@@ -1,0 +1,27 @@
+// The reference scheduler's knobs: the mix of custody paths it drives.
+#pragma once
+
+#include "util/result.h"
+
+#include <cstdint>
+
+namespace scx_custody::sched {
+
+struct RefKnobs {
+    uint32_t select_user_pct = 20;  // select_cpu calls inserted into a user DSQ
+    uint32_t select_local_pct = 10; // select_cpu calls inserted into SCX_DSQ_LOCAL
+    uint32_t enqueue_local_pct = 10;
+    uint32_t enqueue_local_on_pct = 10;
+    uint32_t enqueue_global_pct = 5;
+    uint32_t enqueue_vtime_pct = 20;
+    uint32_t enqueue_held_pct = 20; // the rest of enqueues go to the user FIFO DSQ
+    uint32_t held_to_user_pct = 10; // held tasks moved to the FIFO DSQ instead of local
+    uint32_t dsq_move_every = 4;    // every Nth dispatch uses the DSQ iterator (0: never)
+    uint32_t reenq_every = 64;      // every Nth dispatch re-enqueues the FIFO DSQ (0: never)
+    uint64_t slice_us = 5000;
+
+    // Percentages that share one decision must not add up to more than 100.
+    Status validate() const;
+};
+
+} // namespace scx_custody::sched

@@ -1,0 +1,199 @@
+#include "sched/sched_command.h"
+
+#include "sched/ref_scheduler.h"
+#include "util/kernel_env.h"
+#include "util/signals.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+namespace scx_custody::sched {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string text_report(const RefStats& stats, const RefCaps& caps,
+                        const std::optional<RefExitInfo>& exit, double elapsed_s) {
+    std::string out = fmt::format("custody_ref ran {:.1f} s on {}\n", elapsed_s, kernel_release());
+    out += fmt::format("  custody enters   {:>10}\n", stats.custody_enter());
+    out += fmt::format("  ops.dequeue      {:>10}\n", stats.dequeue());
+    out += fmt::format("  in custody now   {:>10}   (abandoned at unload when read after it)\n",
+                       stats.in_custody());
+    out += fmt::format("  ended w/o dequeue{:>10}\n", stats.ended_without_dequeue());
+    out += fmt::format("  balance          {:>10}   (0 = own bookkeeping consistent)\n",
+                       stats.balance());
+    const auto& table = ref_stat_table();
+    for (size_t i = 0; i < table.size(); i++) {
+        int64_t v = i == CUSTODY_REF_STAT_in_custody ? stats.in_custody()
+                                                     : static_cast<int64_t>(stats.values[i]);
+        out += fmt::format("  {:<26} {:>10}  {}\n", table[i].name, v, table[i].help);
+    }
+    if (!caps.dsq_iterator)
+        out += "  note: this kernel cannot bind the DSQ iterator kfuncs: the scx_bpf_dsq_move "
+               "paths were not driven\n";
+    if (exit)
+        out += fmt::format("exit: kind={} code={} reason=\"{}\"{}\n", exit->kind, exit->exit_code,
+                           exit->reason, exit->msg.empty() ? "" : " msg=\"" + exit->msg + "\"");
+    return out;
+}
+
+nlohmann::json json_report(const RefStats& stats, const RefCaps& caps,
+                           const std::optional<RefExitInfo>& exit, double elapsed_s, bool ejected) {
+    nlohmann::json j = {
+        {"schema", "scx-custody/ref-stats/v1"},
+        {"kernel", kernel_release()},
+        {"duration_s", elapsed_s},
+        {"ejected", ejected},
+        {"stats", stats.to_json()},
+        {"caps", {{"dsq_iterator", caps.dsq_iterator}, {"dsq_reenq", caps.dsq_reenq}}},
+    };
+    if (exit)
+        j["exit"] = {{"kind", exit->kind},
+                     {"code", exit->exit_code},
+                     {"reason", exit->reason},
+                     {"msg", exit->msg}};
+    return j;
+}
+
+Status write_report(const SchedOptions& opts, const std::string& body) {
+    if (opts.output.empty()) {
+        std::cout << body << std::flush;
+        return ok_status();
+    }
+    std::ofstream out(opts.output, std::ios::trunc);
+    if (!out)
+        return Error::system("open " + opts.output, errno, ExitCode::Usage);
+    out << body;
+    out.close();
+    if (!out)
+        return Error::system("write " + opts.output, errno);
+    return ok_status();
+}
+
+} // namespace
+
+CLI::App* add_sched_command(CLI::App& app, SchedOptions& opts) {
+    auto* cmd = app.add_subcommand(
+        "sched", "Run the reference custody scheduler: a sched_ext scheduler that drives every "
+                 "custody path on purpose and counts its own view (see bpf/ref/custody_ref.bpf.c)");
+    auto pct = CLI::Range(0u, 100u);
+    auto& k = opts.knobs;
+    cmd->add_option("--select-user-pct", k.select_user_pct,
+                    "select_cpu calls inserted into a user DSQ (enter custody)")
+        ->check(pct)->capture_default_str();
+    cmd->add_option("--select-local-pct", k.select_local_pct,
+                    "select_cpu calls inserted into SCX_DSQ_LOCAL (no custody)")
+        ->check(pct)->capture_default_str();
+    cmd->add_option("--enqueue-local-pct", k.enqueue_local_pct, "Enqueues to SCX_DSQ_LOCAL")
+        ->check(pct)->capture_default_str();
+    cmd->add_option("--enqueue-local-on-pct", k.enqueue_local_on_pct,
+                    "Enqueues to SCX_DSQ_LOCAL_ON another CPU")
+        ->check(pct)->capture_default_str();
+    cmd->add_option("--enqueue-global-pct", k.enqueue_global_pct, "Enqueues to SCX_DSQ_GLOBAL")
+        ->check(pct)->capture_default_str();
+    cmd->add_option("--enqueue-vtime-pct", k.enqueue_vtime_pct,
+                    "Enqueues to the user vtime DSQ (enter custody)")
+        ->check(pct)->capture_default_str();
+    cmd->add_option("--enqueue-held-pct", k.enqueue_held_pct,
+                    "Enqueues kept in a BPF queue (enter custody); the rest of the enqueues go "
+                    "to the user FIFO DSQ")
+        ->check(pct)->capture_default_str();
+    cmd->add_option("--held-to-user-pct", k.held_to_user_pct,
+                    "BPF-held tasks that dispatch moves to the FIFO DSQ instead of local")
+        ->check(pct)->capture_default_str();
+    cmd->add_option("--dsq-move-every", k.dsq_move_every,
+                    "Every Nth dispatch moves a task with the DSQ iterator (0: never)")
+        ->capture_default_str();
+    cmd->add_option("--reenq-every", k.reenq_every,
+                    "Every Nth dispatch re-enqueues the FIFO DSQ (0: never)")
+        ->capture_default_str();
+    cmd->add_option("--slice-us", k.slice_us, "Time slice in microseconds")
+        ->capture_default_str();
+    cmd->add_option("--stats", opts.stats_interval_s,
+                    "Print the counters every N seconds (0: only at exit)")
+        ->check(CLI::NonNegativeNumber)->capture_default_str();
+    cmd->add_option("--duration", opts.duration_s,
+                    "Stop after N seconds (0: run until SIGINT/SIGTERM)")
+        ->check(CLI::NonNegativeNumber)->capture_default_str();
+    cmd->add_option("--format", opts.format, "Report at exit: text or json")
+        ->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+    cmd->add_option("--output", opts.output, "Write the report to FILE instead of stdout");
+    cmd->footer("Exit codes: 0 stopped normally, 1 ejected by the kernel (the reason is printed), "
+                "2 bad usage, 3 cannot run here (no sched_ext, not root, another scheduler).");
+    return cmd;
+}
+
+ExitCode run_sched(const SchedOptions& opts) {
+    auto log = spdlog::default_logger();
+    auto fail = [&](const Error& e) {
+        log->error("{}", e.message);
+        return e.exit_code;
+    };
+    if (auto valid = opts.knobs.validate(); !valid)
+        return fail(valid.error());
+    if (auto root = require_root("loading the reference scheduler"); !root)
+        return fail(root.error());
+    auto status = sched_ext_status();
+    if (!status)
+        return fail(status.error());
+    if (status->state != "disabled")
+        return fail(Error::cannot_run("sched_ext is " + status->state + " with scheduler \"" +
+                                      status->scheduler + "\": stop it before loading custody_ref"));
+
+    auto signals = StopSignals::install();
+    if (!signals)
+        return fail(signals.error());
+    auto sched = RefScheduler::load(opts.knobs);
+    if (!sched)
+        return fail(sched.error());
+    if (auto attached = sched->attach(); !attached)
+        return fail(attached.error());
+    log->info("custody_ref attached on {}", kernel_release());
+
+    const auto start = Clock::now();
+    auto next_stats = start + std::chrono::duration<double>(opts.stats_interval_s);
+    const auto deadline = start + std::chrono::duration<double>(opts.duration_s);
+    bool ejected = false;
+    for (;;) {
+        if (auto sig = signals->wait(std::chrono::milliseconds(100))) {
+            log->info("signal {}: stopping", *sig);
+            break;
+        }
+        if (auto exit = sched->exit_info()) {
+            ejected = true;
+            log->error("the kernel ejected custody_ref: {}{}", exit->reason,
+                       exit->msg.empty() ? "" : " (" + exit->msg + ")");
+            break;
+        }
+        const auto now = Clock::now();
+        if (opts.duration_s > 0 && now >= deadline)
+            break;
+        if (opts.stats_interval_s > 0 && now >= next_stats) {
+            if (auto stats = sched->read_stats())
+                log->info("{}", stats->one_line());
+            next_stats += std::chrono::duration<double>(opts.stats_interval_s);
+        }
+    }
+    sched->detach();
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+
+    auto stats = sched->read_stats();
+    if (!stats)
+        return fail(stats.error());
+    auto exit = sched->exit_info();
+    ejected = ejected || (exit && exit->is_error());
+    std::string body = opts.format == "json"
+                           ? json_report(*stats, sched->caps(), exit, elapsed, ejected).dump(2) + "\n"
+                           : text_report(*stats, sched->caps(), exit, elapsed);
+    if (auto written = write_report(opts, body); !written)
+        return fail(written.error());
+    return ejected ? ExitCode::Violations : ExitCode::Clean;
+}
+
+} // namespace scx_custody::sched

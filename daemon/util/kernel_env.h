@@ -1,0 +1,24 @@
+// Facts about the running kernel that decide whether we can run at all.
+#pragma once
+
+#include "util/result.h"
+
+#include <string>
+
+namespace scx_custody {
+
+std::string kernel_release();
+
+struct SchedExtStatus {
+    std::string state;     // "disabled", "enabled", "enabling", "disabling"
+    std::string scheduler; // the running scheduler's name, empty if none
+};
+
+// Reads /sys/kernel/sched_ext. Fails with exit code 3 and the cause when the
+// kernel was built without CONFIG_SCHED_CLASS_EXT.
+Result<SchedExtStatus> sched_ext_status();
+
+// Fails with exit code 3 unless we run as root (loading BPF needs it).
+Status require_root(const char* what);
+
+} // namespace scx_custody
