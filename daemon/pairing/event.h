@@ -1,0 +1,104 @@
+// The pairing engine's input: one observed fact about a task or a scheduler.
+//
+// The tracer turns ring-buffer records into these values and feeds them to
+// PairingEngine::process() in one global order (merged across CPUs by timestamp).
+// Which fields are meaningful depends on `kind`; the others keep their defaults.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "pairing/scx_constants.h"
+
+namespace scx_custody::pairing {
+
+// Identity of a task for the whole audit. The start time (task->start_time) makes
+// a reused pid a different key, so a new task can never inherit an old one's state.
+struct TaskKey {
+    uint32_t pid = 0;
+    uint64_t start_time_ns = 0;
+
+    friend bool operator==(const TaskKey&, const TaskKey&) = default;
+};
+
+struct TaskKeyHash {
+    std::size_t operator()(const TaskKey& key) const noexcept {
+        // splitmix64 finaliser over both fields: pids are small and dense, start
+        // times share their high bits, so a plain xor would cluster.
+        uint64_t x = key.start_time_ns ^ (static_cast<uint64_t>(key.pid) << 32 | key.pid);
+        x ^= x >> 30;
+        x *= 0xbf58476d1ce4e5b9ull;
+        x ^= x >> 27;
+        x *= 0x94d049bb133111ebull;
+        x ^= x >> 31;
+        return static_cast<std::size_t>(x);
+    }
+};
+
+enum class EventKind : uint8_t {
+    // A sched_ext scheduler was enabled. Fields: sched_name, implements_dequeue,
+    // attached_before_audit. Must precede the scheduler's first ops.enqueue event.
+    // At a genuine attach no task is in custody.
+    SchedulerAttach,
+    // The scheduler was disabled or unloaded. sched_name may be set.
+    SchedulerDetach,
+    // The scheduler's ops.enqueue() returned. dsq_id: the DSQ it directly
+    // dispatched the task to during the call, or kNoDsq when it kept the task.
+    // flags: enq_flags (kEnqReenq marks a re-enqueue).
+    Enqueue,
+    // The kernel inserted the task into DSQ dsq_id, observed after the insert
+    // returned: an ops.dequeue() the kernel runs as part of this insert is reported
+    // before it. Remote local-DSQ arrivals are DsqInsert events with a terminal id.
+    DsqInsert,
+    // The scheduler's ops.dequeue() ran. flags: deq_flags.
+    Dequeue,
+    // The task started running on cpu.
+    Running,
+    // The task is gone (freed); its key is never seen again.
+    TaskExit,
+    // `count` events were lost on `cpu`: every task's history is incomplete.
+    Lost,
+};
+
+inline constexpr std::size_t kEventKindCount = 8;
+
+// The kernel's SCX_TASK_IN_CUSTODY bit read at the event (after its effect), when
+// the kernel has the bit and the tracer could read it. A second witness only: the
+// engine's model never follows it.
+enum class KernelCustodyFlag : uint8_t {
+    Unknown,
+    Set,
+    Clear,
+};
+
+inline constexpr std::size_t kKernelCustodyFlagCount = 3;
+
+using Comm = std::array<char, 16>;
+
+// Copies at most 15 characters, always NUL-terminated.
+Comm make_comm(std::string_view name);
+// The comm up to its first NUL.
+std::string_view comm_view(const Comm& comm);
+
+struct Event {
+    uint64_t ts_ns = 0;
+    uint32_t cpu = 0;
+    EventKind kind = EventKind::Running;
+    TaskKey task{};
+    Comm comm{};
+    uint64_t dsq_id = kNoDsq;       // Enqueue, DsqInsert
+    uint64_t flags = 0;             // Enqueue: enq_flags, Dequeue: deq_flags
+    uint64_t count = 0;             // Lost
+    std::string sched_name;         // SchedulerAttach, SchedulerDetach
+    bool implements_dequeue = true; // SchedulerAttach
+    // SchedulerAttach: the scheduler was already running when the audit started
+    // (found at start-up, not seen attaching). Its section opens, but task states
+    // are unknown until each task's first clean custody cycle.
+    bool attached_before_audit = false;
+    KernelCustodyFlag kernel_flag = KernelCustodyFlag::Unknown; // DsqInsert, Dequeue
+};
+
+} // namespace scx_custody::pairing

@@ -1,0 +1,523 @@
+#include "pairing/pairing_engine.h"
+
+#include <utility>
+
+#include "pairing/scx_constants.h"
+
+namespace scx_custody::pairing {
+
+PairingEngine::PairingEngine(EngineConfig config, EngineObserver* observer)
+    : config_(config), observer_(observer), tasks_(config.max_tracked_tasks) {}
+
+// ---- bookkeeping -------------------------------------------------------------
+
+Counters* PairingEngine::cpu_slot(uint32_t cpu) {
+    if (cpu >= config_.max_cpus)
+        return nullptr;
+    if (cpu >= per_cpu_.size())
+        per_cpu_.resize(static_cast<std::size_t>(cpu) + 1);
+    return &per_cpu_[cpu];
+}
+
+Counters PairingEngine::cpu_counters(uint32_t cpu) const {
+    return cpu < per_cpu_.size() ? per_cpu_[cpu] : Counters{};
+}
+
+template <class Update> void PairingEngine::count(uint32_t cpu, Update&& update) {
+    update(totals_);
+    if (SchedulerSection* section = open_section())
+        update(section->counts);
+    if (Counters* slot = cpu_slot(cpu))
+        update(*slot);
+}
+
+void PairingEngine::publish_in_custody() {
+    const uint64_t in_custody = tasks_in_custody();
+    if (in_custody == published_in_custody_)
+        return;
+    published_in_custody_ = in_custody;
+    if (observer_)
+        observer_->on_tasks_in_custody(in_custody);
+}
+
+std::optional<CustodyState> PairingEngine::state_of(const TaskKey& key) const {
+    const TaskState* task = tasks_.find(key);
+    if (!task)
+        return std::nullopt;
+    return logical_state(*task);
+}
+
+// ---- sections ----------------------------------------------------------------
+
+SchedulerSection* PairingEngine::open_section() {
+    if (sections_.empty() || !sections_.back().open)
+        return nullptr;
+    return &sections_.back();
+}
+
+SchedulerSection& PairingEngine::ensure_section(const Event& event) {
+    if (SchedulerSection* section = open_section())
+        return *section;
+    open_new_section(event, true);
+    return sections_.back();
+}
+
+void PairingEngine::open_new_section(const Event& event, bool implicit) {
+    SchedulerSection section;
+    if (implicit) {
+        section.implements_dequeue = config_.assume_implements_dequeue;
+        section.attach_observed = false;
+    } else {
+        section.name = event.sched_name;
+        section.implements_dequeue = event.implements_dequeue;
+        section.attach_observed = !event.attached_before_audit;
+    }
+    section.begin_ts_ns = event.ts_ns;
+    sections_.push_back(std::move(section));
+    history_complete_ = sections_.back().attach_observed;
+    if (observer_)
+        observer_->on_scheduler_attach(sections_.back());
+}
+
+void PairingEngine::close_section(uint64_t ts_ns, bool detach_observed,
+                                  std::optional<EventKind> trigger) {
+    SchedulerSection* section = open_section();
+    if (!section)
+        return;
+    tasks_.for_each([&](const TaskState& task) {
+        const CustodyState state = logical_state(task);
+        switch (state) {
+        case CustodyState::InCustody:
+            count(task.last_cpu, [](Counters& c) { ++c.custody_abandoned_at_unload; });
+            if (observer_)
+                observer_->on_custody_abandoned_at_unload(task.last_cpu, 1);
+            break;
+        case CustodyState::LeftWithoutDequeue:
+        case CustodyState::RanWithoutDequeue:
+            raise(ViolationKind::MissedDequeue, task,
+                  {task.last_cpu, ts_ns, trigger, 0, task.left_dsq_id, state});
+            break;
+        case CustodyState::OutOfCustody:
+        case CustodyState::Indeterminate:
+            break;
+        }
+    });
+    forget_all_tasks();
+    section->open = false;
+    section->detach_observed = detach_observed;
+    section->end_ts_ns = ts_ns;
+    history_complete_ = false;
+    if (observer_)
+        observer_->on_scheduler_detach(*section);
+}
+
+// ---- task records ------------------------------------------------------------
+
+CustodyState PairingEngine::logical_state(const TaskState& task) const {
+    return task.epoch == epoch_ ? task.state : CustodyState::Indeterminate;
+}
+
+void PairingEngine::set_state(TaskState& task, CustodyState state) {
+    --state_counts_[to_index(task.state)];
+    ++state_counts_[to_index(state)];
+    task.state = state;
+}
+
+TaskState* PairingEngine::lookup(const Event& event) {
+    TaskState* task = tasks_.touch(event.task);
+    if (!task)
+        return nullptr;
+    if (task->epoch != epoch_) {
+        // Already counted as Indeterminate in state_counts_ by the Lost event.
+        task->state = CustodyState::Indeterminate;
+        task->epoch = epoch_;
+        task->dequeued_since_enter = false;
+        task->mismatch_reported = false;
+        task->left_dsq_id = kNoDsq;
+    }
+    task->last_cpu = event.cpu;
+    if (event.comm[0] != '\0')
+        task->comm = event.comm;
+    return task;
+}
+
+TaskState& PairingEngine::acquire(const Event& event) {
+    ensure_section(event);
+    if (TaskState* task = lookup(event))
+        return *task;
+
+    // Decided before a possible eviction: a task seen for the first time cannot be
+    // the one evicted now.
+    const CustodyState initial =
+        history_complete_ ? CustodyState::OutOfCustody : CustodyState::Indeterminate;
+    TaskTable::Inserted inserted = tasks_.insert(event.task);
+    if (inserted.evicted) {
+        --state_counts_[to_index(logical_state(*inserted.evicted))];
+        history_complete_ = false;
+        count(event.cpu, [](Counters& c) { ++c.evicted; });
+        if (observer_)
+            observer_->on_evicted(event.cpu);
+    }
+    TaskState& task = *inserted.task;
+    task.state = initial;
+    task.epoch = epoch_;
+    task.last_cpu = event.cpu;
+    task.comm = event.comm;
+    ++state_counts_[to_index(initial)];
+    return task;
+}
+
+void PairingEngine::forget_task(const TaskKey& key) {
+    if (const TaskState* task = tasks_.find(key)) {
+        --state_counts_[to_index(logical_state(*task))];
+        tasks_.erase(key);
+    }
+}
+
+void PairingEngine::forget_all_tasks() {
+    tasks_.clear();
+    state_counts_ = {};
+}
+
+// ---- findings and counts -----------------------------------------------------
+
+void PairingEngine::raise(ViolationKind kind, const TaskState& task, const FindingContext& context,
+                          KernelCustodyFlag kernel_flag) {
+    const SchedulerSection* section = open_section();
+    const bool implements_dequeue =
+        section ? section->implements_dequeue : config_.assume_implements_dequeue;
+    if (!implements_dequeue && kind != ViolationKind::CustodyFlagMismatch)
+        return;
+
+    count(context.cpu, [kind](Counters& c) { ++c.violations[to_index(kind)]; });
+    ++findings_total_;
+
+    Finding finding;
+    finding.kind = kind;
+    finding.task = task.key;
+    finding.comm = task.comm;
+    finding.cpu = context.cpu;
+    finding.ts_ns = context.ts_ns;
+    finding.trigger = context.trigger;
+    finding.state_before = context.state_before;
+    finding.flags = context.flags;
+    finding.dsq_id = context.dsq_id;
+    finding.custody_enter_ts_ns =
+        kind == ViolationKind::DequeueOutsideCustody ? 0 : task.enter_ts_ns;
+    finding.kernel_flag = kernel_flag;
+    if (section)
+        finding.scheduler = section->name;
+
+    if (observer_)
+        observer_->on_finding(finding);
+    if (samples_.size() < config_.max_samples)
+        samples_.push_back(std::move(finding));
+}
+
+void PairingEngine::enter_custody(TaskState& task, const Event& event, EnterPath path) {
+    set_state(task, CustodyState::InCustody);
+    task.enter_ts_ns = event.ts_ns;
+    task.enter_path = path;
+    task.left_dsq_id = kNoDsq;
+    task.dequeued_since_enter = false;
+    task.mismatch_reported = false;
+    count(event.cpu, [path](Counters& c) {
+        ++c.custody_enter;
+        ++c.custody_enter_by_path[to_index(path)];
+    });
+    if (observer_)
+        observer_->on_custody_enter(event.cpu, path);
+}
+
+void PairingEngine::count_dequeue(TaskState& task, const Event& event, CustodyState before) {
+    set_state(task, CustodyState::OutOfCustody);
+    task.dequeued_since_enter = true;
+
+    const DequeueReason reason = dequeue_reason(event.flags);
+    count(event.cpu, [reason](Counters& c) { ++c.dequeue_by_reason[to_index(reason)]; });
+    if (observer_)
+        observer_->on_dequeue(event.cpu, reason);
+
+    if (before != CustodyState::Indeterminate) {
+        const uint64_t duration =
+            event.ts_ns >= task.enter_ts_ns ? event.ts_ns - task.enter_ts_ns : 0;
+        count(event.cpu, [duration](Counters& c) { c.custody_duration.add(duration); });
+        if (observer_)
+            observer_->on_custody_duration(event.cpu, duration);
+    }
+
+    if (dequeue_flags_wrong(event.flags, config_.kernel_has_core_sched)) {
+        raise(ViolationKind::WrongDequeueFlags, task,
+              {event.cpu, event.ts_ns, event.kind, event.flags, task.left_dsq_id, before});
+    }
+}
+
+void PairingEngine::check_kernel_flag(TaskState& task, const Event& event, CustodyState before) {
+    if (event.kernel_flag == KernelCustodyFlag::Unknown)
+        return;
+    if (task.state == CustodyState::Indeterminate || task.mismatch_reported)
+        return;
+    const bool expected_set = task.state == CustodyState::InCustody;
+    const bool is_set = event.kernel_flag == KernelCustodyFlag::Set;
+    if (expected_set == is_set)
+        return;
+    task.mismatch_reported = true;
+    raise(ViolationKind::CustodyFlagMismatch, task,
+          {event.cpu, event.ts_ns, event.kind, event.flags, event.dsq_id, before},
+          event.kernel_flag);
+}
+
+// ---- events ------------------------------------------------------------------
+
+void PairingEngine::process(const Event& event) {
+    if (finished_)
+        return;
+    const std::size_t kind = to_index(event.kind);
+    if (kind >= kEventKindCount) {
+        ++malformed_events_;
+        return;
+    }
+    ++event_counts_[kind];
+    if (event.cpu >= config_.max_cpus)
+        ++unattributed_events_;
+
+    switch (event.kind) {
+    case EventKind::SchedulerAttach:
+        on_attach(event);
+        break;
+    case EventKind::SchedulerDetach:
+        on_detach(event);
+        break;
+    case EventKind::Enqueue:
+        on_enqueue(event);
+        break;
+    case EventKind::DsqInsert:
+        on_insert(event);
+        break;
+    case EventKind::Dequeue:
+        on_dequeue(event);
+        break;
+    case EventKind::Running:
+        on_running(event);
+        break;
+    case EventKind::TaskExit:
+        on_exit(event);
+        break;
+    case EventKind::Lost:
+        on_lost(event);
+        break;
+    }
+    publish_in_custody();
+}
+
+void PairingEngine::on_attach(const Event& event) {
+    close_section(event.ts_ns, false, event.kind);
+    forget_all_tasks();
+    open_new_section(event, false);
+}
+
+void PairingEngine::on_detach(const Event& event) {
+    SchedulerSection* section = open_section();
+    if (!section)
+        return;
+    if (section->name.empty() && !event.sched_name.empty())
+        section->name = event.sched_name;
+    close_section(event.ts_ns, true, event.kind);
+}
+
+void PairingEngine::on_lost(const Event& event) {
+    const uint64_t lost = event.count == 0 ? 1 : event.count;
+    count(event.cpu, [lost](Counters& c) { c.lost_events += lost; });
+    if (observer_)
+        observer_->on_lost_events(event.cpu, lost);
+
+    const uint64_t tracked = tasks_.size();
+    const uint64_t newly_indeterminate =
+        tracked - state_counts_[to_index(CustodyState::Indeterminate)];
+    if (newly_indeterminate > 0) {
+        count(event.cpu,
+              [newly_indeterminate](Counters& c) { c.indeterminate += newly_indeterminate; });
+        if (observer_)
+            observer_->on_indeterminate(event.cpu, newly_indeterminate);
+    }
+    // Every record older than the new epoch reads as Indeterminate from now on.
+    state_counts_ = {};
+    state_counts_[to_index(CustodyState::Indeterminate)] = tracked;
+    ++epoch_;
+    history_complete_ = false;
+}
+
+void PairingEngine::on_enqueue(const Event& event) {
+    TaskState& task = acquire(event);
+    if (is_terminal_dsq(event.dsq_id))
+        return;
+
+    const CustodyState before = task.state;
+    const EnterPath path =
+        event.dsq_id == kNoDsq ? EnterPath::EnqueueHeld : EnterPath::EnqueueUserDsq;
+    switch (before) {
+    case CustodyState::InCustody:
+        count(event.cpu, [](Counters& c) { ++c.reenqueue_in_custody; });
+        if (observer_)
+            observer_->on_reenqueue_in_custody(event.cpu);
+        return;
+    case CustodyState::LeftWithoutDequeue:
+    case CustodyState::RanWithoutDequeue:
+        raise(ViolationKind::MissedDequeue, task,
+              {event.cpu, event.ts_ns, event.kind, event.flags, task.left_dsq_id, before});
+        break;
+    case CustodyState::OutOfCustody:
+    case CustodyState::Indeterminate:
+        break;
+    }
+    enter_custody(task, event, path);
+}
+
+void PairingEngine::on_insert(const Event& event) {
+    if (event.dsq_id == kNoDsq) {
+        ++malformed_events_;
+        return;
+    }
+    TaskState& task = acquire(event);
+    const CustodyState before = task.state;
+
+    if (is_user_dsq(event.dsq_id)) {
+        switch (before) {
+        case CustodyState::InCustody:
+            break;
+        case CustodyState::LeftWithoutDequeue:
+        case CustodyState::RanWithoutDequeue:
+            raise(ViolationKind::MissedDequeue, task,
+                  {event.cpu, event.ts_ns, event.kind, event.flags, task.left_dsq_id, before});
+            enter_custody(task, event, EnterPath::InsertUserDsq);
+            break;
+        case CustodyState::OutOfCustody:
+        case CustodyState::Indeterminate:
+            enter_custody(task, event, EnterPath::InsertUserDsq);
+            break;
+        }
+    } else {
+        switch (before) {
+        case CustodyState::InCustody:
+            if (open_section()->implements_dequeue) {
+                set_state(task, CustodyState::LeftWithoutDequeue);
+                task.left_dsq_id = event.dsq_id;
+            } else {
+                set_state(task, CustodyState::OutOfCustody);
+            }
+            break;
+        case CustodyState::Indeterminate:
+            set_state(task, CustodyState::OutOfCustody);
+            task.dequeued_since_enter = false;
+            break;
+        case CustodyState::OutOfCustody:
+        case CustodyState::LeftWithoutDequeue:
+        case CustodyState::RanWithoutDequeue:
+            break;
+        }
+    }
+    check_kernel_flag(task, event, before);
+}
+
+void PairingEngine::on_dequeue(const Event& event) {
+    TaskState& task = acquire(event);
+    const CustodyState before = task.state;
+    switch (before) {
+    case CustodyState::InCustody:
+    case CustodyState::Indeterminate:
+        count_dequeue(task, event, before);
+        break;
+    case CustodyState::LeftWithoutDequeue:
+    case CustodyState::RanWithoutDequeue:
+        raise(ViolationKind::LateDequeue, task,
+              {event.cpu, event.ts_ns, event.kind, event.flags, task.left_dsq_id, before});
+        count_dequeue(task, event, before);
+        break;
+    case CustodyState::OutOfCustody:
+        raise(task.dequeued_since_enter ? ViolationKind::DuplicateDequeue
+                                        : ViolationKind::DequeueOutsideCustody,
+              task, {event.cpu, event.ts_ns, event.kind, event.flags, kNoDsq, before});
+        break;
+    }
+    check_kernel_flag(task, event, before);
+}
+
+void PairingEngine::on_running(const Event& event) {
+    TaskState* task = lookup(event);
+    if (!task)
+        return;
+    switch (task->state) {
+    case CustodyState::InCustody: {
+        // A record exists only while a section is open.
+        const bool implements_dequeue = open_section()->implements_dequeue;
+        set_state(*task, implements_dequeue ? CustodyState::RanWithoutDequeue
+                                            : CustodyState::OutOfCustody);
+        break;
+    }
+    case CustodyState::LeftWithoutDequeue:
+        set_state(*task, CustodyState::RanWithoutDequeue);
+        break;
+    case CustodyState::OutOfCustody:
+    case CustodyState::RanWithoutDequeue:
+    case CustodyState::Indeterminate:
+        break;
+    }
+}
+
+void PairingEngine::on_exit(const Event& event) {
+    TaskState* task = lookup(event);
+    if (!task)
+        return;
+    const CustodyState before = task->state;
+    switch (before) {
+    case CustodyState::InCustody:
+    case CustodyState::LeftWithoutDequeue:
+    case CustodyState::RanWithoutDequeue:
+        raise(ViolationKind::MissedDequeue, *task,
+              {event.cpu, event.ts_ns, event.kind, event.flags, task->left_dsq_id, before});
+        break;
+    case CustodyState::OutOfCustody:
+    case CustodyState::Indeterminate:
+        break;
+    }
+    forget_task(event.task);
+}
+
+void PairingEngine::finish(uint64_t ts_ns) {
+    if (finished_)
+        return;
+    tasks_.for_each([&](const TaskState& task) {
+        const CustodyState state = logical_state(task);
+        switch (state) {
+        case CustodyState::RanWithoutDequeue:
+            raise(ViolationKind::MissedDequeue, task,
+                  {task.last_cpu, ts_ns, std::nullopt, 0, task.left_dsq_id, state});
+            break;
+        case CustodyState::LeftWithoutDequeue:
+            count(task.last_cpu, [](Counters& c) { ++c.indeterminate; });
+            if (observer_)
+                observer_->on_indeterminate(task.last_cpu, 1);
+            break;
+        case CustodyState::InCustody:
+            count(task.last_cpu, [](Counters& c) { ++c.in_custody_at_end; });
+            if (observer_)
+                observer_->on_in_custody_at_end(task.last_cpu, 1);
+            break;
+        case CustodyState::OutOfCustody:
+        case CustodyState::Indeterminate:
+            break;
+        }
+    });
+    forget_all_tasks();
+    if (SchedulerSection* section = open_section()) {
+        section->open = false;
+        section->end_ts_ns = ts_ns;
+        if (observer_)
+            observer_->on_scheduler_detach(*section);
+    }
+    history_complete_ = false;
+    finished_ = true;
+    publish_in_custody();
+}
+
+} // namespace scx_custody::pairing

@@ -1,0 +1,239 @@
+// The pairing engine: observed sched_ext events in, custody verdicts out.
+//
+// Pure: no I/O, no clock, no threads, standard library only. Feed it events in one
+// global order (merged across CPUs by timestamp) with process(), call finish() at
+// the end of the audit, then read totals(), per_cpu(), sections() and samples().
+// An EngineObserver sees the same facts live.
+//
+// ---------------------------------------------------------------------------
+// Per-task custody state machine (the contract)
+// ---------------------------------------------------------------------------
+// States (CustodyState): Out = OutOfCustody, In = InCustody, Left =
+// LeftWithoutDequeue, Ran = RanWithoutDequeue, Indet = Indeterminate.
+// "user DSQ" = id without bit 63; "terminal" = built-in DSQ (local, LOCAL_ON|cpu,
+// global, bypass); kNoDsq = "no direct dispatch". "enter" = a custody period
+// begins: custody_enter++ (by path), the period's start time is recorded.
+//
+// Enqueue, dsq_id kNoDsq or user DSQ (path enqueue_held / enqueue_user_dsq):
+//   Out, Indet -> In (enter).        In -> In (reenqueue_in_custody++, no enter).
+//   Left, Ran  -> missed_dequeue for the old period, then In (enter).
+// Enqueue, terminal dsq_id: no change (the DsqInsert that follows decides).
+// DsqInsert, user DSQ (path insert_user_dsq when it enters):
+//   Out, Indet -> In (enter).        In -> In (move between user DSQs, no count).
+//   Left, Ran  -> missed_dequeue, then In (enter).
+// DsqInsert, terminal DSQ:
+//   In -> Left (the kernel should have dequeued before this insert).
+//   Indet -> Out (resynchronised, no finding).   Out, Left, Ran: no change.
+// Dequeue (ops.dequeue ran):
+//   In         -> Out: counted dequeue, custody duration recorded.
+//   Left, Ran  -> Out: late_dequeue, and still a counted dequeue with a duration.
+//   Indet      -> Out: counted dequeue (resynchronised), no duration, no finding.
+//   Out        -> Out: duplicate_dequeue if a counted dequeue happened and no
+//                 custody began since, else dequeue_outside_custody. Not counted.
+//   Every counted dequeue is counted by reason (SCHED_CHANGE -> sched_change,
+//   else CORE_SCHED_EXEC -> core_sched, else dispatch) and its flags are checked:
+//   wrong_dequeue_flags per dequeue_flags_wrong() in kinds.h.
+// Running:  In, Left -> Ran.  Others: no change.
+// TaskExit: In, Left, Ran -> missed_dequeue; the task's record is freed.
+// Kernel flag: on DsqInsert and Dequeue with kernel_flag != Unknown, after the
+//   event: Set expected iff the state is In (not judged while Indet). A
+//   disagreement is custody_flag_mismatch, at most once per custody period.
+//
+// Sections and uncertainty
+//   SchedulerAttach opens a per-scheduler section and forgets every task: at a
+//     genuine attach nothing is in custody, so tasks first seen afterwards start
+//     Out. With attached_before_audit they start Indet instead. An attach while a
+//     section is open first closes that section as a detach would.
+//   SchedulerDetach: In -> custody_abandoned_at_unload (counted, no finding);
+//     Left, Ran -> missed_dequeue; then every record is dropped, section closed.
+//   An Enqueue, DsqInsert or Dequeue with no open section opens an unnamed section
+//     (attach_observed = false, implements_dequeue = EngineConfig::
+//     assume_implements_dequeue) whose tasks start Indet; a later SchedulerDetach
+//     carrying a name names it.
+//   The tracer reports SchedulerDetach when the kernel starts disabling the
+//     scheduler: what the kernel does to tasks after that is not custody.
+//   Lost: lost_events += count (0 is taken as 1); every tracked task not already Indet becomes
+//   Indet
+//     (indeterminate++ each, attributed to the Lost event's CPU). Until the next
+//     attach, newly seen tasks start Indet too, as they do after an eviction.
+//   Indet leaves on any custody enter (a clean cycle begins: enter counted) and on
+//     a terminal DsqInsert or a Dequeue (-> Out, no finding).
+//   A scheduler without ops.dequeue (implements_dequeue = false): enters are
+//     counted, a custody period ends without a finding at a terminal DsqInsert or
+//     at Running (In -> Out), and no finding other than custody_flag_mismatch is
+//     raised in its section.
+//
+// finish(ts): Ran -> missed_dequeue (the period certainly ended); Left ->
+//   indeterminate++ (its dequeue may still come); In -> in_custody_at_end++.
+//   The open section is closed. Later process() calls are ignored.
+//
+// Memory: a record exists only for tasks seen in Enqueue, DsqInsert or Dequeue
+//   events (Running and TaskExit never create one). Records are freed at TaskExit,
+//   at detach, attach and finish(). Beyond EngineConfig::max_tracked_tasks the
+//   least recently touched record is evicted (evicted++); since it might come
+//   back, newly seen tasks start Indet for the rest of the section.
+//
+// Attribution: each count goes to the totals, to the open section and to the CPU
+//   of the event that proves it; findings and counts made at detach or finish()
+//   go to the CPU of the task's last event. Lost events arriving with no open
+//   section count in the totals and per CPU only, so the totals equal the sum of
+//   the sections except for those.
+//
+// Cost: O(1) amortised per event (hashing); detach, attach and finish() visit the
+//   records that exist, each created by an earlier event.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pairing/counters.h"
+#include "pairing/event.h"
+#include "pairing/finding.h"
+#include "pairing/kinds.h"
+#include "pairing/observer.h"
+#include "pairing/task_table.h"
+
+namespace scx_custody::pairing {
+
+struct EngineConfig {
+    // The audited kernel can do core-sched picks (CONFIG_SCHED_CORE): without it a
+    // SCX_DEQ_CORE_SCHED_EXEC dequeue is wrong_dequeue_flags.
+    bool kernel_has_core_sched = false;
+    // Bound on task records (0 is taken as 1).
+    std::size_t max_tracked_tasks = std::size_t{1} << 20;
+    // Findings kept as samples; all are counted.
+    std::size_t max_samples = 20;
+    // Per-CPU figures are kept for CPUs below this bound; events from a CPU at or
+    // above it count in the totals and sections only (see unattributed_events()).
+    uint32_t max_cpus = 4096;
+    // implements_dequeue of a section opened without an observed attach.
+    bool assume_implements_dequeue = true;
+};
+
+struct SchedulerSection {
+    std::string name; // empty when the attach was not observed and no name was given
+    bool implements_dequeue = true;
+    // The attach itself was observed (not attached_before_audit, not implicit).
+    bool attach_observed = false;
+    bool open = true;
+    // Closed by an observed SchedulerDetach (not by a later attach or finish()).
+    bool detach_observed = false;
+    uint64_t begin_ts_ns = 0;
+    uint64_t end_ts_ns = 0;
+    Counters counts;
+};
+
+class PairingEngine {
+  public:
+    // observer may be null; when set it must outlive the engine.
+    explicit PairingEngine(EngineConfig config = {}, EngineObserver* observer = nullptr);
+
+    PairingEngine(const PairingEngine&) = delete;
+    PairingEngine& operator=(const PairingEngine&) = delete;
+    PairingEngine(PairingEngine&&) = default;
+    PairingEngine& operator=(PairingEngine&&) = default;
+
+    void process(const Event& event);
+    // Ends the audit at ts_ns. Idempotent.
+    void finish(uint64_t ts_ns);
+
+    const EngineConfig& config() const { return config_; }
+    bool finished() const { return finished_; }
+
+    const Counters& totals() const { return totals_; }
+    // Indexed by CPU; sized to the highest CPU seen + 1 (entries for CPUs not seen
+    // are zero).
+    const std::vector<Counters>& per_cpu() const { return per_cpu_; }
+    // Counters of one CPU (zero when never seen).
+    Counters cpu_counters(uint32_t cpu) const;
+    const std::vector<SchedulerSection>& sections() const { return sections_; }
+    // The first max_samples findings, in the order found.
+    const std::vector<Finding>& samples() const { return samples_; }
+    uint64_t findings_total() const { return findings_total_; }
+
+    // Events processed, by kind (before finish()).
+    uint64_t events(EventKind kind) const { return event_counts_[to_index(kind)]; }
+    // DsqInsert events with dsq_id kNoDsq (not a DSQ) and events of an unknown kind:
+    // ignored.
+    uint64_t malformed_events() const { return malformed_events_; }
+    // Events whose CPU is at or above EngineConfig::max_cpus.
+    uint64_t unattributed_events() const { return unattributed_events_; }
+
+    std::size_t tracked_tasks() const { return tasks_.size(); }
+    // Tasks the model currently holds in custody (InCustody).
+    uint64_t tasks_in_custody() const { return state_counts_[to_index(CustodyState::InCustody)]; }
+    uint64_t tasks_in_state(CustodyState state) const { return state_counts_[to_index(state)]; }
+    // The model's state of a task; empty when it has no record.
+    std::optional<CustodyState> state_of(const TaskKey& key) const;
+
+  private:
+    SchedulerSection* open_section();
+    SchedulerSection& ensure_section(const Event& event);
+    void open_new_section(const Event& event, bool implicit);
+    // Detach semantics for the open section's tasks, then closes it.
+    void close_section(uint64_t ts_ns, bool detach_observed, std::optional<EventKind> trigger);
+
+    TaskState& acquire(const Event& event);
+    TaskState* lookup(const Event& event);
+    CustodyState logical_state(const TaskState& task) const;
+    void set_state(TaskState& task, CustodyState state);
+    void forget_task(const TaskKey& key);
+    void forget_all_tasks();
+
+    void on_attach(const Event& event);
+    void on_detach(const Event& event);
+    void on_lost(const Event& event);
+    void on_enqueue(const Event& event);
+    void on_insert(const Event& event);
+    void on_dequeue(const Event& event);
+    void on_running(const Event& event);
+    void on_exit(const Event& event);
+
+    void enter_custody(TaskState& task, const Event& event, EnterPath path);
+    void count_dequeue(TaskState& task, const Event& event, CustodyState before);
+    void check_kernel_flag(TaskState& task, const Event& event, CustodyState before);
+
+    struct FindingContext {
+        uint32_t cpu;
+        uint64_t ts_ns;
+        std::optional<EventKind> trigger;
+        uint64_t flags;
+        uint64_t dsq_id;
+        CustodyState state_before;
+    };
+    void raise(ViolationKind kind, const TaskState& task, const FindingContext& context,
+               KernelCustodyFlag kernel_flag = KernelCustodyFlag::Unknown);
+
+    Counters* cpu_slot(uint32_t cpu);
+    template <class Update> void count(uint32_t cpu, Update&& update);
+    void publish_in_custody();
+
+    EngineConfig config_;
+    EngineObserver* observer_;
+    TaskTable tasks_;
+
+    Counters totals_;
+    std::vector<Counters> per_cpu_;
+    std::vector<SchedulerSection> sections_;
+    std::vector<Finding> samples_;
+    uint64_t findings_total_ = 0;
+
+    std::array<uint64_t, kEventKindCount> event_counts_{};
+    uint64_t malformed_events_ = 0;
+    uint64_t unattributed_events_ = 0;
+
+    // Logical states of the records (stale-epoch records count as Indeterminate).
+    std::array<uint64_t, kCustodyStateCount> state_counts_{};
+    uint64_t published_in_custody_ = 0;
+    uint64_t epoch_ = 0;
+    // Newly seen tasks start OutOfCustody: the open section's attach was observed
+    // and no event was lost and no record evicted since.
+    bool history_complete_ = false;
+    bool finished_ = false;
+};
+
+} // namespace scx_custody::pairing

@@ -1,0 +1,1426 @@
+// Unit tests of the pairing engine: synthetic event streams with known verdicts.
+#include "pairing/pairing_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "pairing/kinds.h"
+#include "pairing/scx_constants.h"
+#include "pairing/task_table.h"
+
+namespace scx_custody::pairing {
+namespace {
+
+constexpr uint64_t kUserDsqA = 0x100;
+constexpr uint64_t kUserDsqB = 0x200;
+constexpr uint64_t kUserDsqC = 0x300;
+
+constexpr TaskKey kTaskA{100, 5'000};
+constexpr TaskKey kTaskB{200, 6'000};
+constexpr TaskKey kTaskC{300, 7'000};
+constexpr TaskKey kTaskD{400, 8'000};
+
+// What dequeue_task_scx() passes on a property change: SCHED_CHANGE plus the core
+// flags DEQUEUE_SAVE | DEQUEUE_MOVE | DEQUEUE_NOCLOCK.
+constexpr uint64_t kSchedChangeFlags =
+    kDeqSchedChange | kCoreDequeueSave | kCoreDequeueMove | kCoreDequeueNoclock;
+
+constexpr auto kUnknown = KernelCustodyFlag::Unknown;
+constexpr auto kSet = KernelCustodyFlag::Set;
+constexpr auto kClear = KernelCustodyFlag::Clear;
+
+std::string comm_of(const TaskKey& task) {
+    return "task-" + std::to_string(task.pid);
+}
+
+// Feeds an engine; timestamps grow by 10 ns per event.
+class Stream {
+  public:
+    explicit Stream(PairingEngine& engine, uint64_t start_ts_ns = 1'000)
+        : engine_(engine), ts_ns_(start_ts_ns) {}
+
+    uint64_t now() const { return ts_ns_; }
+
+    Stream& attach(const std::string& name = "custody_ref", bool implements_dequeue = true,
+                   uint32_t cpu = 0) {
+        Event event = base(EventKind::SchedulerAttach, TaskKey{}, cpu);
+        event.sched_name = name;
+        event.implements_dequeue = implements_dequeue;
+        return feed(event);
+    }
+    Stream& attach_before_audit(const std::string& name, uint32_t cpu = 0) {
+        Event event = base(EventKind::SchedulerAttach, TaskKey{}, cpu);
+        event.sched_name = name;
+        event.attached_before_audit = true;
+        return feed(event);
+    }
+    Stream& detach(uint32_t cpu = 0, const std::string& name = "") {
+        Event event = base(EventKind::SchedulerDetach, TaskKey{}, cpu);
+        event.sched_name = name;
+        return feed(event);
+    }
+    Stream& enqueue(const TaskKey& task, uint64_t dsq_id = kNoDsq, uint32_t cpu = 0,
+                    uint64_t enq_flags = 0) {
+        Event event = base(EventKind::Enqueue, task, cpu);
+        event.dsq_id = dsq_id;
+        event.flags = enq_flags;
+        return feed(event);
+    }
+    Stream& insert(const TaskKey& task, uint64_t dsq_id, uint32_t cpu = 0,
+                   KernelCustodyFlag kernel_flag = kUnknown) {
+        Event event = base(EventKind::DsqInsert, task, cpu);
+        event.dsq_id = dsq_id;
+        event.kernel_flag = kernel_flag;
+        return feed(event);
+    }
+    Stream& dequeue(const TaskKey& task, uint64_t deq_flags = 0, uint32_t cpu = 0,
+                    KernelCustodyFlag kernel_flag = kUnknown) {
+        Event event = base(EventKind::Dequeue, task, cpu);
+        event.flags = deq_flags;
+        event.kernel_flag = kernel_flag;
+        return feed(event);
+    }
+    Stream& running(const TaskKey& task, uint32_t cpu = 0) {
+        return feed(base(EventKind::Running, task, cpu));
+    }
+    Stream& exit(const TaskKey& task, uint32_t cpu = 0) {
+        return feed(base(EventKind::TaskExit, task, cpu));
+    }
+    Stream& lost(uint64_t count, uint32_t cpu = 0) {
+        Event event = base(EventKind::Lost, TaskKey{}, cpu);
+        event.count = count;
+        return feed(event);
+    }
+    Stream& advance(uint64_t ns) {
+        ts_ns_ += ns;
+        return *this;
+    }
+    // A full clean custody cycle: held by ops.enqueue, dispatched to cpu's local DSQ
+    // (dequeue first, then the insert), then running.
+    Stream& clean_cycle(const TaskKey& task, uint32_t cpu = 0) {
+        return enqueue(task, kNoDsq, cpu)
+            .dequeue(task, 0, cpu)
+            .insert(task, dsq_local_on(cpu), cpu)
+            .running(task, cpu);
+    }
+
+  private:
+    Event base(EventKind kind, const TaskKey& task, uint32_t cpu) {
+        Event event;
+        event.kind = kind;
+        event.ts_ns = ts_ns_;
+        event.cpu = cpu;
+        event.task = task;
+        if (task.pid != 0)
+            event.comm = make_comm(comm_of(task));
+        ts_ns_ += 10;
+        return event;
+    }
+    Stream& feed(const Event& event) {
+        engine_.process(event);
+        return *this;
+    }
+
+    PairingEngine& engine_;
+    uint64_t ts_ns_;
+};
+
+using ViolationCounts = std::map<ViolationKind, uint64_t>;
+
+void expect_violations(const Counters& counts, const ViolationCounts& expected) {
+    for (ViolationKind kind : kAllViolationKinds) {
+        const auto found = expected.find(kind);
+        const uint64_t want = found == expected.end() ? 0 : found->second;
+        EXPECT_EQ(counts.violation(kind), want) << to_string(kind);
+    }
+}
+
+Counters sum_per_cpu(const PairingEngine& engine) {
+    Counters sum;
+    for (const Counters& cpu : engine.per_cpu())
+        sum += cpu;
+    return sum;
+}
+
+Counters sum_sections(const PairingEngine& engine) {
+    Counters sum;
+    for (const SchedulerSection& section : engine.sections())
+        sum += section.counts;
+    return sum;
+}
+
+// ---- names and constants -------------------------------------------------------
+
+TEST(PairingNames, ViolationKindsHaveTheStableNames) {
+    EXPECT_EQ(to_string(ViolationKind::MissedDequeue), "missed_dequeue");
+    EXPECT_EQ(to_string(ViolationKind::DuplicateDequeue), "duplicate_dequeue");
+    EXPECT_EQ(to_string(ViolationKind::DequeueOutsideCustody), "dequeue_outside_custody");
+    EXPECT_EQ(to_string(ViolationKind::LateDequeue), "late_dequeue");
+    EXPECT_EQ(to_string(ViolationKind::WrongDequeueFlags), "wrong_dequeue_flags");
+    EXPECT_EQ(to_string(ViolationKind::CustodyFlagMismatch), "custody_flag_mismatch");
+    EXPECT_EQ(to_string(DequeueReason::Dispatch), "dispatch");
+    EXPECT_EQ(to_string(DequeueReason::SchedChange), "sched_change");
+    EXPECT_EQ(to_string(DequeueReason::CoreSched), "core_sched");
+    EXPECT_EQ(to_string(EnterPath::EnqueueHeld), "enqueue_held");
+    EXPECT_EQ(to_string(EnterPath::EnqueueUserDsq), "enqueue_user_dsq");
+    EXPECT_EQ(to_string(EnterPath::InsertUserDsq), "insert_user_dsq");
+    EXPECT_EQ(to_string(CustodyState::LeftWithoutDequeue), "left_without_dequeue");
+    EXPECT_EQ(to_string(EventKind::DsqInsert), "dsq_insert");
+    EXPECT_EQ(to_string(KernelCustodyFlag::Set), "set");
+}
+
+TEST(PairingNames, EveryNameParsesBackAndUnknownNamesDoNot) {
+    for (ViolationKind kind : kAllViolationKinds)
+        EXPECT_EQ(violation_kind_from_string(to_string(kind)), kind);
+    for (DequeueReason reason : kAllDequeueReasons)
+        EXPECT_EQ(dequeue_reason_from_string(to_string(reason)), reason);
+    for (EnterPath path : kAllEnterPaths)
+        EXPECT_EQ(enter_path_from_string(to_string(path)), path);
+    for (std::size_t i = 0; i < kCustodyStateCount; ++i) {
+        const auto state = static_cast<CustodyState>(i);
+        EXPECT_EQ(custody_state_from_string(to_string(state)), state);
+    }
+    for (std::size_t i = 0; i < kEventKindCount; ++i) {
+        const auto kind = static_cast<EventKind>(i);
+        EXPECT_EQ(event_kind_from_string(to_string(kind)), kind);
+    }
+    EXPECT_FALSE(violation_kind_from_string("missed").has_value());
+    EXPECT_FALSE(dequeue_reason_from_string("").has_value());
+    EXPECT_EQ(to_string(static_cast<ViolationKind>(42)), "invalid");
+}
+
+TEST(ScxConstants, ClassifiesDsqIds) {
+    EXPECT_EQ(kDsqGlobal, (1ull << 63) | 1);
+    EXPECT_EQ(kDsqLocal, (1ull << 63) | 2);
+    EXPECT_EQ(kDsqBypass, (1ull << 63) | 3);
+    EXPECT_EQ(kNoDsq, 1ull << 63);
+    EXPECT_EQ(dsq_local_on(5), (1ull << 63) | (1ull << 62) | 5);
+
+    EXPECT_TRUE(is_user_dsq(0));
+    EXPECT_TRUE(is_user_dsq(kUserDsqA));
+    EXPECT_TRUE(is_user_dsq((1ull << 63) - 1));
+    EXPECT_FALSE(is_terminal_dsq(kUserDsqA));
+    for (uint64_t terminal :
+         {kDsqGlobal, kDsqLocal, kDsqBypass, dsq_local_on(0), dsq_local_on(7)}) {
+        EXPECT_TRUE(is_terminal_dsq(terminal)) << std::hex << terminal;
+        EXPECT_FALSE(is_user_dsq(terminal)) << std::hex << terminal;
+    }
+    EXPECT_FALSE(is_terminal_dsq(kNoDsq));
+    EXPECT_FALSE(is_user_dsq(kNoDsq));
+}
+
+TEST(DequeueFlags, ReasonFollowsTheScxBits) {
+    EXPECT_EQ(dequeue_reason(0), DequeueReason::Dispatch);
+    EXPECT_EQ(dequeue_reason(kDeqSleep), DequeueReason::Dispatch);
+    EXPECT_EQ(dequeue_reason(kSchedChangeFlags), DequeueReason::SchedChange);
+    EXPECT_EQ(dequeue_reason(kDeqCoreSchedExec), DequeueReason::CoreSched);
+}
+
+TEST(DequeueFlags, WrongFlagRule) {
+    // Core DEQUEUE_* bits in the low half are passed through by the kernel: fine.
+    EXPECT_FALSE(dequeue_flags_wrong(0, false));
+    EXPECT_FALSE(dequeue_flags_wrong(kDeqSleep | kCoreDequeueNoclock, false));
+    EXPECT_FALSE(dequeue_flags_wrong(kSchedChangeFlags, false));
+    EXPECT_FALSE(dequeue_flags_wrong(0x8000'0000ull, false));
+    // CORE_SCHED_EXEC needs core scheduling.
+    EXPECT_TRUE(dequeue_flags_wrong(kDeqCoreSchedExec, false));
+    EXPECT_FALSE(dequeue_flags_wrong(kDeqCoreSchedExec, true));
+    // Unknown sched_ext bits.
+    EXPECT_TRUE(dequeue_flags_wrong(1ull << 34, true));
+    EXPECT_TRUE(dequeue_flags_wrong(1ull << 63, true));
+    // SCHED_CHANGE means "neither sleep nor core-sched pick".
+    EXPECT_TRUE(dequeue_flags_wrong(kDeqSchedChange | kDeqSleep, true));
+    EXPECT_TRUE(dequeue_flags_wrong(kDeqSchedChange | kDeqCoreSchedExec, true));
+}
+
+TEST(Comm, IsTruncatedAndNulTerminated) {
+    const Comm comm = make_comm("a-very-long-command-name");
+    EXPECT_EQ(comm_view(comm), "a-very-long-com");
+    EXPECT_EQ(comm[15], '\0');
+    EXPECT_EQ(comm_view(make_comm("")), "");
+    EXPECT_EQ(comm_view(make_comm("stress-ng")), "stress-ng");
+}
+
+// ---- task table ------------------------------------------------------------------
+
+TEST(TaskTable, EvictsTheLeastRecentlyTouched) {
+    TaskTable table(2);
+    EXPECT_FALSE(table.insert(kTaskA).evicted.has_value());
+    EXPECT_FALSE(table.insert(kTaskB).evicted.has_value());
+    ASSERT_NE(table.touch(kTaskA), nullptr); // B is now the oldest
+    TaskTable::Inserted inserted = table.insert(kTaskC);
+    ASSERT_TRUE(inserted.evicted.has_value());
+    EXPECT_EQ(inserted.evicted->key, kTaskB);
+    EXPECT_EQ(table.size(), 2u);
+    EXPECT_NE(table.find(kTaskA), nullptr);
+    EXPECT_EQ(table.find(kTaskB), nullptr);
+
+    std::vector<TaskKey> order;
+    table.for_each([&](const TaskState& task) { order.push_back(task.key); });
+    EXPECT_EQ(order, (std::vector<TaskKey>{kTaskA, kTaskC}));
+
+    table.erase(kTaskA);
+    table.erase(kTaskA);
+    EXPECT_EQ(table.size(), 1u);
+    table.clear();
+    EXPECT_EQ(table.size(), 0u);
+}
+
+TEST(TaskTable, CapacityZeroHoldsOneTask) {
+    TaskTable table(0);
+    EXPECT_EQ(table.capacity(), 1u);
+    table.insert(kTaskA);
+    EXPECT_TRUE(table.insert(kTaskB).evicted.has_value());
+    EXPECT_EQ(table.size(), 1u);
+}
+
+// ---- clean flows: no violation ---------------------------------------------------
+
+TEST(PairingEngine, HeldTaskDispatchedToLocalDsqIsClean) {
+    // The normal 7.1+ flow: ops.enqueue keeps the task, ops.dispatch inserts it into
+    // a local DSQ, and the kernel runs ops.dequeue as part of that insert.
+    PairingEngine engine;
+    Stream(engine)
+        .attach()
+        .enqueue(kTaskA, kNoDsq, 0)
+        .dequeue(kTaskA, 0, 1)
+        .insert(kTaskA, kDsqLocal, 1)
+        .running(kTaskA, 1);
+
+    const Counters& totals = engine.totals();
+    EXPECT_EQ(totals.custody_enter, 1u);
+    EXPECT_EQ(totals.custody_enter_by(EnterPath::EnqueueHeld), 1u);
+    EXPECT_EQ(totals.dequeue(), 1u);
+    EXPECT_EQ(totals.dequeue_by(DequeueReason::Dispatch), 1u);
+    EXPECT_EQ(totals.custody_duration.count, 1u);
+    EXPECT_EQ(totals.custody_duration.sum_ns, 10u);
+    EXPECT_EQ(totals.custody_duration.max_ns, 10u);
+    expect_violations(totals, {});
+    EXPECT_EQ(engine.state_of(kTaskA), CustodyState::OutOfCustody);
+    EXPECT_EQ(engine.tasks_in_custody(), 0u);
+}
+
+TEST(PairingEngine, ReenqueueWithinCustodyIsNotANewPeriod) {
+    PairingEngine engine;
+    Stream(engine)
+        .attach()
+        .enqueue(kTaskA)
+        .enqueue(kTaskA, kNoDsq, 0, kEnqReenq)
+        .enqueue(kTaskA, kUserDsqA, 0, kEnqReenq)
+        .insert(kTaskA, kUserDsqA)
+        .dequeue(kTaskA)
+        .insert(kTaskA, kDsqLocal)
+        .running(kTaskA);
+
+    const Counters& totals = engine.totals();
+    EXPECT_EQ(totals.custody_enter, 1u);
+    EXPECT_EQ(totals.reenqueue_in_custody, 2u);
+    EXPECT_EQ(totals.dequeue(), 1u);
+    expect_violations(totals, {});
+}
+
+TEST(PairingEngine, MovesBetweenUserDsqsKeepCustody) {
+    PairingEngine engine;
+    Stream(engine)
+        .attach()
+        .enqueue(kTaskA, kUserDsqA)
+        .insert(kTaskA, kUserDsqA)
+        .insert(kTaskA, kUserDsqB)
+        .insert(kTaskA, kUserDsqC)
+        .dequeue(kTaskA, 0, 1)
+        .insert(kTaskA, dsq_local_on(1), 1)
+        .running(kTaskA, 1);
+
+    const Counters& totals = engine.totals();
+    EXPECT_EQ(totals.custody_enter, 1u);
+    EXPECT_EQ(totals.custody_enter_by(EnterPath::EnqueueUserDsq), 1u);
+    EXPECT_EQ(totals.custody_enter_by(EnterPath::InsertUserDsq), 0u);
+    EXPECT_EQ(totals.dequeue(), 1u);
+    EXPECT_EQ(totals.custody_duration.sum_ns, 40u);
+    expect_violations(totals, {});
+}
+
+TEST(PairingEngine, DirectDispatchToTerminalDsqNeverEntersCustody) {
+    PairingEngine engine;
+    Stream(engine)
+        .attach()
+        // from ops.select_cpu: no ops.enqueue at all
+        .insert(kTaskA, kDsqLocal, 0)
+        .running(kTaskA, 0)
+        // from ops.enqueue, to the global DSQ, to another CPU, to the bypass DSQ
+        .enqueue(kTaskB, kDsqGlobal, 1)
+        .insert(kTaskB, kDsqGlobal, 1)
+        .running(kTaskB, 1)
+        .enqueue(kTaskC, dsq_local_on(2), 1)
+        .insert(kTaskC, dsq_local_on(2), 1)
+        .running(kTaskC, 2)
+        .enqueue(kTaskD, kDsqBypass, 3)
+        .insert(kTaskD, kDsqBypass, 3);
+
+    const Counters& totals = engine.totals();
+    EXPECT_EQ(totals.custody_enter, 0u);
+    EXPECT_EQ(totals.dequeue(), 0u);
+    expect_violations(totals, {});
+    for (const TaskKey& task : {kTaskA, kTaskB, kTaskC, kTaskD})
+        EXPECT_EQ(engine.state_of(task), CustodyState::OutOfCustody);
+}
+
+TEST(PairingEngine, SelectCpuInsertIntoUserDsqEntersCustody) {
+    PairingEngine engine;
+    Stream(engine)
+        .attach()
+        .insert(kTaskA, kUserDsqA, 2)
+        .dequeue(kTaskA, 0, 2)
+        .insert(kTaskA, kDsqLocal, 2)
+        .running(kTaskA, 2);
+
+    const Counters& totals = engine.totals();
+    EXPECT_EQ(totals.custody_enter, 1u);
+    EXPECT_EQ(totals.custody_enter_by(EnterPath::InsertUserDsq), 1u);
+    EXPECT_EQ(totals.dequeue(), 1u);
+    expect_violations(totals, {});
+}
+
+TEST(PairingEngine, InternalMigrationOutOfCustodyIsNotAFinding) {
+    PairingEngine engine;
+    Stream(engine)
+        .attach()
+        .enqueue(kTaskA, kNoDsq, 0)
+        .dequeue(kTaskA, 0, 0)
+        .insert(kTaskA, dsq_local_on(0), 0)
+        // the kernel moves the task to another CPU's local DSQ
+        .insert(kTaskA, dsq_local_on(1), 1)
+        .insert(kTaskA, dsq_local_on(3), 3)
+        .running(kTaskA, 3);
+
+    expect_violations(engine.totals(), {});
+    EXPECT_EQ(engine.totals().custody_enter, 1u);
+    EXPECT_EQ(engine.totals().dequeue(), 1u);
+    EXPECT_EQ(engine.state_of(kTaskA), CustodyState::OutOfCustody);
+}
+
+TEST(PairingEngine, TaskExitOutOfCustodyFreesItsRecord) {
+    PairingEngine engine;
+    Stream(engine).attach().clean_cycle(kTaskA).exit(kTaskA).exit(kTaskB);
+
+    expect_violations(engine.totals(), {});
+    EXPECT_EQ(engine.tracked_tasks(), 0u);
+    EXPECT_FALSE(engine.state_of(kTaskA).has_value());
+}
+
+TEST(PairingEngine, PidReuseDoesNotAlias) {
+    const TaskKey first{42, 1'000};
+    const TaskKey second{42, 2'000};
+    const TaskKey third{42, 3'000};
+    PairingEngine engine;
+    Stream stream(engine);
+    stream.attach().enqueue(first).enqueue(second);
+    // Two custody periods, not one period and a re-enqueue.
+    EXPECT_EQ(engine.totals().custody_enter, 2u);
+    EXPECT_EQ(engine.totals().reenqueue_in_custody, 0u);
+    EXPECT_EQ(engine.tasks_in_custody(), 2u);
+
+    stream.dequeue(first).exit(first);
+    EXPECT_EQ(engine.state_of(second), CustodyState::InCustody);
+    stream.dequeue(second); // not a duplicate of first's dequeue
+    expect_violations(engine.totals(), {});
+
+    stream.dequeue(second);
+    // A new task with the same pid inherits nothing: its dequeue is outside custody,
+    // not a duplicate of second's.
+    stream.dequeue(third);
+    expect_violations(engine.totals(), {{ViolationKind::DuplicateDequeue, 1},
+                                        {ViolationKind::DequeueOutsideCustody, 1}});
+    EXPECT_EQ(engine.totals().dequeue(), 2u);
+}
+
+TEST(PairingEngine, SchedChangeDequeueOfATaskInCustodyIsFine) {
+    PairingEngine engine;
+    Stream(engine)
+        .attach()
+        .enqueue(kTaskA, kUserDsqA)
+        .insert(kTaskA, kUserDsqA)
+        .dequeue(kTaskA, kSchedChangeFlags) // sched_setaffinity() while queued
+        .enqueue(kTaskA)                    // the kernel re-enqueues it
+        .dequeue(kTaskA)
+        .insert(kTaskA, kDsqLocal)
+        .running(kTaskA);
+
+    const Counters& totals = engine.totals();
+    EXPECT_EQ(totals.custody_enter, 2u);
+    EXPECT_EQ(totals.dequeue_by(DequeueReason::SchedChange), 1u);
+    EXPECT_EQ(totals.dequeue_by(DequeueReason::Dispatch), 1u);
+    expect_violations(totals, {});
+}
+
+// ---- violations ------------------------------------------------------------------
+
+TEST(PairingEngine, SchedChangeDequeueOfATaskOutOfCustodyIsDequeueOutsideCustody) {
+    // Once a task has left custody the kernel must not call ops.dequeue for a
+    // property change.
+    PairingEngine engine;
+    Stream(engine)
+        .attach()
+        .enqueue(kTaskA, kDsqLocal, 1)
+        .insert(kTaskA, kDsqLocal, 1)
+        .running(kTaskA, 1)
+        .dequeue(kTaskA, kSchedChangeFlags, 1);
+
+    const Counters& totals = engine.totals();
+    expect_violations(totals, {{ViolationKind::DequeueOutsideCustody, 1}});
+    EXPECT_EQ(totals.dequeue(), 0u);
+    ASSERT_EQ(engine.samples().size(), 1u);
+    const Finding& finding = engine.samples()[0];
+    EXPECT_EQ(finding.kind, ViolationKind::DequeueOutsideCustody);
+    EXPECT_EQ(finding.task, kTaskA);
+    EXPECT_EQ(comm_view(finding.comm), "task-100");
+    EXPECT_EQ(finding.cpu, 1u);
+    EXPECT_EQ(finding.ts_ns, 1'040u);
+    EXPECT_EQ(finding.flags, kSchedChangeFlags);
+    EXPECT_EQ(finding.trigger, EventKind::Dequeue);
+    EXPECT_EQ(finding.state_before, CustodyState::OutOfCustody);
+    EXPECT_EQ(finding.scheduler, "custody_ref");
+}
+
+TEST(PairingEngine, SecondDequeueInOnePeriodIsDuplicate) {
+    PairingEngine engine;
+    Stream stream(engine);
+    stream.attach().enqueue(kTaskA).dequeue(kTaskA).dequeue(kTaskA);
+    expect_violations(engine.totals(), {{ViolationKind::DuplicateDequeue, 1}});
+
+    // Still no custody since the counted dequeue: another one is a duplicate too.
+    stream.insert(kTaskA, kDsqLocal).running(kTaskA).dequeue(kTaskA, kDeqSleep);
+    expect_violations(engine.totals(), {{ViolationKind::DuplicateDequeue, 2}});
+
+    // A new period resets it.
+    stream.clean_cycle(kTaskA);
+    const Counters& totals = engine.totals();
+    expect_violations(totals, {{ViolationKind::DuplicateDequeue, 2}});
+    EXPECT_EQ(totals.custody_enter, 2u);
+    EXPECT_EQ(totals.dequeue(), 2u);
+}
+
+TEST(PairingEngine, Pattern_7_0_13_CustodyEndsWithoutDequeue) {
+    // Before 7.1 a dispatch from custody to a local DSQ never calls ops.dequeue.
+    PairingEngine engine;
+    Stream stream(engine);
+    stream.attach();
+    for (int i = 0; i < 3; ++i)
+        stream.enqueue(kTaskA).insert(kTaskA, kDsqLocal).running(kTaskA);
+
+    // The second and third enqueue each close a period that got no dequeue.
+    expect_violations(engine.totals(), {{ViolationKind::MissedDequeue, 2}});
+    EXPECT_EQ(engine.state_of(kTaskA), CustodyState::RanWithoutDequeue);
+    ASSERT_GE(engine.samples().size(), 1u);
+    const Finding& first = engine.samples()[0];
+    EXPECT_EQ(first.kind, ViolationKind::MissedDequeue);
+    EXPECT_EQ(first.trigger, EventKind::Enqueue);
+    EXPECT_EQ(first.state_before, CustodyState::RanWithoutDequeue);
+    EXPECT_EQ(first.dsq_id, kDsqLocal);
+    EXPECT_EQ(first.custody_enter_ts_ns, 1'010u);
+
+    stream.advance(1'000);
+    engine.finish(stream.now());
+    const Counters& totals = engine.totals();
+    expect_violations(totals, {{ViolationKind::MissedDequeue, 3}});
+    EXPECT_EQ(totals.custody_enter, 3u);
+    EXPECT_EQ(totals.dequeue(), 0u);
+    ASSERT_EQ(engine.samples().size(), 3u);
+    EXPECT_FALSE(engine.samples()[2].trigger.has_value());
+}
+
+TEST(PairingEngine, Pattern_7_1_13_RemoteArrivalGetsALateCoreSchedDequeue) {
+    // A task on a user DSQ moved by CPU 0's dispatch to CPU 1's local DSQ: no
+    // dequeue at the insert, then one at pick time flagged CORE_SCHED_EXEC on a
+    // kernel without core scheduling.
+    PairingEngine engine;
+    Stream(engine)
+        .attach()
+        .enqueue(kTaskA, kUserDsqA, 0)
+        .insert(kTaskA, kUserDsqA, 0)
+        .insert(kTaskA, dsq_local_on(1), 0)
+        .dequeue(kTaskA, kDeqCoreSchedExec, 1)
+        .running(kTaskA, 1);
+
+    const Counters& totals = engine.totals();
+    expect_violations(totals,
+                      {{ViolationKind::LateDequeue, 1}, {ViolationKind::WrongDequeueFlags, 1}});
+    EXPECT_EQ(totals.dequeue_by(DequeueReason::CoreSched), 1u);
+    EXPECT_EQ(totals.custody_enter, 1u);
+    expect_violations(engine.cpu_counters(1),
+                      {{ViolationKind::LateDequeue, 1}, {ViolationKind::WrongDequeueFlags, 1}});
+    expect_violations(engine.cpu_counters(0), {});
+
+    ASSERT_EQ(engine.samples().size(), 2u);
+    const Finding& late = engine.samples()[0];
+    EXPECT_EQ(late.kind, ViolationKind::LateDequeue);
+    EXPECT_EQ(late.state_before, CustodyState::LeftWithoutDequeue);
+    EXPECT_EQ(late.dsq_id, dsq_local_on(1));
+    EXPECT_EQ(late.flags, kDeqCoreSchedExec);
+    EXPECT_EQ(engine.samples()[1].kind, ViolationKind::WrongDequeueFlags);
+    EXPECT_EQ(engine.state_of(kTaskA), CustodyState::OutOfCustody);
+}
+
+TEST(PairingEngine, Pattern_7_1_13_WithCoreSchedulingOnlyTheLatenessIsWrong) {
+    EngineConfig config;
+    config.kernel_has_core_sched = true;
+    PairingEngine engine(config);
+    Stream(engine)
+        .attach()
+        .insert(kTaskA, kUserDsqA, 0)
+        .insert(kTaskA, dsq_local_on(1), 0)
+        .dequeue(kTaskA, kDeqCoreSchedExec, 1);
+    expect_violations(engine.totals(), {{ViolationKind::LateDequeue, 1}});
+}
+
+TEST(PairingEngine, DequeueAfterTheTaskRanIsLate) {
+    PairingEngine engine;
+    Stream(engine)
+        .attach()
+        .enqueue(kTaskA, kUserDsqA, 0)
+        .insert(kTaskA, kUserDsqA, 0)
+        .insert(kTaskA, dsq_local_on(1), 0)
+        .running(kTaskA, 1)
+        .dequeue(kTaskA, kDeqSleep, 1);
+
+    const Counters& totals = engine.totals();
+    expect_violations(totals, {{ViolationKind::LateDequeue, 1}});
+    EXPECT_EQ(totals.dequeue_by(DequeueReason::Dispatch), 1u);
+    EXPECT_EQ(totals.custody_duration.count, 1u);
+    ASSERT_EQ(engine.samples().size(), 1u);
+    EXPECT_EQ(engine.samples()[0].state_before, CustodyState::RanWithoutDequeue);
+}
+
+TEST(PairingEngine, RemoteArrivalThatNeverGetsItsDequeueIsMissed) {
+    PairingEngine engine;
+    Stream(engine)
+        .attach()
+        .insert(kTaskA, kUserDsqA, 0)
+        .insert(kTaskA, dsq_local_on(1), 0)
+        .running(kTaskA, 1)
+        .insert(kTaskA, kUserDsqB, 1); // next custody, from select_cpu
+
+    expect_violations(engine.totals(), {{ViolationKind::MissedDequeue, 1}});
+    EXPECT_EQ(engine.totals().custody_enter, 2u);
+    EXPECT_EQ(engine.totals().custody_enter_by(EnterPath::InsertUserDsq), 2u);
+    EXPECT_EQ(engine.state_of(kTaskA), CustodyState::InCustody);
+}
+
+TEST(PairingEngine, TaskExitInCustodyIsMissedDequeue) {
+    PairingEngine engine;
+    Stream(engine).attach().enqueue(kTaskA).exit(kTaskA, 2);
+
+    expect_violations(engine.totals(), {{ViolationKind::MissedDequeue, 1}});
+    ASSERT_EQ(engine.samples().size(), 1u);
+    EXPECT_EQ(engine.samples()[0].trigger, EventKind::TaskExit);
+    EXPECT_EQ(engine.samples()[0].state_before, CustodyState::InCustody);
+    EXPECT_EQ(engine.samples()[0].cpu, 2u);
+    EXPECT_EQ(engine.tracked_tasks(), 0u);
+}
+
+TEST(PairingEngine, WrongDequeueFlags) {
+    PairingEngine engine;
+    Stream(engine)
+        .attach()
+        .enqueue(kTaskA)
+        .dequeue(kTaskA, 1ull << 40) // unknown sched_ext bit
+        .enqueue(kTaskB)
+        .dequeue(kTaskB, kDeqSchedChange | kDeqSleep) // contradictory
+        .enqueue(kTaskC)
+        .dequeue(kTaskC, kSchedChangeFlags); // fine
+
+    const Counters& totals = engine.totals();
+    expect_violations(totals, {{ViolationKind::WrongDequeueFlags, 2}});
+    EXPECT_EQ(totals.dequeue_by(DequeueReason::Dispatch), 1u);
+    EXPECT_EQ(totals.dequeue_by(DequeueReason::SchedChange), 2u);
+    ASSERT_EQ(engine.samples().size(), 2u);
+    EXPECT_EQ(engine.samples()[0].flags, 1ull << 40);
+}
+
+TEST(PairingEngine, KernelCustodyFlagDisagreementIsReportedOncePerPeriod) {
+    PairingEngine engine;
+    Stream stream(engine);
+    stream.attach()
+        .enqueue(kTaskA)
+        .insert(kTaskA, kUserDsqA, 0, kClear) // model: in custody
+        .insert(kTaskA, kUserDsqB, 0, kClear) // same period: not again
+        .dequeue(kTaskA, 0, 0, kClear)        // agrees
+        .insert(kTaskA, kDsqLocal, 0, kClear);
+    expect_violations(engine.totals(), {{ViolationKind::CustodyFlagMismatch, 1}});
+
+    stream.enqueue(kTaskA).insert(kTaskA, kUserDsqA, 0, kSet).dequeue(kTaskA, 0, 0, kSet);
+    expect_violations(engine.totals(), {{ViolationKind::CustodyFlagMismatch, 2}});
+    ASSERT_EQ(engine.samples().size(), 2u);
+    EXPECT_EQ(engine.samples()[1].kernel_flag, kSet);
+    EXPECT_EQ(engine.samples()[1].trigger, EventKind::Dequeue);
+
+    // 7.1.13's remote arrival: the kernel still holds the bit on a local DSQ.
+    stream.insert(kTaskB, kUserDsqA, 0, kSet).insert(kTaskB, dsq_local_on(1), 0, kSet);
+    expect_violations(engine.totals(), {{ViolationKind::CustodyFlagMismatch, 3}});
+
+    // Unknown is never judged.
+    stream.enqueue(kTaskC).insert(kTaskC, kDsqLocal, 0, kUnknown);
+    expect_violations(engine.totals(), {{ViolationKind::CustodyFlagMismatch, 3}});
+}
+
+// ---- uncertainty, unload, sections -----------------------------------------------
+
+TEST(PairingEngine, LostEventsMakeTasksIndeterminateNotViolations) {
+    PairingEngine engine;
+    Stream stream(engine);
+    stream.attach()
+        .enqueue(kTaskA)     // in custody
+        .clean_cycle(kTaskB) // out of custody
+        .enqueue(kTaskC)
+        .insert(kTaskC, kDsqLocal)
+        .running(kTaskC) // ran without dequeue: would be missed_dequeue
+        .lost(5, 2);
+
+    EXPECT_EQ(engine.totals().lost_events, 5u);
+    EXPECT_EQ(engine.totals().indeterminate, 3u);
+    EXPECT_EQ(engine.cpu_counters(2).indeterminate, 3u);
+    EXPECT_EQ(engine.cpu_counters(2).lost_events, 5u);
+    EXPECT_EQ(engine.tasks_in_state(CustodyState::Indeterminate), 3u);
+    EXPECT_EQ(engine.tasks_in_custody(), 0u);
+    EXPECT_EQ(engine.state_of(kTaskA), CustodyState::Indeterminate);
+
+    stream
+        .dequeue(kTaskA)  // resynchronised: counted, no finding
+        .enqueue(kTaskC)  // a clean period begins, no missed_dequeue
+        .dequeue(kTaskB)  // its history is incomplete: no finding
+        .dequeue(kTaskD); // first seen after the loss: indeterminate too
+    expect_violations(engine.totals(), {});
+    EXPECT_EQ(engine.totals().dequeue(), 1u + 3u);
+    EXPECT_EQ(engine.state_of(kTaskC), CustodyState::InCustody);
+
+    // Resynchronised tasks are judged again.
+    stream.dequeue(kTaskD).insert(kTaskC, kDsqLocal).running(kTaskC).enqueue(kTaskC);
+    expect_violations(engine.totals(),
+                      {{ViolationKind::DuplicateDequeue, 1}, {ViolationKind::MissedDequeue, 1}});
+    // A second loss only counts the tasks that were judged again.
+    stream.lost(0, 1);
+    EXPECT_EQ(engine.totals().lost_events, 6u);
+    EXPECT_EQ(engine.totals().indeterminate, 3u + 4u);
+}
+
+TEST(PairingEngine, NewAttachEndsTheUncertaintyOfALoss) {
+    PairingEngine engine;
+    Stream stream(engine);
+    stream.attach("a").lost(1).detach().attach("b").dequeue(kTaskA);
+    expect_violations(engine.totals(), {{ViolationKind::DequeueOutsideCustody, 1}});
+}
+
+TEST(PairingEngine, DetachCountsAbandonedCustodyNotViolations) {
+    PairingEngine engine;
+    Stream stream(engine);
+    stream.attach("custody_ref")
+        .enqueue(kTaskA, kNoDsq, 1)
+        .enqueue(kTaskB, kUserDsqA, 2)
+        .insert(kTaskB, kUserDsqA, 2)
+        .enqueue(kTaskC)
+        .insert(kTaskC, kDsqLocal)
+        .running(kTaskC) // ran without dequeue: missed
+        .clean_cycle(kTaskD)
+        .detach(3);
+
+    const Counters& totals = engine.totals();
+    EXPECT_EQ(totals.custody_abandoned_at_unload, 2u);
+    EXPECT_EQ(engine.cpu_counters(1).custody_abandoned_at_unload, 1u);
+    EXPECT_EQ(engine.cpu_counters(2).custody_abandoned_at_unload, 1u);
+    expect_violations(totals, {{ViolationKind::MissedDequeue, 1}});
+    EXPECT_EQ(engine.samples().at(0).trigger, EventKind::SchedulerDetach);
+    EXPECT_EQ(engine.tracked_tasks(), 0u);
+    EXPECT_EQ(engine.tasks_in_custody(), 0u);
+    ASSERT_EQ(engine.sections().size(), 1u);
+    EXPECT_FALSE(engine.sections()[0].open);
+    EXPECT_TRUE(engine.sections()[0].detach_observed);
+
+    engine.finish(stream.now());
+    EXPECT_EQ(engine.totals().in_custody_at_end, 0u);
+}
+
+TEST(PairingEngine, SchedulerWithoutDequeueRaisesNoDequeueViolations) {
+    PairingEngine engine;
+    Stream stream(engine);
+    stream.attach("scx_simple", false)
+        .enqueue(kTaskA, kUserDsqA)
+        .insert(kTaskA, kUserDsqA)
+        .insert(kTaskA, kDsqLocal)
+        .running(kTaskA)
+        .enqueue(kTaskA)
+        .running(kTaskA) // leaves custody at running
+        .enqueue(kTaskA)
+        .insert(kTaskA, kDsqLocal)
+        .running(kTaskA)
+        .enqueue(kTaskB)
+        .exit(kTaskB)
+        .dequeue(kTaskC);
+    engine.finish(stream.now());
+
+    const Counters& totals = engine.totals();
+    expect_violations(totals, {});
+    EXPECT_EQ(totals.custody_enter, 4u);
+    EXPECT_EQ(totals.indeterminate, 0u);
+    EXPECT_EQ(totals.in_custody_at_end, 0u);
+    ASSERT_EQ(engine.sections().size(), 1u);
+    EXPECT_FALSE(engine.sections()[0].implements_dequeue);
+    EXPECT_EQ(engine.sections()[0].name, "scx_simple");
+}
+
+TEST(PairingEngine, SchedulerWithoutDequeueStillGetsKernelFlagChecks) {
+    PairingEngine engine;
+    Stream(engine).attach("scx_simple", false).enqueue(kTaskA).insert(kTaskA, kUserDsqA, 0, kClear);
+    expect_violations(engine.totals(), {{ViolationKind::CustodyFlagMismatch, 1}});
+}
+
+TEST(PairingEngine, AuditStartedMidRunStartsTasksIndeterminate) {
+    PairingEngine engine;
+    Stream stream(engine);
+    // No attach seen: the first task event opens an unnamed section.
+    stream.dequeue(kTaskA).enqueue(kTaskB).insert(kTaskB, kDsqLocal).running(kTaskB);
+    expect_violations(engine.totals(), {});
+    ASSERT_EQ(engine.sections().size(), 1u);
+    EXPECT_FALSE(engine.sections()[0].attach_observed);
+    EXPECT_EQ(engine.sections()[0].name, "");
+
+    // B's custody began under observation: its missed dequeue is found.
+    stream.enqueue(kTaskB).detach(0, "scx_lavd");
+    expect_violations(engine.totals(), {{ViolationKind::MissedDequeue, 1}});
+    EXPECT_EQ(engine.sections()[0].name, "scx_lavd");
+    EXPECT_EQ(engine.totals().custody_abandoned_at_unload, 1u);
+}
+
+TEST(PairingEngine, RunningAndExitOfUnknownTasksCreateNothing) {
+    PairingEngine engine;
+    Stream(engine).running(kTaskA).exit(kTaskB).detach();
+    EXPECT_EQ(engine.tracked_tasks(), 0u);
+    EXPECT_TRUE(engine.sections().empty());
+    EXPECT_EQ(engine.events(EventKind::Running), 1u);
+    EXPECT_EQ(engine.events(EventKind::TaskExit), 1u);
+}
+
+TEST(PairingEngine, SchedulerAttachedBeforeAuditHasANamedUncertainSection) {
+    PairingEngine engine;
+    Stream(engine).attach_before_audit("scx_rusty").dequeue(kTaskA).dequeue(kTaskA);
+    // The first dequeue resynchronises, the second is a duplicate.
+    expect_violations(engine.totals(), {{ViolationKind::DuplicateDequeue, 1}});
+    ASSERT_EQ(engine.sections().size(), 1u);
+    EXPECT_EQ(engine.sections()[0].name, "scx_rusty");
+    EXPECT_FALSE(engine.sections()[0].attach_observed);
+}
+
+TEST(PairingEngine, EachSchedulerGetsItsOwnSection) {
+    PairingEngine engine;
+    Stream stream(engine);
+    stream.attach("first").clean_cycle(kTaskA).enqueue(kTaskB).detach();
+    stream.attach("second")
+        .dequeue(kTaskA) // A's history belongs to "first": outside custody here
+        .enqueue(kTaskC)
+        .insert(kTaskC, kDsqLocal)
+        .running(kTaskC)
+        .enqueue(kTaskC)
+        .detach();
+    stream.attach("third", false)
+        .enqueue(kTaskD)
+        .insert(kTaskD, kDsqLocal)
+        .running(kTaskD)
+        .enqueue(kTaskD);
+    engine.finish(stream.now());
+
+    const auto& sections = engine.sections();
+    ASSERT_EQ(sections.size(), 3u);
+    EXPECT_EQ(sections[0].name, "first");
+    EXPECT_EQ(sections[0].counts.custody_enter, 2u);
+    EXPECT_EQ(sections[0].counts.dequeue(), 1u);
+    EXPECT_EQ(sections[0].counts.custody_abandoned_at_unload, 1u);
+    expect_violations(sections[0].counts, {});
+
+    EXPECT_EQ(sections[1].name, "second");
+    EXPECT_EQ(sections[1].counts.custody_enter, 2u);
+    EXPECT_EQ(sections[1].counts.custody_abandoned_at_unload, 1u);
+    expect_violations(sections[1].counts, {{ViolationKind::MissedDequeue, 1},
+                                           {ViolationKind::DequeueOutsideCustody, 1}});
+
+    EXPECT_EQ(sections[2].name, "third");
+    EXPECT_FALSE(sections[2].implements_dequeue);
+    EXPECT_TRUE(sections[2].attach_observed);
+    EXPECT_FALSE(sections[2].detach_observed);
+    EXPECT_FALSE(sections[2].open);
+    EXPECT_EQ(sections[2].counts.custody_enter, 2u);
+    EXPECT_EQ(sections[2].counts.in_custody_at_end, 1u);
+    expect_violations(sections[2].counts, {});
+
+    EXPECT_EQ(sum_sections(engine), engine.totals());
+    EXPECT_EQ(sum_per_cpu(engine), engine.totals());
+}
+
+TEST(PairingEngine, AttachWhileASectionIsOpenClosesIt) {
+    PairingEngine engine;
+    Stream(engine).attach("a").enqueue(kTaskA).attach("b").dequeue(kTaskA);
+
+    ASSERT_EQ(engine.sections().size(), 2u);
+    EXPECT_FALSE(engine.sections()[0].open);
+    EXPECT_FALSE(engine.sections()[0].detach_observed);
+    EXPECT_EQ(engine.sections()[0].counts.custody_abandoned_at_unload, 1u);
+    EXPECT_TRUE(engine.sections()[1].open);
+    expect_violations(engine.sections()[1].counts, {{ViolationKind::DequeueOutsideCustody, 1}});
+}
+
+// ---- finish, memory, attribution, samples ------------------------------------------
+
+TEST(PairingEngine, FinishJudgesWhatCertainlyEnded) {
+    PairingEngine engine;
+    Stream stream(engine);
+    stream.attach()
+        .enqueue(kTaskA, kNoDsq, 1) // in custody: counted at the end
+        .enqueue(kTaskB)
+        .insert(kTaskB, kDsqLocal, 2) // left without dequeue: may still get one
+        .enqueue(kTaskC)
+        .insert(kTaskC, kDsqLocal, 3)
+        .running(kTaskC, 3) // ran without dequeue: certainly missed
+        .clean_cycle(kTaskD);
+    const uint64_t end_ts = stream.now() + 500;
+    engine.finish(end_ts);
+
+    const Counters totals = engine.totals();
+    expect_violations(totals, {{ViolationKind::MissedDequeue, 1}});
+    EXPECT_EQ(totals.indeterminate, 1u);
+    EXPECT_EQ(totals.in_custody_at_end, 1u);
+    EXPECT_EQ(engine.cpu_counters(1).in_custody_at_end, 1u);
+    EXPECT_EQ(engine.cpu_counters(2).indeterminate, 1u);
+    EXPECT_EQ(engine.cpu_counters(3).violation(ViolationKind::MissedDequeue), 1u);
+    ASSERT_EQ(engine.samples().size(), 1u);
+    EXPECT_EQ(engine.samples()[0].task, kTaskC);
+    EXPECT_EQ(engine.samples()[0].ts_ns, end_ts);
+    EXPECT_FALSE(engine.samples()[0].trigger.has_value());
+    EXPECT_TRUE(engine.finished());
+    EXPECT_EQ(engine.tracked_tasks(), 0u);
+    ASSERT_EQ(engine.sections().size(), 1u);
+    EXPECT_FALSE(engine.sections()[0].open);
+    EXPECT_EQ(engine.sections()[0].end_ts_ns, end_ts);
+
+    // Idempotent, and the engine is closed to later events.
+    engine.finish(end_ts + 100);
+    stream.dequeue(kTaskA).enqueue(kTaskB);
+    EXPECT_EQ(engine.totals(), totals);
+    EXPECT_EQ(engine.events(EventKind::Dequeue), 1u);
+}
+
+TEST(PairingEngine, EvictsAtTheCapAndTreatsEvictedTasksAsIndeterminate) {
+    EngineConfig config;
+    config.max_tracked_tasks = 2;
+    PairingEngine engine(config);
+    Stream stream(engine);
+    stream.attach().enqueue(kTaskA).enqueue(kTaskB).enqueue(kTaskC);
+    EXPECT_EQ(engine.totals().evicted, 1u);
+    EXPECT_EQ(engine.tracked_tasks(), 2u);
+    EXPECT_FALSE(engine.state_of(kTaskA).has_value());
+    EXPECT_EQ(engine.tasks_in_custody(), 2u);
+
+    // A comes back: its history is gone, so no dequeue_outside_custody.
+    stream.dequeue(kTaskA);
+    EXPECT_EQ(engine.totals().evicted, 2u); // B made room
+    expect_violations(engine.totals(), {});
+
+    // Clean cycles are still judged.
+    stream.enqueue(kTaskD).insert(kTaskD, kDsqLocal).running(kTaskD);
+    EXPECT_EQ(engine.totals().evicted, 3u); // C made room
+    engine.finish(stream.now());
+
+    const Counters& totals = engine.totals();
+    expect_violations(totals, {{ViolationKind::MissedDequeue, 1}});
+    EXPECT_EQ(totals.custody_enter, 4u);
+    EXPECT_EQ(totals.dequeue(), 1u);
+    EXPECT_EQ(totals.in_custody_at_end, 0u);
+}
+
+TEST(PairingEngine, AttributesCountsToTheCpuOfTheProvingEvent) {
+    EngineConfig config;
+    config.max_cpus = 4;
+    PairingEngine engine(config);
+    Stream(engine)
+        .attach()
+        .enqueue(kTaskA, kNoDsq, 0)
+        .dequeue(kTaskA, 0, 1)
+        .insert(kTaskA, dsq_local_on(1), 1)
+        .enqueue(kTaskB, kNoDsq, 2)
+        .insert(kTaskB, kDsqLocal, 2)
+        .running(kTaskB, 2)
+        .enqueue(kTaskB, kNoDsq, 3)
+        .enqueue(kTaskC, kNoDsq, 7); // beyond max_cpus: totals only
+
+    ASSERT_EQ(engine.per_cpu().size(), 4u);
+    EXPECT_EQ(engine.cpu_counters(0).custody_enter, 1u);
+    EXPECT_EQ(engine.cpu_counters(1).dequeue(), 1u);
+    EXPECT_EQ(engine.cpu_counters(1).custody_duration.count, 1u);
+    EXPECT_EQ(engine.cpu_counters(2).custody_enter, 1u);
+    EXPECT_EQ(engine.cpu_counters(3).custody_enter, 1u);
+    expect_violations(engine.cpu_counters(3), {{ViolationKind::MissedDequeue, 1}});
+    expect_violations(engine.cpu_counters(2), {});
+    EXPECT_EQ(engine.cpu_counters(7).custody_enter, 0u);
+    EXPECT_EQ(engine.unattributed_events(), 1u);
+    EXPECT_EQ(engine.totals().custody_enter, 4u);
+    EXPECT_EQ(sum_per_cpu(engine).custody_enter, 3u);
+}
+
+TEST(PairingEngine, KeepsTheFirstSamplesAndCountsAll) {
+    EngineConfig config;
+    config.max_samples = 5;
+    PairingEngine engine(config);
+    Stream stream(engine);
+    stream.attach();
+    for (uint32_t i = 0; i < 30; ++i)
+        stream.dequeue(TaskKey{1'000 + i, 77}, 0, i % 4);
+
+    expect_violations(engine.totals(), {{ViolationKind::DequeueOutsideCustody, 30}});
+    EXPECT_EQ(engine.findings_total(), 30u);
+    ASSERT_EQ(engine.samples().size(), 5u);
+    for (uint32_t i = 0; i < 5; ++i) {
+        const Finding& finding = engine.samples()[i];
+        EXPECT_EQ(finding.task.pid, 1'000 + i);
+        EXPECT_EQ(comm_view(finding.comm), "task-" + std::to_string(1'000 + i));
+        EXPECT_EQ(finding.cpu, i % 4);
+        EXPECT_EQ(finding.ts_ns, 1'010 + 10 * i);
+    }
+}
+
+TEST(PairingEngine, IgnoresMalformedEvents) {
+    PairingEngine engine;
+    Event bogus;
+    bogus.kind = static_cast<EventKind>(200);
+    engine.process(bogus);
+    Stream(engine).attach().insert(kTaskA, kNoDsq);
+    EXPECT_EQ(engine.malformed_events(), 2u);
+    EXPECT_EQ(engine.tracked_tasks(), 0u);
+    expect_violations(engine.totals(), {});
+}
+
+// ---- observer ----------------------------------------------------------------------
+
+class RecordingObserver : public EngineObserver {
+  public:
+    void on_scheduler_attach(const SchedulerSection& section) override {
+        attached.push_back(section.name);
+    }
+    void on_scheduler_detach(const SchedulerSection& section) override {
+        detached.push_back(section.name);
+    }
+    void on_custody_enter(uint32_t, EnterPath path) override { ++enters[to_index(path)]; }
+    void on_reenqueue_in_custody(uint32_t) override { ++reenqueues; }
+    void on_dequeue(uint32_t, DequeueReason reason) override { ++dequeues[to_index(reason)]; }
+    void on_custody_duration(uint32_t, uint64_t duration_ns) override {
+        durations.push_back(duration_ns);
+    }
+    void on_finding(const Finding& finding) override { findings.push_back(finding.kind); }
+    void on_indeterminate(uint32_t, uint64_t tasks) override { indeterminate += tasks; }
+    void on_custody_abandoned_at_unload(uint32_t, uint64_t tasks) override { abandoned += tasks; }
+    void on_lost_events(uint32_t, uint64_t count) override { lost += count; }
+    void on_evicted(uint32_t) override { ++evicted; }
+    void on_in_custody_at_end(uint32_t, uint64_t tasks) override { in_custody_at_end += tasks; }
+    void on_tasks_in_custody(uint64_t tasks) override { in_custody.push_back(tasks); }
+
+    std::vector<std::string> attached, detached;
+    std::array<uint64_t, kEnterPathCount> enters{};
+    std::array<uint64_t, kDequeueReasonCount> dequeues{};
+    uint64_t reenqueues = 0, indeterminate = 0, abandoned = 0, lost = 0, evicted = 0;
+    uint64_t in_custody_at_end = 0;
+    std::vector<uint64_t> durations, in_custody;
+    std::vector<ViolationKind> findings;
+};
+
+TEST(PairingEngine, ObserverSeesEverythingLive) {
+    RecordingObserver observer;
+    EngineConfig config;
+    config.max_tracked_tasks = 3;
+    PairingEngine engine(config, &observer);
+    Stream stream(engine);
+    stream.attach("one")
+        .enqueue(kTaskA)
+        .enqueue(kTaskA, kNoDsq, 0, kEnqReenq)
+        .advance(90)
+        .dequeue(kTaskA, kSchedChangeFlags)
+        .insert(kTaskB, kUserDsqA)
+        .dequeue(kTaskC)
+        .enqueue(kTaskD) // evicts A
+        .detach()
+        .attach("two")
+        .enqueue(kTaskA, kUserDsqA)
+        .insert(kTaskA, kUserDsqA)
+        .lost(4)
+        .enqueue(kTaskB);
+    engine.finish(stream.now());
+
+    EXPECT_EQ(observer.attached, (std::vector<std::string>{"one", "two"}));
+    EXPECT_EQ(observer.detached, (std::vector<std::string>{"one", "two"}));
+    EXPECT_EQ(observer.enters[to_index(EnterPath::EnqueueHeld)], 3u);
+    EXPECT_EQ(observer.enters[to_index(EnterPath::EnqueueUserDsq)], 1u);
+    EXPECT_EQ(observer.enters[to_index(EnterPath::InsertUserDsq)], 1u);
+    EXPECT_EQ(observer.reenqueues, 1u);
+    EXPECT_EQ(observer.dequeues[to_index(DequeueReason::SchedChange)], 1u);
+    EXPECT_EQ(observer.durations, (std::vector<uint64_t>{110u}));
+    EXPECT_EQ(observer.findings,
+              (std::vector<ViolationKind>{ViolationKind::DequeueOutsideCustody}));
+    EXPECT_EQ(observer.evicted, 1u);
+    EXPECT_EQ(observer.abandoned, 2u); // B and D at the first detach
+    EXPECT_EQ(observer.lost, 4u);
+    EXPECT_EQ(observer.indeterminate, 1u);
+    EXPECT_EQ(observer.in_custody_at_end, 1u);
+    EXPECT_EQ(observer.in_custody, (std::vector<uint64_t>{1, 0, 1, 2, 0, 1, 0, 1, 0}));
+
+    const Counters& totals = engine.totals();
+    EXPECT_EQ(totals.custody_enter, 5u);
+    EXPECT_EQ(totals.evicted, 1u);
+    EXPECT_EQ(totals.custody_abandoned_at_unload, 2u);
+}
+
+// ---- generated streams ----------------------------------------------------------------
+
+struct GeneratorOptions {
+    uint64_t seed = 1;
+    uint32_t tasks = 64;
+    uint32_t cpus = 4;
+    uint32_t steps = 200'000;
+    bool kernel_flags = true;
+    // Probability that a dispatch's ops.dequeue is not called (fault injection).
+    double drop_dispatch_dequeue = 0.0;
+};
+
+// Random but valid Linux 7.1+ custody behaviour, with the counts the engine must
+// arrive at.
+class CustodyStreamGenerator {
+  public:
+    explicit CustodyStreamGenerator(const GeneratorOptions& options)
+        : options_(options), rng_(options.seed) {
+        for (uint32_t i = 0; i < options_.tasks; ++i)
+            tasks_.push_back(Sim{TaskKey{10'000 + i, next_start_time_++}, Where::Sleeping, 0});
+    }
+
+    void run(PairingEngine& engine) {
+        engine_ = &engine;
+        Event attach;
+        attach.kind = EventKind::SchedulerAttach;
+        attach.ts_ns = tick();
+        attach.sched_name = "custody_ref";
+        emit(attach);
+        for (uint32_t step = 0; step < options_.steps; ++step)
+            this->step(tasks_[pick(tasks_.size())]);
+    }
+
+    uint64_t in_custody_now() const {
+        uint64_t n = 0;
+        for (const Sim& sim : tasks_)
+            n += sim.where == Where::Held || sim.where == Where::OnUserDsq;
+        return n;
+    }
+
+    std::array<uint64_t, kEnterPathCount> enters{};
+    std::array<uint64_t, kDequeueReasonCount> dequeues{};
+    uint64_t reenqueues = 0;
+    uint64_t dropped_dequeues = 0;
+    uint64_t events = 0;
+
+  private:
+    enum class Where { Sleeping, Held, OnUserDsq, OnLocal, Running };
+    struct Sim {
+        TaskKey key;
+        Where where;
+        uint32_t cpu;
+    };
+
+    std::size_t pick(std::size_t n) {
+        return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
+    }
+    bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
+    uint32_t any_cpu() { return static_cast<uint32_t>(pick(options_.cpus)); }
+    uint64_t any_user_dsq() { return 0x1000 + pick(3); }
+    uint64_t tick() { return ts_ns_ += 1 + pick(500); }
+    KernelCustodyFlag flag(bool in_custody) const {
+        if (!options_.kernel_flags)
+            return KernelCustodyFlag::Unknown;
+        return in_custody ? KernelCustodyFlag::Set : KernelCustodyFlag::Clear;
+    }
+
+    void emit(Event event) {
+        ++events;
+        engine_->process(event);
+    }
+    Event make(EventKind kind, const Sim& sim, uint32_t cpu) {
+        Event event;
+        event.kind = kind;
+        event.ts_ns = tick();
+        event.cpu = cpu;
+        event.task = sim.key;
+        event.comm = make_comm("worker");
+        return event;
+    }
+    void enqueue_event(const Sim& sim, uint32_t cpu, uint64_t dsq_id, uint64_t flags) {
+        Event event = make(EventKind::Enqueue, sim, cpu);
+        event.dsq_id = dsq_id;
+        event.flags = flags;
+        emit(event);
+    }
+    void insert_event(const Sim& sim, uint32_t cpu, uint64_t dsq_id) {
+        Event event = make(EventKind::DsqInsert, sim, cpu);
+        event.dsq_id = dsq_id;
+        event.kernel_flag = flag(is_user_dsq(dsq_id));
+        emit(event);
+    }
+    void dequeue_event(const Sim& sim, uint32_t cpu, uint64_t flags) {
+        Event event = make(EventKind::Dequeue, sim, cpu);
+        event.flags = flags;
+        event.kernel_flag = flag(false);
+        emit(event);
+        ++dequeues[to_index(dequeue_reason(flags))];
+    }
+    uint64_t any_terminal(uint32_t cpu) {
+        switch (pick(3)) {
+        case 0:
+            return kDsqLocal;
+        case 1:
+            return dsq_local_on(cpu);
+        default:
+            return kDsqGlobal;
+        }
+    }
+
+    // The task is out of custody and becomes runnable: ops.select_cpu may insert
+    // it directly (wakeups only), else ops.enqueue decides.
+    void make_runnable(Sim& sim, bool wakeup) {
+        const uint32_t cpu = any_cpu();
+        const std::size_t choice = pick(wakeup ? 5 : 3);
+        switch (choice) {
+        case 0: // ops.enqueue keeps it
+            enqueue_event(sim, cpu, kNoDsq, wakeup ? kEnqWakeup : 0);
+            sim.where = Where::Held;
+            ++enters[to_index(EnterPath::EnqueueHeld)];
+            break;
+        case 1: { // ops.enqueue inserts into a user DSQ
+            const uint64_t dsq = any_user_dsq();
+            enqueue_event(sim, cpu, dsq, 0);
+            insert_event(sim, cpu, dsq);
+            sim.where = Where::OnUserDsq;
+            ++enters[to_index(EnterPath::EnqueueUserDsq)];
+            break;
+        }
+        case 2: { // ops.enqueue inserts into a terminal DSQ
+            const uint64_t dsq = any_terminal(cpu);
+            enqueue_event(sim, cpu, dsq, 0);
+            insert_event(sim, cpu, dsq);
+            sim.where = Where::OnLocal;
+            sim.cpu = cpu;
+            break;
+        }
+        case 3: // ops.select_cpu inserts into a local DSQ
+            insert_event(sim, cpu, dsq_local_on(cpu));
+            sim.where = Where::OnLocal;
+            sim.cpu = cpu;
+            break;
+        default: // ops.select_cpu inserts into a user DSQ
+            insert_event(sim, cpu, any_user_dsq());
+            sim.where = Where::OnUserDsq;
+            ++enters[to_index(EnterPath::InsertUserDsq)];
+            break;
+        }
+    }
+
+    // ops.dispatch moves the task to a CPU's local DSQ: the kernel dequeues first.
+    void dispatch(Sim& sim) {
+        const uint32_t cpu = any_cpu();
+        if (chance(options_.drop_dispatch_dequeue))
+            ++dropped_dequeues;
+        else
+            dequeue_event(sim, cpu, 0);
+        insert_event(sim, cpu, chance(0.5) ? dsq_local_on(cpu) : kDsqLocal);
+        sim.where = Where::OnLocal;
+        sim.cpu = cpu;
+    }
+
+    // A property change while in custody: dequeue with SCHED_CHANGE, then the
+    // kernel enqueues the task again.
+    void property_change_in_custody(Sim& sim) {
+        dequeue_event(sim, any_cpu(), kSchedChangeFlags);
+        make_runnable(sim, false);
+    }
+
+    void step(Sim& sim) {
+        switch (sim.where) {
+        case Where::Sleeping:
+            if (chance(0.05)) { // killed while asleep: freed, pid reused
+                emit(make(EventKind::TaskExit, sim, any_cpu()));
+                sim.key.start_time_ns = next_start_time_++;
+            } else {
+                make_runnable(sim, true);
+            }
+            break;
+        case Where::Held:
+            switch (pick(4)) {
+            case 0:
+            case 1:
+                dispatch(sim);
+                break;
+            case 2: // ops.dispatch puts it on a user DSQ
+                insert_event(sim, any_cpu(), any_user_dsq());
+                sim.where = Where::OnUserDsq;
+                break;
+            default:
+                if (chance(0.5)) {
+                    property_change_in_custody(sim);
+                } else {
+                    enqueue_event(sim, any_cpu(), kNoDsq, kEnqReenq);
+                    ++reenqueues;
+                }
+                break;
+            }
+            break;
+        case Where::OnUserDsq:
+            switch (pick(5)) {
+            case 0:
+            case 1:
+                dispatch(sim);
+                break;
+            case 2: // scx_bpf_dsq_move to another user DSQ
+                insert_event(sim, any_cpu(), any_user_dsq());
+                break;
+            case 3:
+                property_change_in_custody(sim);
+                break;
+            default: { // re-enqueued by the scheduler, stays in custody
+                const uint64_t dsq = any_user_dsq();
+                const uint32_t cpu = any_cpu();
+                enqueue_event(sim, cpu, dsq, kEnqReenq);
+                insert_event(sim, cpu, dsq);
+                ++reenqueues;
+                break;
+            }
+            }
+            break;
+        case Where::OnLocal:
+            switch (pick(4)) {
+            case 0:
+            case 1:
+                emit(make(EventKind::Running, sim, sim.cpu));
+                sim.where = Where::Running;
+                break;
+            case 2: { // the kernel moves it to another CPU's local DSQ
+                const uint32_t cpu = any_cpu();
+                insert_event(sim, cpu, dsq_local_on(cpu));
+                sim.cpu = cpu;
+                break;
+            }
+            default: // property change out of custody: no ops.dequeue
+                make_runnable(sim, false);
+                break;
+            }
+            break;
+        case Where::Running:
+            switch (pick(5)) {
+            case 0:
+            case 1:
+                sim.where = Where::Sleeping;
+                break;
+            case 2: // preempted or yielded
+                make_runnable(sim, false);
+                break;
+            case 3: // property change of the running task: back to its local DSQ
+                insert_event(sim, sim.cpu, kDsqLocal);
+                break;
+            default: // exits; the pid comes back as a new task
+                emit(make(EventKind::TaskExit, sim, sim.cpu));
+                sim.key.start_time_ns = next_start_time_++;
+                sim.where = Where::Sleeping;
+                break;
+            }
+            break;
+        }
+    }
+
+    GeneratorOptions options_;
+    std::mt19937_64 rng_;
+    std::vector<Sim> tasks_;
+    PairingEngine* engine_ = nullptr;
+    uint64_t ts_ns_ = 1'000'000;
+    uint64_t next_start_time_ = 1;
+};
+
+class GeneratedStream : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(GeneratedStream, ValidStreamHasNoViolationsAndBalancedCounts) {
+    GeneratorOptions options;
+    options.seed = GetParam();
+    CustodyStreamGenerator generator(options);
+    PairingEngine engine;
+    generator.run(engine);
+    const uint64_t in_custody = generator.in_custody_now();
+    EXPECT_EQ(engine.tasks_in_custody(), in_custody);
+    engine.finish(~0ull);
+
+    const Counters& totals = engine.totals();
+    expect_violations(totals, {});
+    EXPECT_EQ(totals.indeterminate, 0u);
+    EXPECT_EQ(totals.custody_enter_by_path, generator.enters);
+    EXPECT_EQ(totals.dequeue_by_reason, generator.dequeues);
+    EXPECT_EQ(totals.reenqueue_in_custody, generator.reenqueues);
+    EXPECT_EQ(totals.in_custody_at_end, in_custody);
+    EXPECT_EQ(totals.custody_enter, totals.dequeue() + totals.in_custody_at_end);
+    EXPECT_EQ(totals.custody_duration.count, totals.dequeue());
+    EXPECT_GT(totals.custody_enter, options.steps / 10);
+    EXPECT_GT(totals.dequeue_by(DequeueReason::SchedChange), 0u);
+    EXPECT_EQ(engine.malformed_events(), 0u);
+    EXPECT_EQ(sum_per_cpu(engine), totals);
+    EXPECT_EQ(sum_sections(engine), totals);
+    EXPECT_EQ(engine.per_cpu().size(), options.cpus);
+}
+
+TEST_P(GeneratedStream, EveryDroppedDequeueIsFound) {
+    GeneratorOptions options;
+    options.seed = GetParam();
+    options.kernel_flags = false;
+    options.drop_dispatch_dequeue = 0.01;
+    CustodyStreamGenerator generator(options);
+    PairingEngine engine;
+    generator.run(engine);
+    engine.finish(~0ull);
+
+    const Counters& totals = engine.totals();
+    ASSERT_GT(generator.dropped_dequeues, 0u);
+    // Each dropped dequeue is a missed_dequeue, except for a task still waiting on a
+    // local DSQ at the end, which might yet get a late one: indeterminate.
+    EXPECT_EQ(totals.violation(ViolationKind::MissedDequeue) + totals.indeterminate,
+              generator.dropped_dequeues);
+    expect_violations(
+        totals, {{ViolationKind::MissedDequeue, totals.violation(ViolationKind::MissedDequeue)}});
+    EXPECT_EQ(totals.dequeue_by_reason, generator.dequeues);
+    EXPECT_EQ(totals.custody_enter_by_path, generator.enters);
+}
+
+TEST(GeneratedStreamCap, SmallTableStaysBoundedAndRaisesNoFalseFinding) {
+    GeneratorOptions options;
+    options.seed = 99;
+    options.tasks = 256;
+    options.steps = 100'000;
+    CustodyStreamGenerator generator(options);
+    EngineConfig config;
+    config.max_tracked_tasks = 64;
+    PairingEngine engine(config);
+    generator.run(engine);
+    EXPECT_LE(engine.tracked_tasks(), 64u);
+    engine.finish(~0ull);
+
+    const Counters& totals = engine.totals();
+    EXPECT_GT(totals.evicted, 0u);
+    expect_violations(totals, {});
+    // Dequeues are counted whether or not the task's record survived.
+    EXPECT_EQ(totals.dequeue_by_reason, generator.dequeues);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, GeneratedStream, ::testing::Values(1u, 7u, 20261126u));
+
+} // namespace
+} // namespace scx_custody::pairing

@@ -1,0 +1,40 @@
+# workload.sh — sourced by scenarios: the standard custody workload.
+#
+# start_workload SECONDS: stress-ng CPU hogs that also yield, plus a loop that
+# keeps changing the workers' scheduling properties (affinity, nice, policy)
+# and briefly runs a SCHED_FIFO task so that RT preemption re-enqueues the
+# local DSQs. stop_workload ends both and waits for them.
+start_workload() {
+	stress-ng --cpu 2 --yield 2 --timeout "${1}s" --quiet &
+	WORKLOAD_STRESS=$!
+	(
+		i=0
+		while kill -0 "$WORKLOAD_STRESS" 2>/dev/null; do
+			for pid in $(pgrep -f 'stress-ng'); do
+				taskset -p 1 "$pid"
+				renice -n $((i % 10)) -p "$pid"
+				taskset -p 3 "$pid"
+				if [ $((i % 4)) -eq 0 ]; then
+					chrt -b -p 0 "$pid"
+				else
+					chrt -o -p 0 "$pid"
+				fi
+			done
+			chrt -f 1 sh -c 'n=0; while [ $n -lt 300 ]; do n=$((n+1)); done'
+			i=$((i + 1))
+			sleep 0.1
+		done
+	) >/dev/null 2>&1 &
+	WORKLOAD_CHURN=$!
+}
+
+stop_workload() {
+	kill "$WORKLOAD_STRESS" "$WORKLOAD_CHURN" 2>/dev/null
+	wait "$WORKLOAD_STRESS" "$WORKLOAD_CHURN" 2>/dev/null
+	return 0
+}
+
+# emit_json FILE: print a JSON file as one "@@R " result line.
+emit_json() {
+	printf '@@R %s\n' "$(tr -d '\n' <"$1")"
+}
