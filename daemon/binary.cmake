@@ -10,7 +10,12 @@ add_library(custody_util STATIC
 target_include_directories(custody_util PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 
 add_library(custody_loader STATIC
+  loader/attach_plan.cpp
+  loader/kernel_btf.cpp
   loader/libbpf_logging.cpp
+  loader/sched_programs.cpp
+  loader/tracer.cpp
+  probe/probe_command.cpp
   sched/ref_knobs.cpp
   sched/ref_stats.cpp
   sched/ref_scheduler.cpp

@@ -1,6 +1,7 @@
 // scx-custody: audits the sched_ext BPF custody invariant (one ops.dequeue()
 // per custody) on live kernels. See README.md and docs/.
 #include "loader/libbpf_logging.h"
+#include "probe/probe_command.h"
 #include "sched/sched_command.h"
 #include "util/result.h"
 
@@ -31,6 +32,8 @@ int main(int argc, char** argv) {
     app.add_flag("-v,--verbose", verbose, "Debug logging, including libbpf and the verifier");
     app.require_subcommand(1);
 
+    scx_custody::probe::ProbeOptions probe_opts;
+    auto* probe_cmd = scx_custody::probe::add_probe_command(app, probe_opts);
     scx_custody::sched::SchedOptions sched_opts;
     auto* sched_cmd = scx_custody::sched::add_sched_command(app, sched_opts);
 
@@ -48,6 +51,8 @@ int main(int argc, char** argv) {
     }
     setup_logging(verbose);
 
+    if (probe_cmd->parsed())
+        return static_cast<int>(scx_custody::probe::run_probe(probe_opts));
     if (sched_cmd->parsed())
         return static_cast<int>(scx_custody::sched::run_sched(sched_opts));
     return static_cast<int>(ExitCode::Usage);

@@ -76,6 +76,9 @@ enum class KernelCustodyFlag : uint8_t {
 
 inline constexpr std::size_t kKernelCustodyFlagCount = 3;
 
+// Event::hook of an event that did not come from a tracer hook.
+inline constexpr uint8_t kNoHook = 0xff;
+
 using Comm = std::array<char, 16>;
 
 // Copies at most 15 characters, always NUL-terminated.
@@ -99,6 +102,9 @@ struct Event {
     // are unknown until each task's first clean custody cycle.
     bool attached_before_audit = false;
     KernelCustodyFlag kernel_flag = KernelCustodyFlag::Unknown; // DsqInsert, Dequeue
+    // The tracer hook that produced the event (enum custody_hook in custody_abi.h),
+    // or kNoHook. For per-hook statistics only: the engine never reads it.
+    uint8_t hook = kNoHook;
 };
 
 } // namespace scx_custody::pairing

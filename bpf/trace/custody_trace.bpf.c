@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * custody_trace - observe custody entries and ops.dequeue() calls of any
+ * running sched_ext scheduler, independently of its own bookkeeping.
+ *
+ * Hooks (see daemon/loader/attach_plan.* for how each is resolved per kernel):
+ *   dsq_insert      fexit  dispatch_enqueue | scx_dispatch_enqueue
+ *                           -> CUSTODY_EVT_DSQ_INSERT (any DSQ, after the insert)
+ *   local_move      fexit  move_local_task_to_local_dsq | scx_move_local_..._dsq,
+ *                          or where both are inlined (7.0, 7.1) the local-DSQ
+ *                          insert tail local_dsq_post_enq | rq_owned_post_enq
+ *                           -> CUSTODY_EVT_DSQ_INSERT (a local DSQ)
+ *   ops_dequeue     fentry ops_dequeue: counted only (it runs for every
+ *                          dequeue, in custody or not)
+ *   sched_dequeue   fentry on the scheduler's own ops.dequeue program
+ *                           -> CUSTODY_EVT_DEQUEUE: the ground truth
+ *   sched_enqueue   fexit  on the scheduler's own ops.enqueue program
+ *                           -> CUSTODY_EVT_ENQUEUE, with the DSQ it directly
+ *                              dispatched to (p->scx.ddsp_dsq_id) or none
+ *   sched_switch    tp_btf -> CUSTODY_EVT_RUNNING for watched tasks only
+ *   task_exit       tp_btf -> CUSTODY_EVT_TASK_EXIT for watched tasks only
+ *   remote_move     fexit  move_remote_task_to_local_dsq: counted only
+ * Kernel functions have kprobe twins for kernels without fentry.
+ *
+ * Argument positions differ between kernels (7.1 added `rq`, 7.3 `slice` and
+ * `vtime` to dispatch_enqueue): the loader reads them from the kernel's BTF
+ * parameter names and sets the *_arg_* constants below. A task is "watched"
+ * from the event that puts it into custody until its ops.dequeue(); only
+ * watched tasks cost an event when they run or exit.
+ *
+ * Nothing is dropped silently: a full ring buffer is counted per CPU.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "custody_abi.h"
+
+char _license[] SEC("license") = "GPL";
+
+const volatile __u32 abi_version = CUSTODY_ABI_VERSION;
+
+/* Argument indices in the hooked kernel functions, from BTF. */
+const volatile __u32 dsq_insert_arg_p = 2;
+const volatile __u32 dsq_insert_arg_dsq = 1;
+const volatile __u32 local_move_arg_p = 1;
+const volatile __u32 local_move_arg_where = 3; /* rq (a move) or dsq (the witness) */
+const volatile __u32 local_move_is_witness = 0;
+const volatile __u32 ops_dequeue_arg_p = 1;
+const volatile __u32 remote_move_arg_p = 0;
+
+#define WATCH_IN_CUSTODY 1
+#define WATCH_RAN 2
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* resized by the loader */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct custody_cpu_counters);
+} counters SEC(".maps");
+
+/* pid -> WATCH_*: tasks whose next run or exit the audit needs to see. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} watched SEC(".maps");
+
+static __always_inline struct custody_cpu_counters *cpu_counters(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&counters, &zero);
+}
+
+static __always_inline void count_hook(enum custody_hook hook)
+{
+	struct custody_cpu_counters *c = cpu_counters();
+
+	if (c && hook < CUSTODY_NR_HOOKS)
+		c->hook_hits[hook]++;
+}
+
+static __always_inline __u8 kernel_custody_flag(struct task_struct *p)
+{
+	if (!bpf_core_enum_value_exists(enum scx_ent_flags, SCX_TASK_IN_CUSTODY))
+		return CUSTODY_KFLAG_UNKNOWN;
+	if (BPF_CORE_READ(p, scx.flags) & bpf_core_enum_value(enum scx_ent_flags, SCX_TASK_IN_CUSTODY))
+		return CUSTODY_KFLAG_SET;
+	return CUSTODY_KFLAG_CLEAR;
+}
+
+static __always_inline void emit(struct task_struct *p, enum custody_evt_type type,
+				 enum custody_hook hook, __u64 dsq_id, __u64 flags)
+{
+	struct custody_cpu_counters *c = cpu_counters();
+	struct custody_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		if (c)
+			c->dropped++;
+		return;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
+	e->task_start_ns = BPF_CORE_READ(p, start_time);
+	e->dsq_id = dsq_id;
+	e->flags = flags;
+	e->pid = BPF_CORE_READ(p, pid);
+	e->cpu = bpf_get_smp_processor_id();
+	e->type = type;
+	e->hook = hook;
+	e->kernel_flag = kernel_custody_flag(p);
+	e->_pad = 0;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), &p->comm);
+	bpf_ringbuf_submit(e, 0);
+	if (c)
+		c->events++;
+}
+
+static __always_inline bool is_user_dsq(__u64 dsq_id)
+{
+	return !(dsq_id & SCX_DSQ_FLAG_BUILTIN);
+}
+
+static __always_inline void watch(struct task_struct *p, __u8 state)
+{
+	__u32 pid = BPF_CORE_READ(p, pid);
+
+	bpf_map_update_elem(&watched, &pid, &state, BPF_ANY);
+}
+
+static __always_inline void unwatch(struct task_struct *p)
+{
+	__u32 pid = BPF_CORE_READ(p, pid);
+
+	bpf_map_delete_elem(&watched, &pid);
+}
+
+/* dispatch_enqueue(): the task is on `dsq` now. */
+static __always_inline void on_dsq_insert(struct task_struct *p, struct scx_dispatch_q *dsq)
+{
+	__u64 dsq_id;
+
+	count_hook(CUSTODY_HOOK_DSQ_INSERT);
+	if (!p || !dsq)
+		return;
+	dsq_id = BPF_CORE_READ(dsq, id);
+	emit(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_DSQ_INSERT, dsq_id, 0);
+	if (is_user_dsq(dsq_id))
+		watch(p, WATCH_IN_CUSTODY);
+}
+
+/* A task reached a local DSQ without dispatch_enqueue(). */
+static __always_inline void on_local_move(struct task_struct *p, void *where)
+{
+	__u64 dsq_id;
+
+	count_hook(CUSTODY_HOOK_LOCAL_MOVE);
+	if (!p || !where)
+		return;
+	if (local_move_is_witness)
+		dsq_id = BPF_CORE_READ((struct scx_dispatch_q *)where, id);
+	else
+		dsq_id = SCX_DSQ_LOCAL_ON | BPF_CORE_READ((struct rq *)where, cpu);
+	emit(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_LOCAL_MOVE, dsq_id, 0);
+}
+
+static __always_inline void on_ops_dequeue(struct task_struct *p)
+{
+	struct custody_cpu_counters *c = cpu_counters();
+
+	count_hook(CUSTODY_HOOK_OPS_DEQUEUE);
+	if (c && p && kernel_custody_flag(p) == CUSTODY_KFLAG_SET)
+		c->kernel_dequeue_in_custody++;
+}
+
+static __always_inline __u64 func_arg(void *ctx, __u32 n)
+{
+	__u64 v = 0;
+
+	bpf_get_func_arg(ctx, n, &v);
+	return v;
+}
+
+SEC("fexit")
+int custody_on_dsq_insert(void *ctx)
+{
+	on_dsq_insert((void *)func_arg(ctx, dsq_insert_arg_p),
+		      (void *)func_arg(ctx, dsq_insert_arg_dsq));
+	return 0;
+}
+
+SEC("fexit")
+int custody_on_local_move(void *ctx)
+{
+	on_local_move((void *)func_arg(ctx, local_move_arg_p),
+		      (void *)func_arg(ctx, local_move_arg_where));
+	return 0;
+}
+
+SEC("fentry")
+int custody_on_ops_dequeue(void *ctx)
+{
+	on_ops_dequeue((void *)func_arg(ctx, ops_dequeue_arg_p));
+	return 0;
+}
+
+SEC("fexit")
+int custody_on_remote_move(void *ctx)
+{
+	count_hook(CUSTODY_HOOK_REMOTE_MOVE);
+	return 0;
+}
+
+/* kprobe twins: x86-64 passes the first six arguments in registers. */
+static __always_inline __u64 kprobe_arg(struct pt_regs *regs, __u32 n)
+{
+	switch (n) {
+	case 0:
+		return PT_REGS_PARM1_CORE(regs);
+	case 1:
+		return PT_REGS_PARM2_CORE(regs);
+	case 2:
+		return PT_REGS_PARM3_CORE(regs);
+	case 3:
+		return PT_REGS_PARM4_CORE(regs);
+	case 4:
+		return PT_REGS_PARM5_CORE(regs);
+	default:
+		return PT_REGS_PARM6_CORE(regs);
+	}
+}
+
+SEC("kprobe")
+int custody_kp_dsq_insert(struct pt_regs *regs)
+{
+	on_dsq_insert((void *)kprobe_arg(regs, dsq_insert_arg_p),
+		      (void *)kprobe_arg(regs, dsq_insert_arg_dsq));
+	return 0;
+}
+
+SEC("kprobe")
+int custody_kp_local_move(struct pt_regs *regs)
+{
+	on_local_move((void *)kprobe_arg(regs, local_move_arg_p),
+		      (void *)kprobe_arg(regs, local_move_arg_where));
+	return 0;
+}
+
+SEC("kprobe")
+int custody_kp_ops_dequeue(struct pt_regs *regs)
+{
+	on_ops_dequeue((void *)kprobe_arg(regs, ops_dequeue_arg_p));
+	return 0;
+}
+
+SEC("kprobe")
+int custody_kp_remote_move(struct pt_regs *regs)
+{
+	count_hook(CUSTODY_HOOK_REMOTE_MOVE);
+	return 0;
+}
+
+/*
+ * The scheduler's own programs. A struct_ops program's only argument is its
+ * u64 array of op arguments: read through that pointer.
+ */
+SEC("fentry")
+int custody_on_sched_dequeue(__u64 *ctx)
+{
+	__u64 *args = (__u64 *)ctx[0];
+	struct task_struct *p = NULL;
+	__u64 deq_flags = 0;
+
+	count_hook(CUSTODY_HOOK_SCHED_DEQUEUE);
+	bpf_probe_read_kernel(&p, sizeof(p), &args[0]);
+	bpf_probe_read_kernel(&deq_flags, sizeof(deq_flags), &args[1]);
+	if (!p)
+		return 0;
+	emit(p, CUSTODY_EVT_DEQUEUE, CUSTODY_HOOK_SCHED_DEQUEUE, SCX_DSQ_INVALID, deq_flags);
+	unwatch(p);
+	return 0;
+}
+
+SEC("fexit")
+int custody_on_sched_enqueue(__u64 *ctx)
+{
+	__u64 *args = (__u64 *)ctx[0];
+	struct task_struct *p = NULL;
+	__u64 enq_flags = 0, ddsp;
+
+	count_hook(CUSTODY_HOOK_SCHED_ENQUEUE);
+	bpf_probe_read_kernel(&p, sizeof(p), &args[0]);
+	bpf_probe_read_kernel(&enq_flags, sizeof(enq_flags), &args[1]);
+	if (!p)
+		return 0;
+	/* Set by scx_bpf_dsq_insert() during the call; consumed after it. */
+	ddsp = BPF_CORE_READ(p, scx.ddsp_dsq_id);
+	emit(p, CUSTODY_EVT_ENQUEUE, CUSTODY_HOOK_SCHED_ENQUEUE, ddsp, enq_flags);
+	if (ddsp == SCX_DSQ_INVALID || is_user_dsq(ddsp))
+		watch(p, WATCH_IN_CUSTODY);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(custody_on_sched_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	__u32 pid = next->pid;
+	__u8 *state;
+
+	count_hook(CUSTODY_HOOK_SCHED_SWITCH);
+	state = bpf_map_lookup_elem(&watched, &pid);
+	if (!state || *state != WATCH_IN_CUSTODY)
+		return 0;
+	*state = WATCH_RAN;
+	emit(next, CUSTODY_EVT_RUNNING, CUSTODY_HOOK_SCHED_SWITCH, SCX_DSQ_INVALID, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(custody_on_task_exit, struct task_struct *p)
+{
+	__u32 pid = p->pid;
+
+	count_hook(CUSTODY_HOOK_TASK_EXIT);
+	if (!bpf_map_lookup_elem(&watched, &pid))
+		return 0;
+	emit(p, CUSTODY_EVT_TASK_EXIT, CUSTODY_HOOK_TASK_EXIT, SCX_DSQ_INVALID, 0);
+	bpf_map_delete_elem(&watched, &pid);
+	return 0;
+}

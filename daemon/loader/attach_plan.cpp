@@ -1,0 +1,170 @@
+#include "loader/attach_plan.h"
+
+#include <nlohmann/json.hpp>
+
+namespace scx_custody::loader {
+namespace {
+
+struct KernelHookSpec {
+    const char* hook;
+    std::vector<std::string> candidates;
+    const char* param_p;
+    const char* param_where; // nullptr: none
+    Mechanism fentry_kind;
+    bool required;
+};
+
+// Resolves one kernel-function hook: the first candidate that BTF knows and
+// ftrace can hook gets fentry/fexit; one that only kallsyms knows gets a
+// kprobe; otherwise nothing (inlined everywhere).
+HookPlan resolve(const KernelHookSpec& spec, const KernelBtf& btf, const KernelSymbols& syms) {
+    HookPlan plan;
+    plan.hook = spec.hook;
+    plan.candidates = spec.candidates;
+    plan.required = spec.required;
+    for (const auto& name : spec.candidates) {
+        auto sym = syms.resolve(name);
+        if (btf.has_func(name) && syms.traceable(name).value_or(true)) {
+            auto p = btf.param_index(name, spec.param_p);
+            auto where = spec.param_where ? btf.param_index(name, spec.param_where)
+                                          : std::optional<unsigned>(0);
+            if (!p || !where) {
+                plan.note += name + ": unexpected parameters in BTF; ";
+                continue;
+            }
+            plan.target = name;
+            plan.mechanism = spec.fentry_kind;
+            plan.arg_p = *p;
+            plan.arg_where = *where;
+            return plan;
+        }
+        if (sym && btf.has_func(name)) {
+            // In BTF and kallsyms but not hookable by ftrace: kprobe it.
+            plan.target = *sym;
+            plan.mechanism = Mechanism::Kprobe;
+            plan.arg_p = btf.param_index(name, spec.param_p).value_or(0);
+            plan.arg_where =
+                spec.param_where ? btf.param_index(name, spec.param_where).value_or(0) : 0;
+            plan.note += "not hookable by ftrace: kprobe; ";
+            return plan;
+        }
+    }
+    plan.note += "not in this kernel (inlined or renamed)";
+    return plan;
+}
+
+} // namespace
+
+const char* to_string(Mechanism m) {
+    switch (m) {
+    case Mechanism::Fentry:
+        return "fentry";
+    case Mechanism::Fexit:
+        return "fexit";
+    case Mechanism::Kprobe:
+        return "kprobe";
+    case Mechanism::TpBtf:
+        return "tp_btf";
+    case Mechanism::None:
+        break;
+    }
+    return "none";
+}
+
+AttachPlan AttachPlan::for_kernel(const KernelBtf& btf, const KernelSymbols& syms) {
+    AttachPlan plan;
+    plan.custody_semantics =
+        btf.has_enumerator("SCX_TASK_IN_CUSTODY") && btf.has_enumerator("SCX_DEQ_SCHED_CHANGE");
+
+    plan.hooks_.push_back(resolve({"dsq_insert",
+                                   {"scx_dispatch_enqueue", "dispatch_enqueue"},
+                                   "p",
+                                   "dsq",
+                                   Mechanism::Fexit,
+                                   true},
+                                  btf, syms));
+
+    HookPlan local = resolve({"local_move",
+                              {"scx_move_local_task_to_local_dsq", "move_local_task_to_local_dsq"},
+                              "p",
+                              "dst_rq",
+                              Mechanism::Fexit,
+                              true},
+                             btf, syms);
+    if (local.mechanism == Mechanism::None) {
+        // Inlined (7.0, 7.1): every local-DSQ insert ends in this tail, so it
+        // witnesses the same arrivals (plus those dsq_insert also reports).
+        HookPlan witness = resolve({"local_move",
+                                    {"rq_owned_post_enq", "local_dsq_post_enq"},
+                                    "p",
+                                    "dsq",
+                                    Mechanism::Fexit,
+                                    true},
+                                   btf, syms);
+        if (witness.mechanism != Mechanism::None) {
+            witness.witness = true;
+            witness.candidates.insert(witness.candidates.begin(), local.candidates.begin(),
+                                      local.candidates.end());
+            witness.note = "move_local_task_to_local_dsq is inlined here: witnessed through "
+                           "the local-DSQ insert tail " +
+                           witness.target;
+            local = witness;
+        }
+    }
+    plan.hooks_.push_back(local);
+
+    plan.hooks_.push_back(
+        resolve({"ops_dequeue", {"ops_dequeue"}, "p", nullptr, Mechanism::Fentry, false}, btf,
+                syms));
+    plan.hooks_.push_back(resolve({"remote_move",
+                                   {"move_remote_task_to_local_dsq"},
+                                   "p",
+                                   nullptr,
+                                   Mechanism::Fexit,
+                                   false},
+                                  btf, syms));
+
+    for (const char* tp : {"sched_switch", "sched_process_exit"}) {
+        HookPlan h;
+        h.hook = std::string(tp) == "sched_switch" ? "sched_switch" : "task_exit";
+        h.candidates = {tp};
+        h.target = tp;
+        h.mechanism = Mechanism::TpBtf;
+        plan.hooks_.push_back(h);
+    }
+    return plan;
+}
+
+HookPlan* AttachPlan::find(const std::string& hook) {
+    for (auto& h : hooks_)
+        if (h.hook == hook)
+            return &h;
+    return nullptr;
+}
+
+const HookPlan* AttachPlan::find(const std::string& hook) const {
+    return const_cast<AttachPlan*>(this)->find(hook);
+}
+
+bool AttachPlan::complete() const {
+    for (const auto& h : hooks_)
+        if (h.required && !h.attached)
+            return false;
+    return true;
+}
+
+nlohmann::json AttachPlan::to_json() const {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& h : hooks_) {
+        out.push_back({{"hook", h.hook},
+                       {"candidates", h.candidates},
+                       {"target", h.target},
+                       {"mechanism", to_string(h.mechanism)},
+                       {"required", h.required},
+                       {"attached", h.attached},
+                       {"note", h.note}});
+    }
+    return out;
+}
+
+} // namespace scx_custody::loader

@@ -1,0 +1,262 @@
+#include "loader/tracer.h"
+
+#include "custody_trace.skel.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+
+namespace scx_custody::loader {
+namespace {
+
+struct SkelDeleter {
+    void operator()(custody_trace* s) const { custody_trace__destroy(s); }
+};
+struct LinkDeleter {
+    void operator()(bpf_link* l) const { bpf_link__destroy(l); }
+};
+struct RingBufferDeleter {
+    void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
+};
+using SkelPtr = std::unique_ptr<custody_trace, SkelDeleter>;
+using LinkPtr = std::unique_ptr<bpf_link, LinkDeleter>;
+
+std::string errno_text(int err) { return std::string(strerror(err)); }
+
+// The (fentry/fexit, kprobe) program pair that implements a kernel hook.
+struct KernelHookPrograms {
+    const char* hook;
+    bpf_program* fentry;
+    bpf_program* kprobe;
+};
+
+std::vector<KernelHookPrograms> kernel_hook_programs(custody_trace* skel) {
+    return {
+        {"dsq_insert", skel->progs.custody_on_dsq_insert, skel->progs.custody_kp_dsq_insert},
+        {"local_move", skel->progs.custody_on_local_move, skel->progs.custody_kp_local_move},
+        {"ops_dequeue", skel->progs.custody_on_ops_dequeue, skel->progs.custody_kp_ops_dequeue},
+        {"remote_move", skel->progs.custody_on_remote_move, skel->progs.custody_kp_remote_move},
+    };
+}
+
+void disable_all(custody_trace* skel) {
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
+}
+
+} // namespace
+
+struct Tracer::Impl {
+    SkelPtr kernel;
+    std::vector<LinkPtr> kernel_links;
+    SkelPtr sched;
+    std::vector<LinkPtr> sched_links;
+    std::unique_ptr<ring_buffer, RingBufferDeleter> rb;
+    RecordHandler handler;
+    uint32_t ringbuf_bytes = 0;
+
+    static int on_record(void* ctx, void* data, size_t size) {
+        auto* self = static_cast<Impl*>(ctx);
+        self->handler(std::span<const std::byte>(static_cast<const std::byte*>(data), size));
+        return 0;
+    }
+
+    ~Impl() {
+        rb.reset();
+        sched_links.clear();
+        sched.reset();
+        kernel_links.clear();
+        kernel.reset();
+    }
+};
+
+Tracer::Tracer(std::unique_ptr<Impl> impl, AttachPlan plan)
+    : impl_(std::move(impl)), plan_(std::move(plan)) {}
+Tracer::Tracer(Tracer&&) noexcept = default;
+Tracer& Tracer::operator=(Tracer&&) noexcept = default;
+Tracer::~Tracer() = default;
+
+Result<Tracer> Tracer::start(AttachPlan plan, const Options& opts, RecordHandler handler) {
+    auto impl = std::make_unique<Impl>();
+    impl->handler = std::move(handler);
+    impl->ringbuf_bytes = opts.ringbuf_bytes;
+    impl->kernel.reset(custody_trace__open());
+    if (!impl->kernel)
+        return Error::system("open the custody tracer's BPF object", errno);
+    custody_trace* skel = impl->kernel.get();
+    disable_all(skel);
+
+    auto* ro = skel->rodata;
+    for (auto& hp : kernel_hook_programs(skel)) {
+        HookPlan* h = plan.find(hp.hook);
+        if (!h || h->mechanism == Mechanism::None)
+            continue;
+        if (std::string(hp.hook) == "dsq_insert") {
+            ro->dsq_insert_arg_p = h->arg_p;
+            ro->dsq_insert_arg_dsq = h->arg_where;
+        } else if (std::string(hp.hook) == "local_move") {
+            ro->local_move_arg_p = h->arg_p;
+            ro->local_move_arg_where = h->arg_where;
+            ro->local_move_is_witness = h->witness ? 1 : 0;
+        } else if (std::string(hp.hook) == "ops_dequeue") {
+            ro->ops_dequeue_arg_p = h->arg_p;
+        } else {
+            ro->remote_move_arg_p = h->arg_p;
+        }
+        if (h->mechanism == Mechanism::Kprobe) {
+            bpf_program__set_autoload(hp.kprobe, true);
+        } else {
+            bpf_program__set_autoload(hp.fentry, true);
+            if (int err = bpf_program__set_attach_target(hp.fentry, 0, h->target.c_str()); err)
+                return Error::system("set attach target " + h->target, -err);
+        }
+    }
+    bpf_program__set_autoload(skel->progs.custody_on_sched_switch, true);
+    bpf_program__set_autoload(skel->progs.custody_on_task_exit, true);
+    if (int err = bpf_map__set_max_entries(skel->maps.events, opts.ringbuf_bytes); err)
+        return Error::system("size the ring buffer", -err, ExitCode::Usage);
+
+    if (int err = custody_trace__load(skel); err)
+        return Error::system("load the custody tracer (run with -v for the verifier log)", -err);
+
+    // Attach one by one: a failure is recorded in the plan, not fatal here.
+    for (auto& hp : kernel_hook_programs(skel)) {
+        HookPlan* h = plan.find(hp.hook);
+        if (!h || h->mechanism == Mechanism::None)
+            continue;
+        bpf_link* link = h->mechanism == Mechanism::Kprobe
+                             ? bpf_program__attach_kprobe(hp.kprobe, false, h->target.c_str())
+                             : bpf_program__attach(hp.fentry);
+        if (!link) {
+            h->note += "attach failed: " + errno_text(errno);
+            continue;
+        }
+        impl->kernel_links.emplace_back(link);
+        h->attached = true;
+    }
+    for (auto [hook, prog] : {std::pair{"sched_switch", skel->progs.custody_on_sched_switch},
+                              std::pair{"task_exit", skel->progs.custody_on_task_exit}}) {
+        HookPlan* h = plan.find(hook);
+        bpf_link* link = bpf_program__attach(prog);
+        if (!link) {
+            if (h)
+                h->note += "attach failed: " + errno_text(errno);
+            continue;
+        }
+        impl->kernel_links.emplace_back(link);
+        if (h)
+            h->attached = true;
+    }
+
+    impl->rb.reset(
+        ring_buffer__new(bpf_map__fd(skel->maps.events), &Impl::on_record, impl.get(), nullptr));
+    if (!impl->rb)
+        return Error::system("open the ring buffer", errno);
+    return Tracer(std::move(impl), std::move(plan));
+}
+
+Status Tracer::trace_scheduler(const SchedulerPrograms& progs) {
+    untrace_scheduler();
+    for (const char* hook : {"sched_dequeue", "sched_enqueue"}) {
+        if (!plan_.find(hook)) {
+            HookPlan h;
+            h.hook = hook;
+            h.mechanism = std::string(hook) == "sched_dequeue" ? Mechanism::Fentry
+                                                               : Mechanism::Fexit;
+            plan_.hooks().push_back(h);
+        }
+        HookPlan* h = plan_.find(hook);
+        h->attached = false;
+        h->target.clear();
+        h->note.clear();
+        h->candidates = {progs.name + "." + (std::string(hook) == "sched_dequeue" ? "dequeue"
+                                                                                  : "enqueue")};
+    }
+
+    SkelPtr skel(custody_trace__open());
+    if (!skel)
+        return Error::system("open the custody tracer's BPF object", errno);
+    disable_all(skel.get());
+    const custody_trace* kernel = impl_->kernel.get();
+    for (auto [mine, theirs] : {std::pair{skel->maps.events, kernel->maps.events},
+                                std::pair{skel->maps.counters, kernel->maps.counters},
+                                std::pair{skel->maps.watched, kernel->maps.watched}}) {
+        if (int err = bpf_map__reuse_fd(mine, bpf_map__fd(theirs)); err)
+            return Error::system("share the tracer's maps", -err);
+    }
+    struct Target {
+        const char* hook;
+        bpf_program* prog;
+        const std::optional<SchedProgram>* sched_prog;
+    };
+    const Target targets[] = {{"sched_dequeue", skel->progs.custody_on_sched_dequeue, &progs.dequeue},
+                              {"sched_enqueue", skel->progs.custody_on_sched_enqueue, &progs.enqueue}};
+    bool any = false;
+    for (const auto& t : targets) {
+        HookPlan* h = plan_.find(t.hook);
+        if (!t.sched_prog->has_value()) {
+            h->note = progs.name + " does not implement this op";
+            h->required = false;
+            continue;
+        }
+        const SchedProgram& sp = **t.sched_prog;
+        bpf_program__set_autoload(t.prog, true);
+        if (int err = bpf_program__set_attach_target(t.prog, sp.fd.get(), sp.func.c_str()); err)
+            return Error::system("set attach target " + sp.func, -err);
+        h->target = sp.func;
+        h->required = true;
+        any = true;
+    }
+    if (!any)
+        return ok_status();
+    if (int err = custody_trace__load(skel.get()); err)
+        return Error::system("load the tracer for " + progs.name + "'s programs", -err);
+    for (const auto& t : targets) {
+        if (!t.sched_prog->has_value())
+            continue;
+        HookPlan* h = plan_.find(t.hook);
+        bpf_link* link = bpf_program__attach(t.prog);
+        if (!link) {
+            h->note = "attach failed: " + errno_text(errno);
+            continue;
+        }
+        impl_->sched_links.emplace_back(link);
+        h->attached = true;
+    }
+    impl_->sched = std::move(skel);
+    return ok_status();
+}
+
+void Tracer::untrace_scheduler() {
+    impl_->sched_links.clear();
+    impl_->sched.reset();
+    for (const char* hook : {"sched_dequeue", "sched_enqueue"})
+        if (HookPlan* h = plan_.find(hook))
+            h->attached = false;
+}
+
+int Tracer::poll(int timeout_ms) { return ring_buffer__poll(impl_->rb.get(), timeout_ms); }
+
+int Tracer::drain() { return ring_buffer__consume(impl_->rb.get()); }
+
+Result<std::vector<custody_cpu_counters>> Tracer::read_counters() const {
+    int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0)
+        return Error::system("count possible CPUs", -cpus);
+    std::vector<custody_cpu_counters> out(static_cast<size_t>(cpus));
+    uint32_t zero = 0;
+    if (bpf_map_lookup_elem(bpf_map__fd(impl_->kernel->maps.counters), &zero, out.data()) != 0)
+        return Error::system("read the tracer's counters", errno);
+    return out;
+}
+
+double Tracer::ringbuf_fill() const {
+    ring* r = ring_buffer__ring(impl_->rb.get(), 0);
+    if (!r || impl_->ringbuf_bytes == 0)
+        return 0;
+    return static_cast<double>(ring__avail_data_size(r)) / impl_->ringbuf_bytes;
+}
+
+} // namespace scx_custody::loader

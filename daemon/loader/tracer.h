@@ -1,0 +1,65 @@
+// Tracer: the custody tracing BPF programs, loaded per the attach plan.
+//
+// Two instances of the custody_trace object share one ring buffer: the
+// kernel instance (kernel functions and tracepoints, for the whole run) and
+// a scheduler instance (fentry/fexit on one scheduler's own programs),
+// replaced whenever the running scheduler changes.
+#pragma once
+
+#include "custody_abi.h"
+#include "loader/attach_plan.h"
+#include "loader/sched_programs.h"
+#include "util/result.h"
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+struct custody_trace;
+struct ring_buffer;
+struct bpf_link;
+
+namespace scx_custody::loader {
+
+using RecordHandler = std::function<void(std::span<const std::byte>)>;
+
+class Tracer {
+  public:
+    struct Options {
+        uint32_t ringbuf_bytes = 16u << 20; // power of two
+    };
+
+    static Result<Tracer> start(AttachPlan plan, const Options& opts, RecordHandler handler);
+
+    Tracer(Tracer&&) noexcept;
+    Tracer& operator=(Tracer&&) noexcept;
+    ~Tracer();
+
+    // Traces `progs` (the scheduler's ops.dequeue/ops.enqueue); replaces any
+    // previous scheduler instance. Records the outcome in the plan.
+    Status trace_scheduler(const SchedulerPrograms& progs);
+    void untrace_scheduler();
+
+    // Delivers ready records to the handler; waits up to timeout_ms.
+    // Returns the number of records or a negative errno.
+    int poll(int timeout_ms);
+    // Delivers everything already in the ring buffer.
+    int drain();
+
+    // Per-CPU counters (index = CPU).
+    Result<std::vector<custody_cpu_counters>> read_counters() const;
+    // How full the ring buffer is now, 0..1.
+    double ringbuf_fill() const;
+
+    const AttachPlan& plan() const { return plan_; }
+
+  private:
+    struct Impl;
+    explicit Tracer(std::unique_ptr<Impl> impl, AttachPlan plan);
+    std::unique_ptr<Impl> impl_;
+    AttachPlan plan_;
+};
+
+} // namespace scx_custody::loader

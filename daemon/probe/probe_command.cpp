@@ -1,0 +1,145 @@
+#include "probe/probe_command.h"
+
+#include "loader/attach_plan.h"
+#include "loader/kernel_btf.h"
+#include "loader/sched_programs.h"
+#include "loader/tracer.h"
+#include "util/kernel_env.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+namespace scx_custody::probe {
+namespace {
+
+// What the audit can and cannot see, in words, from the attach plan.
+std::vector<std::string> visibility(const loader::AttachPlan& plan, bool scheduler_running,
+                                    bool implements_dequeue) {
+    std::vector<std::string> out;
+    auto attached = [&](const char* hook) {
+        const auto* h = plan.find(hook);
+        return h && h->attached;
+    };
+    if (!plan.custody_semantics)
+        out.push_back("kernel predates the 7.1 ops.dequeue custody semantics: custody exits "
+                      "without ops.dequeue are expected here and are reported as missed_dequeue");
+    out.push_back(attached("dsq_insert") ? "sees every DSQ insert (custody enters on user DSQs, "
+                                           "terminal arrivals)"
+                                         : "cannot see DSQ inserts: custody enters on user DSQs "
+                                           "and terminal arrivals are invisible");
+    out.push_back(attached("local_move")
+                      ? "sees tasks moved to local DSQs from user DSQs"
+                      : "cannot see moves to local DSQs: late dequeues are not detectable");
+    if (!scheduler_running)
+        out.push_back("no scheduler is running: ops.dequeue/ops.enqueue are traced once one "
+                      "starts (audit -- COMMAND, or --sched reference)");
+    else if (!implements_dequeue)
+        out.push_back("the running scheduler has no ops.dequeue: custody auditing does not "
+                      "apply to it (nothing is reported as missed)");
+    else
+        out.push_back(attached("sched_dequeue") ? "sees every ops.dequeue call of the running "
+                                                  "scheduler (ground truth)"
+                                                : "cannot trace the running scheduler's "
+                                                  "ops.dequeue: the audit is not possible");
+    return out;
+}
+
+} // namespace
+
+CLI::App* add_probe_command(CLI::App& app, ProbeOptions& opts) {
+    auto* cmd = app.add_subcommand(
+        "probe", "Report what this kernel offers the audit: sched_ext state, the running "
+                 "scheduler, custody semantics, and each hook's target and mechanism (proven by "
+                 "a trial attach)");
+    cmd->add_option("--format", opts.format, "text or json")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    cmd->footer("Exit codes: 0 the audit can run here, 3 it cannot (the cause is printed), "
+                "4 it can run with reduced coverage.");
+    return cmd;
+}
+
+ExitCode run_probe(const ProbeOptions& opts) {
+    auto log = spdlog::default_logger();
+    auto fail = [&](const Error& e) {
+        log->error("{}", e.message);
+        return e.exit_code;
+    };
+    auto status = sched_ext_status();
+    if (!status)
+        return fail(status.error());
+    if (auto root = require_root("probing BPF hooks"); !root)
+        return fail(root.error());
+    auto btf = loader::KernelBtf::load();
+    if (!btf)
+        return fail(btf.error());
+    auto syms = loader::KernelSymbols::load();
+    auto plan = loader::AttachPlan::for_kernel(*btf, syms);
+
+    // Trial attach: the plan says what should work; the attach proves it.
+    auto tracer = loader::Tracer::start(plan, {}, [](std::span<const std::byte>) {});
+    if (!tracer)
+        return fail(tracer.error());
+    bool running = !status->scheduler.empty();
+    bool implements_dequeue = false;
+    std::string sched_error;
+    if (running) {
+        auto progs = loader::find_scheduler_programs(*btf, status->scheduler);
+        if (progs) {
+            implements_dequeue = progs->implements_dequeue();
+            if (auto traced = tracer->trace_scheduler(*progs); !traced)
+                sched_error = traced.error().message;
+        } else {
+            sched_error = progs.error().message;
+        }
+    }
+    const auto& final_plan = tracer->plan();
+    auto seen = visibility(final_plan, running, implements_dequeue);
+    bool complete = final_plan.complete() && (!running || sched_error.empty());
+
+    nlohmann::json j = {
+        {"schema", "scx-custody/probe/v1"},
+        {"kernel", kernel_release()},
+        {"sched_ext", {{"state", status->state}, {"scheduler", status->scheduler}}},
+        {"implements_dequeue", running ? nlohmann::json(implements_dequeue) : nlohmann::json()},
+        {"btf", "/sys/kernel/btf/vmlinux"},
+        {"custody_semantics", final_plan.custody_semantics},
+        {"attach_plan", final_plan.to_json()},
+        {"coverage_complete", complete},
+        {"visibility", seen},
+    };
+    if (!sched_error.empty())
+        j["scheduler_error"] = sched_error;
+
+    if (opts.format == "json") {
+        std::cout << j.dump(2) << "\n";
+    } else {
+        std::cout << fmt::format("kernel            {}\n", kernel_release());
+        std::cout << fmt::format("sched_ext         {}{}\n", status->state,
+                                 running ? " (" + status->scheduler + ")" : "");
+        if (running)
+            std::cout << fmt::format("ops.dequeue       {}\n",
+                                     implements_dequeue ? "implemented" : "not implemented");
+        std::cout << fmt::format("custody semantics {}\n",
+                                 final_plan.custody_semantics ? "7.1+ (SCX_TASK_IN_CUSTODY)"
+                                                              : "pre-7.1");
+        std::cout << "hooks:\n";
+        for (const auto& h : final_plan.hooks())
+            std::cout << fmt::format("  {:<14} {:<8} {:<36} {}{}\n", h.hook,
+                                     loader::to_string(h.mechanism),
+                                     h.target.empty() ? "-" : h.target,
+                                     h.attached ? "attached" : "NOT attached",
+                                     h.note.empty() ? "" : "  (" + h.note + ")");
+        for (const auto& line : seen)
+            std::cout << "  * " << line << "\n";
+        if (!sched_error.empty())
+            std::cout << "  ! " << sched_error << "\n";
+    }
+    return complete ? ExitCode::Clean : ExitCode::Inconclusive;
+}
+
+} // namespace scx_custody::probe

@@ -1,0 +1,22 @@
+// `scx-custody probe`: what this kernel offers the audit, proven by trial
+// attaches where it matters.
+#pragma once
+
+#include "util/result.h"
+
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace scx_custody::probe {
+
+struct ProbeOptions {
+    std::string format = "text";
+};
+
+CLI::App* add_probe_command(CLI::App& app, ProbeOptions& opts);
+ExitCode run_probe(const ProbeOptions& opts);
+
+} // namespace scx_custody::probe

@@ -1,0 +1,14 @@
+// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320): the checksum zlib, gzip
+// and PNG use, so recordings can be checked with common tools.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace scx_custody::record {
+
+// Continues a CRC: crc32(b, crc32(a)) == crc32(a ++ b). Start with 0.
+uint32_t crc32(std::span<const std::byte> data, uint32_t crc = 0);
+
+} // namespace scx_custody::record

@@ -1,0 +1,182 @@
+#include "record/recording_writer.h"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
+#include <utility>
+
+#include "custody_abi.h"
+#include "record/crc32.h"
+
+namespace scx_custody::record {
+namespace {
+
+constexpr std::size_t kBufferSize = std::size_t{64} << 10;
+
+} // namespace
+
+RecordingWriter::RecordingWriter(std::string path, int fd) : path_(std::move(path)), fd_(fd) {
+    buffer_.reserve(kBufferSize);
+}
+
+RecordingWriter::RecordingWriter(RecordingWriter&& other) noexcept
+    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)),
+      buffer_(std::move(other.buffer_)), records_(other.records_), bytes_(other.bytes_),
+      closed_(other.closed_), failed_(other.failed_), error_(std::move(other.error_)) {}
+
+Result<RecordingWriter> RecordingWriter::create(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return Error::system("create recording " + path, errno);
+    RecordingWriter writer(path, fd);
+    FileHeader header;
+    header.abi_version = CUSTODY_ABI_VERSION;
+    header.event_size = sizeof(custody_event);
+    const std::vector<std::byte> bytes = encode_header(header);
+    if (Status status = writer.put(bytes); !status)
+        return status.error();
+    return writer;
+}
+
+RecordingWriter& RecordingWriter::operator=(RecordingWriter&& other) noexcept {
+    if (this != &other) {
+        (void)close();
+        path_ = std::move(other.path_);
+        fd_ = std::exchange(other.fd_, -1);
+        buffer_ = std::move(other.buffer_);
+        records_ = other.records_;
+        bytes_ = other.bytes_;
+        closed_ = other.closed_;
+        failed_ = other.failed_;
+        error_ = std::move(other.error_);
+    }
+    return *this;
+}
+
+RecordingWriter::~RecordingWriter() {
+    (void)close();
+}
+
+Status RecordingWriter::fail(Error error) {
+    if (!failed_) {
+        failed_ = true;
+        error_ = std::move(error);
+    }
+    return error_;
+}
+
+Status RecordingWriter::write_all(std::span<const std::byte> bytes) {
+    while (!bytes.empty()) {
+        const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return fail(Error::system("write recording " + path_, errno));
+        }
+        bytes = bytes.subspan(static_cast<std::size_t>(n));
+    }
+    return ok_status();
+}
+
+Status RecordingWriter::put(std::span<const std::byte> bytes) {
+    if (failed_)
+        return error_;
+    if (closed_ || fd_ < 0)
+        return fail(Error::cannot_run("write recording " + path_ + ": already closed"));
+    if (buffer_.size() + bytes.size() > kBufferSize) {
+        if (Status status = flush(); !status)
+            return status;
+    }
+    if (bytes.size() >= kBufferSize) {
+        if (Status status = write_all(bytes); !status)
+            return status;
+    } else {
+        buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+    }
+    bytes_ += bytes.size();
+    return ok_status();
+}
+
+Status RecordingWriter::append(RecordKind kind, std::span<const std::byte> payload) {
+    if (failed_)
+        return error_;
+    if (payload.size() > kMaxPayloadLength) {
+        return fail(Error::cannot_run("write recording " + path_ + ": a " +
+                                      std::string(to_string(kind)) + " record of " +
+                                      std::to_string(payload.size()) + " bytes exceeds the " +
+                                      std::to_string(kMaxPayloadLength) + "-byte limit"));
+    }
+    std::vector<std::byte> frame;
+    frame.reserve(kFrameHeaderSize);
+    put_u32(frame, static_cast<uint32_t>(kind));
+    put_u32(frame, static_cast<uint32_t>(payload.size()));
+    std::vector<std::byte> trailer;
+    trailer.reserve(kFrameTrailerSize);
+    put_u32(trailer, crc32(payload, crc32(frame)));
+    if (Status status = put(frame); !status)
+        return status;
+    if (Status status = put(payload); !status)
+        return status;
+    if (Status status = put(trailer); !status)
+        return status;
+    ++records_;
+    return ok_status();
+}
+
+Status RecordingWriter::write_event(std::span<const std::byte> raw) {
+    return append(RecordKind::Event, raw);
+}
+
+Status RecordingWriter::write_control(const ControlRecord& control) {
+    if (control.name.size() > kMaxSchedNameLength) {
+        return fail(Error::cannot_run("write recording " + path_ + ": scheduler name of " +
+                                      std::to_string(control.name.size()) + " bytes"));
+    }
+    return append(RecordKind::Control, encode_control(control));
+}
+
+Status RecordingWriter::write_lost(const LostRecord& lost) {
+    return append(RecordKind::Lost, encode_lost(lost));
+}
+
+Status RecordingWriter::write_metadata(const nlohmann::json& document) {
+    if (!document.is_object())
+        return fail(Error::cannot_run("write recording " + path_ + ": metadata is not an object"));
+    return append(RecordKind::Metadata, encode_metadata(document));
+}
+
+Status RecordingWriter::write(const Record& record) {
+    struct Visitor {
+        RecordingWriter& writer;
+        Status operator()(const EventRecord& r) { return writer.write_event(r.bytes); }
+        Status operator()(const ControlRecord& r) { return writer.write_control(r); }
+        Status operator()(const LostRecord& r) { return writer.write_lost(r); }
+        Status operator()(const MetadataRecord& r) { return writer.write_metadata(r.document); }
+    };
+    return std::visit(Visitor{*this}, record.body);
+}
+
+Status RecordingWriter::flush() {
+    if (failed_)
+        return error_;
+    if (buffer_.empty())
+        return ok_status();
+    Status status = write_all(buffer_);
+    buffer_.clear();
+    return status;
+}
+
+Status RecordingWriter::close() {
+    if (closed_ || fd_ < 0)
+        return failed_ ? Status(error_) : ok_status();
+    Status status = flush();
+    closed_ = true;
+    // close() may report a write-back error (EIO, ENOSPC on NFS): the fd is gone
+    // either way.
+    const int result = ::close(std::exchange(fd_, -1));
+    if (result != 0 && status)
+        return fail(Error::system("close recording " + path_, errno));
+    return status;
+}
+
+} // namespace scx_custody::record

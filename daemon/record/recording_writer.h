@@ -1,0 +1,68 @@
+// Writes a recording (recording_format.h): buffered, flushed on close() and on
+// destruction. Every method returns the first error met, and keeps returning it:
+// a failed recording stays failed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "record/recording_format.h"
+#include "util/result.h"
+
+namespace scx_custody::record {
+
+class RecordingWriter {
+  public:
+    // Creates (or truncates) path, mode 0644, and writes the header for this
+    // build's event ABI. Errors: exit code CannotRun, with errno.
+    static Result<RecordingWriter> create(const std::string& path);
+
+    RecordingWriter(RecordingWriter&& other) noexcept;
+    RecordingWriter& operator=(RecordingWriter&& other) noexcept;
+    RecordingWriter(const RecordingWriter&) = delete;
+    RecordingWriter& operator=(const RecordingWriter&) = delete;
+    // Flushes and closes; errors are lost (call close() to see them).
+    ~RecordingWriter();
+
+    // Raw ring-buffer bytes (normally one custody_event), at most kMaxPayloadLength.
+    Status write_event(std::span<const std::byte> raw);
+    Status write_control(const ControlRecord& control);
+    Status write_lost(const LostRecord& lost);
+    // A JSON object.
+    Status write_metadata(const nlohmann::json& document);
+    Status write(const Record& record);
+
+    // Hands buffered records to the kernel (a crash after this keeps them).
+    Status flush();
+    // Flushes and closes the file. Idempotent; later writes fail.
+    Status close();
+
+    const std::string& path() const { return path_; }
+    uint64_t records_written() const { return records_; }
+    // Header and records, buffered ones included.
+    uint64_t bytes_written() const { return bytes_; }
+
+  private:
+    RecordingWriter(std::string path, int fd);
+
+    Status append(RecordKind kind, std::span<const std::byte> payload);
+    Status put(std::span<const std::byte> bytes);
+    Status fail(Error error);
+    Status write_all(std::span<const std::byte> bytes);
+
+    std::string path_;
+    int fd_ = -1;
+    std::vector<std::byte> buffer_;
+    uint64_t records_ = 0;
+    uint64_t bytes_ = 0;
+    bool closed_ = false;
+    bool failed_ = false;
+    Error error_;
+};
+
+} // namespace scx_custody::record

@@ -1,0 +1,76 @@
+#include "custody_collector.h"
+
+#include <utility>
+#include <vector>
+
+#include "family_builder.h"
+#include "metric_catalog.h"
+#include "pairing/finding.h"
+
+namespace scx_custody::prom {
+namespace {
+
+using detail::add_family;
+using detail::names_by_index;
+
+prometheus::Histogram::BucketBoundaries duration_boundaries() {
+    const auto buckets = custody_duration_buckets();
+    return {buckets.begin(), buckets.end()};
+}
+
+} // namespace
+
+CustodyCollector::CustodyCollector(std::shared_ptr<prometheus::Registry> registry,
+                                   uint32_t nr_cpus)
+    : registry_(std::move(registry)), nr_cpus_(nr_cpus),
+      custody_enter_(add_family<prometheus::Counter>(*registry_, kCustodyEnterTotal), nr_cpus),
+      dequeue_(add_family<prometheus::Counter>(*registry_, kDequeueTotal), nr_cpus, "reason",
+               names_by_index(pairing::kAllDequeueReasons)),
+      violations_(add_family<prometheus::Counter>(*registry_, kViolationsTotal), nr_cpus, "kind",
+                  names_by_index(pairing::kAllViolationKinds)),
+      lost_events_(add_family<prometheus::Counter>(*registry_, kLostEventsTotal), nr_cpus),
+      tasks_in_custody_(add_family<prometheus::Gauge>(*registry_, kTasksInCustody).Add({})),
+      custody_duration_(add_family<prometheus::Histogram>(*registry_, kCustodyDurationSeconds)
+                            .Add({}, duration_boundaries())),
+      indeterminate_(add_family<prometheus::Counter>(*registry_, kIndeterminateTotal).Add({})),
+      abandoned_at_unload_(
+          add_family<prometheus::Counter>(*registry_, kCustodyAbandonedAtUnloadTotal).Add({})),
+      evicted_(add_family<prometheus::Counter>(*registry_, kTasksEvictedTotal).Add({})) {}
+
+void CustodyCollector::on_custody_enter(uint32_t cpu, pairing::EnterPath /*path*/) {
+    custody_enter_.at(cpu).Increment();
+}
+
+void CustodyCollector::on_dequeue(uint32_t cpu, pairing::DequeueReason reason) {
+    dequeue_.at(cpu, pairing::to_index(reason)).Increment();
+}
+
+void CustodyCollector::on_custody_duration(uint32_t /*cpu*/, uint64_t duration_ns) {
+    custody_duration_.Observe(static_cast<double>(duration_ns) * 1e-9);
+}
+
+void CustodyCollector::on_finding(const pairing::Finding& finding) {
+    violations_.at(finding.cpu, pairing::to_index(finding.kind)).Increment();
+}
+
+void CustodyCollector::on_indeterminate(uint32_t /*cpu*/, uint64_t tasks) {
+    indeterminate_.Increment(static_cast<double>(tasks));
+}
+
+void CustodyCollector::on_custody_abandoned_at_unload(uint32_t /*cpu*/, uint64_t tasks) {
+    abandoned_at_unload_.Increment(static_cast<double>(tasks));
+}
+
+void CustodyCollector::on_lost_events(uint32_t cpu, uint64_t count) {
+    lost_events_.at(cpu).Increment(static_cast<double>(count));
+}
+
+void CustodyCollector::on_evicted(uint32_t /*cpu*/) {
+    evicted_.Increment();
+}
+
+void CustodyCollector::on_tasks_in_custody(uint64_t tasks) {
+    tasks_in_custody_.Set(static_cast<double>(tasks));
+}
+
+} // namespace scx_custody::prom

@@ -1,0 +1,62 @@
+// CustodyCollector: the pairing engine's live figures as Prometheus metrics.
+//
+// An EngineObserver: hand it to PairingEngine and it keeps the audit metrics of
+// metric_catalog.h up to date (custody enters, dequeues by reason, violations by
+// kind, tasks in custody, custody durations, indeterminate tasks, lost events...).
+// Every per-CPU series exists from construction with value 0. No pid or comm label.
+//
+// Threading: the engine calls the observer on its one consumer thread; scrapes read
+// the metrics concurrently, which prometheus-cpp allows.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "cpu_series.h"
+#include "pairing/kinds.h"
+#include "pairing/observer.h"
+
+namespace scx_custody::prom {
+
+class CustodyCollector final : public pairing::EngineObserver {
+  public:
+    // nr_cpus: the number of possible CPUs; series for 0..nr_cpus-1 start at 0.
+    CustodyCollector(std::shared_ptr<prometheus::Registry> registry, uint32_t nr_cpus);
+
+    CustodyCollector(const CustodyCollector&) = delete;
+    CustodyCollector& operator=(const CustodyCollector&) = delete;
+
+    void on_custody_enter(uint32_t cpu, pairing::EnterPath path) override;
+    void on_dequeue(uint32_t cpu, pairing::DequeueReason reason) override;
+    void on_custody_duration(uint32_t cpu, uint64_t duration_ns) override;
+    void on_finding(const pairing::Finding& finding) override;
+    void on_indeterminate(uint32_t cpu, uint64_t tasks) override;
+    void on_custody_abandoned_at_unload(uint32_t cpu, uint64_t tasks) override;
+    void on_lost_events(uint32_t cpu, uint64_t count) override;
+    void on_evicted(uint32_t cpu) override;
+    void on_tasks_in_custody(uint64_t tasks) override;
+
+    uint32_t nr_cpus() const { return nr_cpus_; }
+
+  private:
+    std::shared_ptr<prometheus::Registry> registry_;
+    uint32_t nr_cpus_;
+
+    detail::CpuCounterGrid<1> custody_enter_;
+    detail::CpuCounterGrid<pairing::kDequeueReasonCount> dequeue_;
+    detail::CpuCounterGrid<pairing::kViolationKindCount> violations_;
+    detail::CpuCounterGrid<1> lost_events_;
+    prometheus::Gauge& tasks_in_custody_;
+    prometheus::Histogram& custody_duration_;
+    prometheus::Counter& indeterminate_;
+    prometheus::Counter& abandoned_at_unload_;
+    prometheus::Counter& evicted_;
+};
+
+} // namespace scx_custody::prom

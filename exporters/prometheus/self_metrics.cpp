@@ -1,0 +1,82 @@
+#include "self_metrics.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "family_builder.h"
+#include "metric_catalog.h"
+
+namespace scx_custody::prom {
+
+using detail::add_family;
+
+SelfMetrics::SelfMetrics(std::shared_ptr<prometheus::Registry> registry, uint32_t nr_cpus,
+                         std::string_view version)
+    : registry_(std::move(registry)),
+      events_(add_family<prometheus::Counter>(*registry_, kEventsTotal), nr_cpus),
+      decode_errors_(add_family<prometheus::Counter>(*registry_, kDecodeErrorsTotal).Add({})),
+      program_attached_(add_family<prometheus::Gauge>(*registry_, kProgramAttached)),
+      ringbuf_fill_ratio_(add_family<prometheus::Gauge>(*registry_, kRingbufFillRatio).Add({})),
+      pairing_backlog_(add_family<prometheus::Gauge>(*registry_, kPairingBacklogEvents).Add({})) {
+    auto& ignored = add_family<prometheus::Counter>(*registry_, kIgnoredEventsTotal);
+    for (std::size_t i = 0; i < kIgnoredEventReasons.size(); ++i)
+        ignored_[i] = &ignored.Add({{"reason", std::string(kIgnoredEventReasons[i])}});
+
+    add_family<prometheus::Gauge>(*registry_, kBuildInfo)
+        .Add({{"version", std::string(version)}})
+        .Set(1);
+}
+
+void SelfMetrics::set_programs(std::span<const ProgramState> programs) {
+    std::lock_guard lock(programs_mutex_);
+    std::set<std::string_view> listed;
+    for (const ProgramState& row : programs) {
+        set_program_locked(row.program, row.attached);
+        listed.insert(row.program);
+    }
+    for (auto& [program, gauge] : programs_) {
+        if (!listed.contains(program))
+            gauge->Set(0);
+    }
+}
+
+void SelfMetrics::set_program_attached(std::string_view program, bool attached) {
+    std::lock_guard lock(programs_mutex_);
+    set_program_locked(std::string(program), attached);
+}
+
+void SelfMetrics::set_program_locked(const std::string& program, bool attached) {
+    auto it = programs_.find(program);
+    if (it == programs_.end())
+        it = programs_.emplace(program, &program_attached_.Add({{"program", program}})).first;
+    it->second->Set(attached ? 1 : 0);
+}
+
+void SelfMetrics::add_events(uint32_t cpu, uint64_t count) {
+    events_.at(cpu).Increment(static_cast<double>(count));
+}
+
+void SelfMetrics::add_decode_errors(uint64_t count) {
+    decode_errors_.Increment(static_cast<double>(count));
+}
+
+void SelfMetrics::sync_ignored_events(uint64_t malformed_total, uint64_t cpu_out_of_range_total) {
+    const std::array<uint64_t, 2> totals = {malformed_total, cpu_out_of_range_total};
+    for (std::size_t i = 0; i < totals.size(); ++i) {
+        if (totals[i] < ignored_seen_[i])
+            ignored_seen_[i] = 0;
+        ignored_[i]->Increment(static_cast<double>(totals[i] - ignored_seen_[i]));
+        ignored_seen_[i] = totals[i];
+    }
+}
+
+void SelfMetrics::set_ringbuf_fill_ratio(double ratio) {
+    ringbuf_fill_ratio_.Set(std::clamp(ratio, 0.0, 1.0));
+}
+
+void SelfMetrics::set_pairing_backlog(uint64_t events) {
+    pairing_backlog_.Set(static_cast<double>(events));
+}
+
+} // namespace scx_custody::prom
