@@ -19,6 +19,7 @@ struct RefKnobs {
     uint32_t dsq_move_every = 4;    // every Nth dispatch uses the DSQ iterator (0: never)
     uint32_t reenq_every = 64;      // every Nth dispatch re-enqueues the FIFO DSQ (0: never)
     uint64_t slice_us = 5000;
+    bool without_dequeue = false; // register no ops.dequeue: the kernel then owes none
 
     // Percentages that share one decision must not add up to more than 100.
     Status validate() const;

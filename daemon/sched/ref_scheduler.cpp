@@ -6,6 +6,8 @@
 #include <bpf/libbpf.h>
 
 #include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
 #include <vector>
 
 namespace scx_custody::sched {
@@ -53,6 +55,11 @@ Result<RefScheduler> RefScheduler::load(const RefKnobs& knobs) {
     if (cpus <= 0)
         return Error::system("count possible CPUs", -cpus);
     ro->nr_cpus = static_cast<uint32_t>(cpus);
+
+    if (knobs.without_dequeue) {
+        skel->struct_ops.custody_ref_ops->dequeue = nullptr;
+        bpf_program__set_autoload(skel->progs.custody_ref_dequeue, false);
+    }
 
     if (int err = custody_ref__load(skel.get()); err != 0)
         return Error::system("load the reference scheduler (run with -v for the verifier log)",
@@ -115,6 +122,34 @@ std::optional<RefExitInfo> RefScheduler::exit_info() const {
 RefCaps RefScheduler::caps() const {
     const auto& c = skel_->bss->caps;
     return RefCaps{c.dsq_iterator != 0, c.dsq_reenq != 0};
+}
+
+Result<loader::SchedulerPrograms> RefScheduler::programs() const {
+    loader::SchedulerPrograms progs;
+    progs.name = "custody_ref";
+    progs.map_id = struct_ops_map_id();
+    auto describe = [](bpf_program* prog) -> Result<std::optional<loader::SchedProgram>> {
+        if (!bpf_program__autoload(prog))
+            return std::optional<loader::SchedProgram>();
+        int fd = fcntl(bpf_program__fd(prog), F_DUPFD_CLOEXEC, 0);
+        if (fd < 0)
+            return Error::system("duplicate a program fd", errno);
+        auto sp = loader::describe_program(fd);
+        if (!sp) {
+            ::close(fd);
+            return sp.error();
+        }
+        return std::optional<loader::SchedProgram>(std::move(sp.value()));
+    };
+    auto deq = describe(skel_->progs.custody_ref_dequeue);
+    if (!deq)
+        return deq.error();
+    auto enq = describe(skel_->progs.custody_ref_enqueue);
+    if (!enq)
+        return enq.error();
+    progs.dequeue = std::move(deq.value());
+    progs.enqueue = std::move(enq.value());
+    return progs;
 }
 
 uint32_t RefScheduler::struct_ops_map_id() const {

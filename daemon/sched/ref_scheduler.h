@@ -2,6 +2,7 @@
 // attached through its skeleton, with its counters and exit info readable.
 #pragma once
 
+#include "loader/sched_programs.h"
 #include "sched/ref_knobs.h"
 #include "sched/ref_stats.h"
 #include "util/result.h"
@@ -53,6 +54,8 @@ class RefScheduler {
     RefCaps caps() const;
     // Set once ops.exit() ran: after detach(), or when the kernel ejected us.
     std::optional<RefExitInfo> exit_info() const;
+    // Our ops.dequeue/ops.enqueue programs, for the tracer.
+    Result<loader::SchedulerPrograms> programs() const;
     // The struct_ops map's id, for tracers that attach to our programs.
     uint32_t struct_ops_map_id() const;
 

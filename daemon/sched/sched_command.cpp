@@ -115,6 +115,9 @@ CLI::App* add_sched_command(CLI::App& app, SchedOptions& opts) {
         ->capture_default_str();
     cmd->add_option("--slice-us", k.slice_us, "Time slice in microseconds")
         ->capture_default_str();
+    cmd->add_flag("--without-dequeue", k.without_dequeue,
+                  "Register no ops.dequeue (a scheduler to which custody auditing does not "
+                  "apply)");
     cmd->add_option("--stats", opts.stats_interval_s,
                     "Print the counters every N seconds (0: only at exit)")
         ->check(CLI::NonNegativeNumber)->capture_default_str();

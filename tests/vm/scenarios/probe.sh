@@ -20,3 +20,16 @@ emit_json /tmp/probe-ref.json
 scx-custody probe
 kill -INT $sched
 wait $sched
+# A scheduler without ops.dequeue: custody auditing does not apply to it.
+scx-custody sched --without-dequeue --duration 60 >/dev/null 2>&1 &
+sched=$!
+n=0
+while [ "$(cat /sys/kernel/sched_ext/state)" != enabled ] && [ $n -lt 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+scx-custody probe --format json >/tmp/probe-nodeq.json
+echo "probe without-dequeue rc=$?"
+emit_json /tmp/probe-nodeq.json
+kill -INT $sched
+wait $sched
