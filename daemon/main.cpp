@@ -1,5 +1,6 @@
 // scx-custody: audits the sched_ext BPF custody invariant (one ops.dequeue()
 // per custody) on live kernels. See README.md and docs/.
+#include "commands/audit_command.h"
 #include "loader/libbpf_logging.h"
 #include "probe/probe_command.h"
 #include "sched/sched_command.h"
@@ -32,6 +33,10 @@ int main(int argc, char** argv) {
     app.add_flag("-v,--verbose", verbose, "Debug logging, including libbpf and the verifier");
     app.require_subcommand(1);
 
+    scx_custody::commands::AuditOptions audit_opts;
+    auto* audit_cmd = scx_custody::commands::add_audit_command(app, audit_opts);
+    scx_custody::commands::ReplayCommandOptions replay_opts;
+    auto* replay_cmd = scx_custody::commands::add_replay_command(app, replay_opts);
     scx_custody::probe::ProbeOptions probe_opts;
     auto* probe_cmd = scx_custody::probe::add_probe_command(app, probe_opts);
     scx_custody::sched::SchedOptions sched_opts;
@@ -51,6 +56,12 @@ int main(int argc, char** argv) {
     }
     setup_logging(verbose);
 
+    if (audit_cmd->parsed()) {
+        audit_opts.live.argv.assign(argv, argv + argc);
+        return static_cast<int>(scx_custody::commands::run_audit(std::move(audit_opts)));
+    }
+    if (replay_cmd->parsed())
+        return static_cast<int>(scx_custody::commands::run_replay_command(replay_opts));
     if (probe_cmd->parsed())
         return static_cast<int>(scx_custody::probe::run_probe(probe_opts));
     if (sched_cmd->parsed())

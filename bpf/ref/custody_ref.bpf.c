@@ -92,6 +92,18 @@ struct {
 	__type(value, u64);
 } stats SEC(".maps");
 
+/*
+ * Per-CPU: set while scx_bpf_reenqueue_local() runs in cpu_release. Before
+ * 7.1 it re-enqueues synchronously, so enqueue sees the flag: those tasks
+ * come from a local DSQ, where their custody already ended.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u32);
+} local_reenq_active SEC(".maps");
+
 /* Per-CPU count of dispatch calls, to pace the periodic paths. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -114,6 +126,14 @@ static __always_inline void stat_add(enum custody_ref_stat idx, s64 delta)
 static __always_inline struct task_ctx *task_ctx(struct task_struct *p)
 {
 	return bpf_task_storage_get(&task_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+static __always_inline bool in_local_reenq(void)
+{
+	u32 zero = 0;
+	u32 *active = bpf_map_lookup_elem(&local_reenq_active, &zero);
+
+	return active && *active;
 }
 
 static __always_inline u32 roll(void)
@@ -141,6 +161,18 @@ static __always_inline bool can_go_elsewhere(struct task_struct *p, s32 cpu)
 {
 	return p->nr_cpus_allowed == nr_cpus && !p->migration_disabled &&
 	       bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
+}
+
+/*
+ * Whether `cpu` may put the task on its own local DSQ: the kernel ejects a
+ * scheduler that moves a migration-disabled task to another CPU, and
+ * migrate_disable() leaves cpus_ptr alone.
+ */
+static __always_inline bool can_run_here(struct task_struct *p, s32 cpu)
+{
+	if (scx_bpf_task_cpu(p) == cpu)
+		return true;
+	return !p->migration_disabled && bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
 }
 
 s32 BPF_STRUCT_OPS(custody_ref_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
@@ -186,13 +218,16 @@ void BPF_STRUCT_OPS(custody_ref_enqueue, struct task_struct *p, u64 enq_flags)
 		stat_inc(enqueue_reenq);
 
 	if (tctx->state == TASK_IN) {
-		if (enq_flags & SCX_ENQ_REENQ) {
+		if ((enq_flags & SCX_ENQ_REENQ) && !in_local_reenq()) {
 			/* Re-enqueue within custody: it stays ours, no new custody. */
 			stat_inc(reenqueue_in_custody);
 			scx_bpf_dsq_insert(p, CUSTODY_REF_FIFO_DSQ, slice_ns, enq_flags);
 			return;
 		}
-		/* The old custody ended without ops.dequeue (pre-7.1 kernels). */
+		/*
+		 * The old custody ended without ops.dequeue (pre-7.1 kernels): the
+		 * task reached a local DSQ, or lost its place without a dequeue.
+		 */
 		stat_inc(missed_at_enqueue);
 		leave_custody(tctx);
 	}
@@ -296,7 +331,7 @@ static __always_inline void dispatch_held(s32 cpu)
 		tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
 		if (!tctx || tctx->state != TASK_IN || tctx->seq != held.seq) {
 			stat_inc(dispatch_held_stale);
-		} else if (bpf_cpumask_test_cpu(cpu, p->cpus_ptr) && roll() >= held_to_user_pct) {
+		} else if (can_run_here(p, cpu) && roll() >= held_to_user_pct) {
 			stat_inc(dispatch_held_local);
 			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
 		} else {
@@ -329,7 +364,7 @@ static __always_inline bool dispatch_by_iterator(s32 cpu, u64 n)
 			/* Custody continues: still look for a task to run. */
 			break;
 		}
-		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+		if (!can_run_here(p, cpu))
 			continue;
 		if (scx_bpf_dsq_move(BPF_FOR_EACH_ITER, p, SCX_DSQ_LOCAL, 0)) {
 			stat_inc(dispatch_dsq_move_local);
@@ -377,9 +412,24 @@ void BPF_STRUCT_OPS(custody_ref_running, struct task_struct *p)
 
 void BPF_STRUCT_OPS(custody_ref_cpu_release, s32 cpu, struct scx_cpu_release_args *args)
 {
-	/* A higher class took the CPU: give back what waits on its local DSQ. */
+	u32 zero = 0;
+	u32 *active;
+
+	/*
+	 * A higher class took the CPU: give back what waits on its local DSQ.
+	 * Only before 7.1: from 7.1 the re-enqueue is deferred (enqueue could not
+	 * tell these tasks from custody re-enqueues) and scx_bpf_dsq_reenq()
+	 * drives the re-enqueue path instead.
+	 */
+	if (bpf_ksym_exists(scx_bpf_dsq_reenq))
+		return;
+	active = bpf_map_lookup_elem(&local_reenq_active, &zero);
+	if (!active)
+		return;
 	stat_inc(reenq_requests);
+	*active = 1;
 	scx_bpf_reenqueue_local();
+	*active = 0;
 }
 
 s32 BPF_STRUCT_OPS(custody_ref_init_task, struct task_struct *p, struct scx_init_task_args *args)

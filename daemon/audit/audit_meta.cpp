@@ -10,8 +10,8 @@ namespace {
 using nlohmann::json;
 
 Error bad_key(std::string_view document, std::string_view key, std::string_view expected) {
-    return Error::usage(std::string(document) + " metadata: \"" + std::string(key) +
-                        "\" must be " + std::string(expected));
+    return Error::usage(std::string(document) + " metadata: \"" + std::string(key) + "\" must be " +
+                        std::string(expected));
 }
 
 // Each reader leaves `out` unchanged when the key is absent.
@@ -53,8 +53,7 @@ class Fields {
         const nlohmann::json* value = find_key(json_, key);
         if (!value)
             return ok_status();
-        if (!value->is_number() || !std::isfinite(value->get<double>()) ||
-            value->get<double>() < 0)
+        if (!value->is_number() || !std::isfinite(value->get<double>()) || value->get<double>() < 0)
             return bad_key(document_, key, "a non-negative number");
         out = value->get<double>();
         return ok_status();
@@ -131,11 +130,10 @@ Result<pairing::EngineConfig> engine_config_from_json(const nlohmann::json& json
     uint64_t max_samples = config.max_samples;
     uint64_t max_cpus = config.max_cpus;
     RETURN_IF_ERROR(fields.boolean("kernel_has_core_sched", config.kernel_has_core_sched));
-    RETURN_IF_ERROR(fields.u64("max_tracked_tasks", max_tracked_tasks, 1, kMaxTrackedTasksLimit));
+    RETURN_IF_ERROR(fields.u64("max_tracked_tasks", max_tracked_tasks, 0, kMaxTrackedTasksLimit));
     RETURN_IF_ERROR(fields.u64("max_samples", max_samples, 0, kMaxSamplesLimit));
-    RETURN_IF_ERROR(fields.u64("max_cpus", max_cpus, 1, kMaxCpusLimit));
-    RETURN_IF_ERROR(
-        fields.boolean("assume_implements_dequeue", config.assume_implements_dequeue));
+    RETURN_IF_ERROR(fields.u64("max_cpus", max_cpus, 0, kMaxCpusLimit));
+    RETURN_IF_ERROR(fields.boolean("assume_implements_dequeue", config.assume_implements_dequeue));
     config.max_tracked_tasks = static_cast<std::size_t>(max_tracked_tasks);
     config.max_samples = static_cast<std::size_t>(max_samples);
     config.max_cpus = static_cast<uint32_t>(max_cpus);
@@ -158,9 +156,12 @@ nlohmann::json to_json(const StartMetadata& start) {
 }
 
 nlohmann::json to_json(const EndMetadata& end) {
+    // Only finite non-negative durations read back (NaN would be written as null).
+    const double duration_s =
+        std::isfinite(end.duration_s) && end.duration_s >= 0 ? end.duration_s : 0.0;
     return {
         {"phase", kPhaseEnd},
-        {"duration_s", end.duration_s},
+        {"duration_s", duration_s},
         {"finish_ts_ns", end.finish_ts_ns},
         {"reference", end.reference},
         {"tracer", end.tracer},
@@ -174,10 +175,11 @@ Result<StartMetadata> start_metadata_from_json(const nlohmann::json& json) {
     RETURN_IF_ERROR(fields.string("producer", start.producer));
     RETURN_IF_ERROR(fields.string("kernel", start.kernel));
     RETURN_IF_ERROR(fields.strings("command_line", start.command_line));
-    RETURN_IF_ERROR(fields.of_type("options", start.options, nlohmann::json::value_t::object, "an object"));
-    RETURN_IF_ERROR(fields.boolean("strict", start.strict));
     RETURN_IF_ERROR(
-        fields.of_type("attach_plan", start.attach_plan, nlohmann::json::value_t::array, "an array"));
+        fields.of_type("options", start.options, nlohmann::json::value_t::object, "an object"));
+    RETURN_IF_ERROR(fields.boolean("strict", start.strict));
+    RETURN_IF_ERROR(fields.of_type("attach_plan", start.attach_plan, nlohmann::json::value_t::array,
+                                   "an array"));
     for (const nlohmann::json& hook : start.attach_plan) {
         if (!hook.is_object())
             return bad_key("start", "attach_plan", "an array of objects");
@@ -210,7 +212,8 @@ Result<EndMetadata> end_metadata_from_json(const nlohmann::json& json) {
             return bad_key("end", "reference", "an object or null");
         end.reference = *reference;
     }
-    RETURN_IF_ERROR(fields.of_type("tracer", end.tracer, nlohmann::json::value_t::object, "an object"));
+    RETURN_IF_ERROR(
+        fields.of_type("tracer", end.tracer, nlohmann::json::value_t::object, "an object"));
     return end;
 }
 

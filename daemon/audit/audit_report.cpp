@@ -51,6 +51,19 @@ json counter_details(const Counters& c) {
     };
 }
 
+// Why a hook is in the state it is: "reason" or "note", whichever is set.
+std::string hook_reason(const json& hook) {
+    for (std::string_view key : {"reason", "note"}) {
+        const json* value = find_key(hook, key);
+        if (value && !value->is_null()) {
+            std::string text = scalar_text(*value);
+            if (!text.empty())
+                return text;
+        }
+    }
+    return "";
+}
+
 std::string plural(uint64_t n, std::string_view one, std::string_view many) {
     return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }
@@ -115,7 +128,8 @@ json calibration_json(const json& reference, const Counters& totals) {
         if (!value || !is_u64(*value))
             return;
         const uint64_t ref = value->get<uint64_t>();
-        rows.push_back({{"name", name}, {"reference", ref}, {"audit", audit}, {"equal", ref == audit}});
+        rows.push_back(
+            {{"name", name}, {"reference", ref}, {"audit", audit}, {"equal", ref == audit}});
     };
     row("custody_enter", &reference, "custody_enter", totals.custody_enter);
     row("dequeue", &reference, "dequeue", totals.dequeue());
@@ -155,25 +169,39 @@ ExitCode exit_code(Verdict verdict) {
     return ExitCode::Usage;
 }
 
-VerdictDecision decide_verdict(const pairing::PairingEngine& engine, const AuditMeta& meta) {
+VerdictDecision decide_verdict(const pairing::PairingEngine& engine, const AuditMeta& meta,
+                               const SessionStats& stats) {
     const Counters& totals = engine.totals();
     VerdictDecision decision;
 
-    if (totals.lost_events > 0)
-        decision.incomplete.push_back(plural(totals.lost_events, "event lost", "events lost"));
+    if (totals.lost_events > 0) {
+        std::string reason = plural(totals.lost_events, "event lost", "events lost");
+        if (stats.decode_errors > 0) {
+            reason += " (" +
+                      plural(stats.decode_errors, "record that did not decode",
+                             "records that did not decode") +
+                      ")";
+        }
+        decision.incomplete.push_back(reason);
+    }
     if (!meta.start.coverage_complete) {
         std::string reason = "coverage incomplete";
         for (std::size_t i = 0; i < meta.start.coverage_notes.size(); ++i)
             reason += (i == 0 ? ": " : "; ") + meta.start.coverage_notes[i];
         decision.incomplete.push_back(reason);
     }
+    // The producer's own coverage judgement comes first; the plan is checked only
+    // when it claims completeness, so a gap is never reported twice.
     for (const json& hook : meta.start.attach_plan) {
+        if (!meta.start.coverage_complete)
+            break;
         if (bool_or(hook, "required") && !bool_or(hook, "attached")) {
             const json* name = find_key(hook, "hook");
             std::string reason =
                 "required hook " + (name ? scalar_text(*name) : std::string("?")) + " not attached";
-            if (const json* why = find_key(hook, "reason"))
-                reason += ": " + scalar_text(*why);
+            const std::string why = hook_reason(hook);
+            if (!why.empty())
+                reason += ": " + why;
             decision.incomplete.push_back(reason);
         }
     }
@@ -196,9 +224,8 @@ VerdictDecision decide_verdict(const pairing::PairingEngine& engine, const Audit
         decision.reasons = decision.incomplete;
     } else {
         decision.verdict = Verdict::Clean;
-        decision.reasons.push_back("no violation in " +
-                                   plural(totals.custody_enter, "custody period",
-                                          "custody periods"));
+        decision.reasons.push_back(
+            "no violation in " + plural(totals.custody_enter, "custody period", "custody periods"));
     }
     return decision;
 }
@@ -207,7 +234,7 @@ nlohmann::json build_report(const pairing::PairingEngine& engine, const AuditMet
                             const SessionStats& stats) {
     const Counters& totals = engine.totals();
     const auto& sections = engine.sections();
-    const VerdictDecision decision = decide_verdict(engine, meta);
+    const VerdictDecision decision = decide_verdict(engine, meta, stats);
 
     json schedulers = json::array();
     uint64_t attach_not_observed = 0;
@@ -269,12 +296,9 @@ nlohmann::json build_report(const pairing::PairingEngine& engine, const AuditMet
     details["coverage"] = {{"complete", meta.start.coverage_complete},
                            {"notes", meta.start.coverage_notes}};
     details["run"] = {
-        {"producer", meta.start.producer},
-        {"command_line", meta.start.command_line},
-        {"options", meta.start.options},
-        {"strict", meta.start.strict},
-        {"engine", to_json(meta.start.engine)},
-        {"start_ts_ns", meta.start.start_ts_ns},
+        {"producer", meta.start.producer},       {"command_line", meta.start.command_line},
+        {"options", meta.start.options},         {"strict", meta.start.strict},
+        {"engine", to_json(meta.start.engine)},  {"start_ts_ns", meta.start.start_ts_ns},
         {"finish_ts_ns", meta.end.finish_ts_ns},
     };
     details["tracer"] = meta.end.tracer;
@@ -309,7 +333,7 @@ Result<Verdict> report_verdict(const nlohmann::json& report) {
 
 ExitCode report_exit_code(const nlohmann::json& report) {
     const Result<Verdict> verdict = report_verdict(report);
-    return verdict ? exit_code(*verdict) : ExitCode::Usage;
+    return verdict ? exit_code(verdict.value()) : ExitCode::Usage;
 }
 
 } // namespace scx_custody::audit

@@ -16,7 +16,9 @@
 //         that did not decode, which the session feeds to the engine as losses).
 //         Every `indeterminate` counted after a loss falls under this rule;
 //       - coverage is incomplete: the start metadata says so (coverage.complete
-//         false) or an attach_plan entry has "required": true, "attached": false;
+//         false, with its notes) or, when it claims completeness, an attach_plan
+//         entry has "required": true, "attached": false (its "reason" or "note"
+//         says why);
 //       - task records were evicted at the engine's capacity (details.evicted):
 //         history was dropped, like a loss.
 //   "clean"        (exit 0)  otherwise.
@@ -85,7 +87,8 @@ struct VerdictDecision {
     std::vector<std::string> incomplete;
 };
 
-VerdictDecision decide_verdict(const pairing::PairingEngine& engine, const AuditMeta& meta);
+VerdictDecision decide_verdict(const pairing::PairingEngine& engine, const AuditMeta& meta,
+                               const SessionStats& stats = {});
 
 // Normally called after engine.finish().
 nlohmann::json build_report(const pairing::PairingEngine& engine, const AuditMeta& meta,

@@ -96,7 +96,8 @@ Result<pairing::Event> decode_event(std::span<const std::byte> record) {
     event.hook = raw.hook;
     // The BPF side copies bpf_get_current_comm()-style buffers: NUL-terminated in
     // practice, but never trusted to be.
-    event.comm = pairing::make_comm(std::string_view(raw.comm, ::strnlen(raw.comm, sizeof(raw.comm))));
+    event.comm =
+        pairing::make_comm(std::string_view(raw.comm, ::strnlen(raw.comm, sizeof(raw.comm))));
     return event;
 }
 

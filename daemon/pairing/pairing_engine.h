@@ -35,9 +35,11 @@
 //   wrong_dequeue_flags per dequeue_flags_wrong() in kinds.h.
 // Running:  In, Left -> Ran.  Others: no change.
 // TaskExit: In, Left, Ran -> missed_dequeue; the task's record is freed.
-// Kernel flag: on DsqInsert and Dequeue with kernel_flag != Unknown, after the
-//   event: Set expected iff the state is In (not judged while Indet). A
-//   disagreement is custody_flag_mismatch, at most once per custody period.
+// Kernel flag: on DsqInsert with kernel_flag != Unknown, after the event: Set
+//   expected iff the state is In (not judged while Indet). A disagreement is
+//   custody_flag_mismatch, at most once per custody period. Not judged on
+//   Dequeue: the kernel flips the flag around ops.dequeue (after the callback
+//   on 7.1, before it on 7.2+), so there it is in transition.
 //
 // Sections and uncertainty
 //   SchedulerAttach opens a per-scheduler section and forgets every task: at a

@@ -34,8 +34,8 @@ std::string_view to_string(RecordKind kind) {
 }
 
 RecordKind Record::kind() const {
-    static constexpr std::array<RecordKind, 4> kKinds = {
-        RecordKind::Event, RecordKind::Control, RecordKind::Lost, RecordKind::Metadata};
+    static constexpr std::array<RecordKind, 4> kKinds = {RecordKind::Event, RecordKind::Control,
+                                                         RecordKind::Lost, RecordKind::Metadata};
     return kKinds[body.index()];
 }
 
@@ -103,7 +103,8 @@ std::vector<std::byte> encode_lost(const LostRecord& lost) {
 }
 
 std::vector<std::byte> encode_metadata(const nlohmann::json& document) {
-    const std::string text = document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    const std::string text =
+        document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     const auto bytes = as_bytes(text);
     return std::vector<std::byte>(bytes.begin(), bytes.end());
 }

@@ -173,8 +173,7 @@ Status RecordingReader::read_header() {
     }
     if (header_.abi_version != CUSTODY_ABI_VERSION) {
         return fail(12, "event ABI version " + std::to_string(header_.abi_version) +
-                            ", this build decodes version " +
-                            std::to_string(CUSTODY_ABI_VERSION));
+                            ", this build decodes version " + std::to_string(CUSTODY_ABI_VERSION));
     }
     if (header_.event_size != sizeof(custody_event)) {
         return fail(16, "event size " + std::to_string(header_.event_size) + ", expected " +

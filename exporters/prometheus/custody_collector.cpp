@@ -20,8 +20,7 @@ prometheus::Histogram::BucketBoundaries duration_boundaries() {
 
 } // namespace
 
-CustodyCollector::CustodyCollector(std::shared_ptr<prometheus::Registry> registry,
-                                   uint32_t nr_cpus)
+CustodyCollector::CustodyCollector(std::shared_ptr<prometheus::Registry> registry, uint32_t nr_cpus)
     : registry_(std::move(registry)), nr_cpus_(nr_cpus),
       custody_enter_(add_family<prometheus::Counter>(*registry_, kCustodyEnterTotal), nr_cpus),
       dequeue_(add_family<prometheus::Counter>(*registry_, kDequeueTotal), nr_cpus, "reason",

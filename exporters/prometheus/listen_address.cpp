@@ -59,8 +59,7 @@ Result<ListenAddress> parse_listen_address(std::string_view text) {
 
     unsigned value = 0;
     const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc() || end != port.data() + port.size() || port.size() > 5 ||
-        value > 65535)
+    if (ec != std::errc() || end != port.data() + port.size() || port.size() > 5 || value > 65535)
         return bad(text, "the port must be a number from 0 to 65535");
     address.port = static_cast<uint16_t>(value);
 

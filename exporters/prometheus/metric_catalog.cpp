@@ -4,16 +4,27 @@ namespace scx_custody::prom {
 namespace {
 
 constexpr std::array kCatalog = {
-    kCustodyEnterTotal,   kDequeueTotal,      kViolationsTotal,     kTasksInCustody,
-    kCustodyDurationSeconds, kIndeterminateTotal, kCustodyAbandonedAtUnloadTotal,
-    kLostEventsTotal,     kTasksEvictedTotal, kEventsTotal,         kDecodeErrorsTotal,
-    kIgnoredEventsTotal,  kProgramAttached,   kRingbufFillRatio,    kPairingBacklogEvents,
+    kCustodyEnterTotal,
+    kDequeueTotal,
+    kViolationsTotal,
+    kTasksInCustody,
+    kCustodyDurationSeconds,
+    kIndeterminateTotal,
+    kCustodyAbandonedAtUnloadTotal,
+    kLostEventsTotal,
+    kTasksEvictedTotal,
+    kEventsTotal,
+    kDecodeErrorsTotal,
+    kMalformedEventsTotal,
+    kProgramAttached,
+    kRingbufFillRatio,
+    kPairingBacklogEvents,
     kBuildInfo,
 };
 
 constexpr std::array kDurationBuckets = {
-    1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3,
-    5e-3, 0.01,   0.025, 0.05, 0.1,   0.25, 0.5,  1.0,    2.5,    5.0,  10.0,
+    1e-6, 2.5e-6, 5e-6,  1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3,
+    5e-3, 0.01,   0.025, 0.05, 0.1,    0.25, 0.5,  1.0,    2.5,  5.0,  10.0,
 };
 
 constexpr bool names_unique() {

@@ -115,11 +115,12 @@ inline constexpr MetricInfo kDecodeErrorsTotal{
     {},
     "Ring buffer records skipped because they could not be decoded (size, ABI version or kind).",
 };
-inline constexpr MetricInfo kIgnoredEventsTotal{
-    "scx_custody_ignored_events_total",
+inline constexpr MetricInfo kMalformedEventsTotal{
+    "scx_custody_malformed_events_total",
     MetricType::Counter,
-    {"reason"},
-    "Decoded events the pairing engine ignored, by reason (malformed, cpu_out_of_range).",
+    {},
+    "Decoded events the pairing engine ignored as malformed (an insert with no DSQ, an "
+    "unknown kind).",
 };
 inline constexpr MetricInfo kProgramAttached{
     "scx_custody_program_attached",
@@ -149,10 +150,6 @@ inline constexpr MetricInfo kBuildInfo{
 
 // Every metric above, audit figures first.
 std::span<const MetricInfo> metric_catalog();
-
-// Label values of the enumerated labels.
-inline constexpr std::array<std::string_view, 2> kIgnoredEventReasons = {"malformed",
-                                                                          "cpu_out_of_range"};
 
 // Upper bounds (seconds) of the custody-duration histogram buckets: 1 µs to 10 s,
 // 1-2.5-5 per decade.

@@ -177,8 +177,8 @@ Result<MetricsServer> MetricsServer::start(const ListenAddress& listen,
 
     const std::string ports = listen.to_string();
     const char* options[] = {
-        "listening_ports", ports.c_str(), "num_threads", "2", "request_timeout_ms", "10000",
-        nullptr,
+        "listening_ports",    ports.c_str(), "num_threads", "2",
+        "request_timeout_ms", "10000",       nullptr,
     };
     mg_callbacks callbacks{};
     callbacks.log_message = handle_log;
@@ -188,8 +188,8 @@ Result<MetricsServer> MetricsServer::start(const ListenAddress& listen,
         impl->starting = false;
     }
     if (!impl->context) {
-        std::string cause = impl->start_error.empty() ? "the HTTP server did not start"
-                                                      : impl->start_error;
+        std::string cause =
+            impl->start_error.empty() ? "the HTTP server did not start" : impl->start_error;
         return Error::cannot_run("cannot listen on " + ports + ": " + cause);
     }
 

@@ -16,13 +16,10 @@ SelfMetrics::SelfMetrics(std::shared_ptr<prometheus::Registry> registry, uint32_
     : registry_(std::move(registry)),
       events_(add_family<prometheus::Counter>(*registry_, kEventsTotal), nr_cpus),
       decode_errors_(add_family<prometheus::Counter>(*registry_, kDecodeErrorsTotal).Add({})),
+      malformed_events_(add_family<prometheus::Counter>(*registry_, kMalformedEventsTotal).Add({})),
       program_attached_(add_family<prometheus::Gauge>(*registry_, kProgramAttached)),
       ringbuf_fill_ratio_(add_family<prometheus::Gauge>(*registry_, kRingbufFillRatio).Add({})),
       pairing_backlog_(add_family<prometheus::Gauge>(*registry_, kPairingBacklogEvents).Add({})) {
-    auto& ignored = add_family<prometheus::Counter>(*registry_, kIgnoredEventsTotal);
-    for (std::size_t i = 0; i < kIgnoredEventReasons.size(); ++i)
-        ignored_[i] = &ignored.Add({{"reason", std::string(kIgnoredEventReasons[i])}});
-
     add_family<prometheus::Gauge>(*registry_, kBuildInfo)
         .Add({{"version", std::string(version)}})
         .Set(1);
@@ -61,14 +58,11 @@ void SelfMetrics::add_decode_errors(uint64_t count) {
     decode_errors_.Increment(static_cast<double>(count));
 }
 
-void SelfMetrics::sync_ignored_events(uint64_t malformed_total, uint64_t cpu_out_of_range_total) {
-    const std::array<uint64_t, 2> totals = {malformed_total, cpu_out_of_range_total};
-    for (std::size_t i = 0; i < totals.size(); ++i) {
-        if (totals[i] < ignored_seen_[i])
-            ignored_seen_[i] = 0;
-        ignored_[i]->Increment(static_cast<double>(totals[i] - ignored_seen_[i]));
-        ignored_seen_[i] = totals[i];
-    }
+void SelfMetrics::sync_malformed_events(uint64_t engine_total) {
+    if (engine_total < malformed_seen_)
+        malformed_seen_ = 0;
+    malformed_events_.Increment(static_cast<double>(engine_total - malformed_seen_));
+    malformed_seen_ = engine_total;
 }
 
 void SelfMetrics::set_ringbuf_fill_ratio(double ratio) {

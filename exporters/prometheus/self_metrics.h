@@ -14,7 +14,6 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
-#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -50,10 +49,10 @@ class SelfMetrics {
 
     void add_events(uint32_t cpu, uint64_t count = 1);
     void add_decode_errors(uint64_t count = 1);
-    // The pairing engine's running totals (PairingEngine::malformed_events() and
-    // unattributed_events()); the counters advance by the difference since the
-    // last call. A smaller total (a new engine) counts from 0 again.
-    void sync_ignored_events(uint64_t malformed_total, uint64_t cpu_out_of_range_total);
+    // The pairing engine's running total (PairingEngine::malformed_events()); the
+    // counter advances by the difference since the last call. A smaller total (a
+    // new engine) counts from 0 again.
+    void sync_malformed_events(uint64_t engine_total);
     void set_ringbuf_fill_ratio(double ratio);
     void set_pairing_backlog(uint64_t events);
 
@@ -63,12 +62,12 @@ class SelfMetrics {
     std::shared_ptr<prometheus::Registry> registry_;
     detail::CpuCounterGrid<1> events_;
     prometheus::Counter& decode_errors_;
+    prometheus::Counter& malformed_events_;
     prometheus::Family<prometheus::Gauge>& program_attached_;
     prometheus::Gauge& ringbuf_fill_ratio_;
     prometheus::Gauge& pairing_backlog_;
 
-    std::array<prometheus::Counter*, 2> ignored_{};
-    std::array<uint64_t, 2> ignored_seen_{};
+    uint64_t malformed_seen_ = 0;
 
     std::mutex programs_mutex_;
     std::map<std::string, prometheus::Gauge*, std::less<>> programs_;

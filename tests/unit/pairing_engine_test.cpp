@@ -655,11 +655,16 @@ TEST(PairingEngine, KernelCustodyFlagDisagreementIsReportedOncePerPeriod) {
         .insert(kTaskA, kDsqLocal, 0, kClear);
     expect_violations(engine.totals(), {{ViolationKind::CustodyFlagMismatch, 1}});
 
+    // At ops.dequeue the kernel is flipping the bit (7.1 clears it after the
+    // callback): not judged there.
     stream.enqueue(kTaskA).insert(kTaskA, kUserDsqA, 0, kSet).dequeue(kTaskA, 0, 0, kSet);
+    expect_violations(engine.totals(), {{ViolationKind::CustodyFlagMismatch, 1}});
+    // Still set once the task sits on a local DSQ after its dequeue: judged.
+    stream.insert(kTaskA, kDsqLocal, 0, kSet);
     expect_violations(engine.totals(), {{ViolationKind::CustodyFlagMismatch, 2}});
     ASSERT_EQ(engine.samples().size(), 2u);
     EXPECT_EQ(engine.samples()[1].kernel_flag, kSet);
-    EXPECT_EQ(engine.samples()[1].trigger, EventKind::Dequeue);
+    EXPECT_EQ(engine.samples()[1].trigger, EventKind::DsqInsert);
 
     // 7.1.13's remote arrival: the kernel still holds the bit on a local DSQ.
     stream.insert(kTaskB, kUserDsqA, 0, kSet).insert(kTaskB, dsq_local_on(1), 0, kSet);

@@ -1,0 +1,112 @@
+#include "commands/audit_command.h"
+
+#include "audit/audit_report.h"
+#include "audit/replay.h"
+#include "audit/report_sink.h"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <iostream>
+
+namespace scx_custody::commands {
+namespace {
+
+const char* kExitCodes = "Exit codes: 0 clean, 1 violations found, 2 usage error (or a bad "
+                         "recording), 3 cannot audit here (no sched_ext, no BTF, not root, no "
+                         "scheduler), 4 inconclusive (events lost or coverage incomplete, no "
+                         "violation proven).";
+
+Status write_report(const nlohmann::json& report, const std::string& format,
+                    const std::string& output) {
+    std::ofstream file;
+    std::ostream* out = &std::cout;
+    if (!output.empty()) {
+        file.open(output, std::ios::out | std::ios::trunc);
+        if (!file)
+            return Error::system("write report " + output, errno, ExitCode::Usage);
+        out = &file;
+    }
+    auto sink = audit::make_report_sink(format, *out);
+    if (!sink)
+        return sink.error();
+    (*sink)->write(report);
+    out->flush();
+    if (!*out)
+        return Error::usage("write report " + (output.empty() ? "<stdout>" : output) + " failed");
+    return ok_status();
+}
+
+} // namespace
+
+CLI::App* add_audit_command(CLI::App& app, AuditOptions& opts) {
+    auto* cmd = app.add_subcommand(
+        "audit", "Audit the custody invariant for --duration seconds or while COMMAND runs, "
+                 "then print a report (verdict first) and exit with its verdict");
+    auto& l = opts.live;
+    cmd->add_option("--duration", l.duration_s,
+                    "Seconds to audit (0: until COMMAND exits or SIGINT/SIGTERM)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    cmd->add_option("--sched", l.sched,
+                    "attached: audit whatever sched_ext scheduler runs (and every scheduler "
+                    "COMMAND loads); reference: load our reference custody scheduler for the run")
+        ->check(CLI::IsMember({"attached", "reference"}))
+        ->capture_default_str();
+    cmd->add_option("--format", opts.format, "Report format: text, json or junit")
+        ->check(CLI::IsMember({"text", "json", "junit"}))
+        ->capture_default_str();
+    cmd->add_option("--output", opts.output, "Write the report to FILE instead of stdout");
+    cmd->add_option("--record", l.record_path,
+                    "Also write the raw event stream to FILE (scx-custody replay FILE re-audits it)");
+    cmd->add_flag("--strict", l.strict, "Fail (exit 3) if any required hook cannot be attached");
+    cmd->add_option("command", l.command,
+                    "-- COMMAND [ARGS...]: audit while it runs, following every scheduler it "
+                    "loads and unloads");
+    cmd->footer(kExitCodes);
+    return cmd;
+}
+
+CLI::App* add_replay_command(CLI::App& app, ReplayCommandOptions& opts) {
+    auto* cmd = app.add_subcommand(
+        "replay", "Re-audit a recording made with audit --record: the same report, offline");
+    cmd->add_option("file", opts.file, "The recording")->required();
+    cmd->add_option("--format", opts.format, "Report format: text, json or junit")
+        ->check(CLI::IsMember({"text", "json", "junit"}))
+        ->capture_default_str();
+    cmd->add_option("--output", opts.output, "Write the report to FILE instead of stdout");
+    cmd->footer(kExitCodes);
+    return cmd;
+}
+
+ExitCode run_audit(AuditOptions opts) {
+    auto log = spdlog::default_logger();
+    if (opts.live.duration_s == 0 && opts.live.command.empty())
+        log->info("auditing until SIGINT/SIGTERM (use --duration or -- COMMAND to bound it)");
+    auto report = live::run_live_audit(opts.live);
+    if (!report) {
+        log->error("{}", report.error().message);
+        return report.error().exit_code;
+    }
+    if (auto written = write_report(*report, opts.format, opts.output); !written) {
+        log->error("{}", written.error().message);
+        return written.error().exit_code;
+    }
+    return audit::report_exit_code(*report);
+}
+
+ExitCode run_replay_command(const ReplayCommandOptions& opts) {
+    audit::ReplayOptions ro;
+    ro.file = opts.file;
+    ro.format = opts.format;
+    ro.output = opts.output;
+    auto code = audit::run_replay(ro, std::cout);
+    if (!code) {
+        spdlog::default_logger()->error("{}", code.error().message);
+        return code.error().exit_code;
+    }
+    return *code;
+}
+
+} // namespace scx_custody::commands

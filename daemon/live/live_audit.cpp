@@ -1,0 +1,318 @@
+#include "live/live_audit.h"
+
+#include "audit/audit_session.h"
+#include "live/child_process.h"
+#include "live/sched_watcher.h"
+#include "loader/attach_plan.h"
+#include "loader/kernel_btf.h"
+#include "loader/sched_programs.h"
+#include "loader/tracer.h"
+#include "sched/ref_scheduler.h"
+#include "util/kernel_env.h"
+#include "util/signals.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <ctime>
+#include <optional>
+
+namespace scx_custody::live {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The clock bpf_ktime_get_ns() reads, so control records sort with events.
+uint64_t monotonic_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+record::ControlRecord attach_record(const std::string& name, bool implements_dequeue,
+                                    bool before_audit) {
+    record::ControlRecord c;
+    c.ts_ns = monotonic_ns();
+    c.action = record::ControlAction::Attach;
+    c.name = name;
+    c.implements_dequeue = implements_dequeue;
+    c.attached_before_audit = before_audit;
+    return c;
+}
+
+record::ControlRecord detach_record(const std::string& name) {
+    record::ControlRecord c;
+    c.ts_ns = monotonic_ns();
+    c.action = record::ControlAction::Detach;
+    c.name = name;
+    return c;
+}
+
+// Turns growth of the tracer's per-CPU drop counters into Lost records.
+class LossTracker {
+  public:
+    void update(const std::vector<custody_cpu_counters>& now, audit::AuditSession& session) {
+        last_.resize(now.size(), 0);
+        for (size_t cpu = 0; cpu < now.size(); cpu++) {
+            if (now[cpu].dropped > last_[cpu]) {
+                record::LostRecord lost;
+                lost.ts_ns = monotonic_ns();
+                lost.cpu = static_cast<uint32_t>(cpu);
+                lost.count = now[cpu].dropped - last_[cpu];
+                session.on_lost(lost);
+                last_[cpu] = now[cpu].dropped;
+            }
+        }
+    }
+
+  private:
+    std::vector<uint64_t> last_;
+};
+
+nlohmann::json tracer_summary(const std::vector<custody_cpu_counters>& counters,
+                              double ringbuf_fill) {
+    static const char* hook_names[CUSTODY_NR_HOOKS] = {
+        "dsq_insert",    "local_move", "ops_dequeue", "sched_dequeue",
+        "sched_enqueue", "sched_switch", "task_exit", "remote_move"};
+    nlohmann::json hooks = nlohmann::json::object();
+    uint64_t events = 0, dropped = 0, in_custody = 0;
+    nlohmann::json per_cpu_lost = nlohmann::json::array();
+    for (int h = 0; h < CUSTODY_NR_HOOKS; h++) {
+        uint64_t sum = 0;
+        for (const auto& c : counters)
+            sum += c.hook_hits[h];
+        hooks[hook_names[h]] = sum;
+    }
+    for (const auto& c : counters) {
+        events += c.events;
+        dropped += c.dropped;
+        in_custody += c.kernel_dequeue_in_custody;
+        per_cpu_lost.push_back(c.dropped);
+    }
+    return {{"events", events},
+            {"dropped", dropped},
+            {"lost_per_cpu", per_cpu_lost},
+            {"hook_hits", hooks},
+            {"kernel_dequeue_in_custody", in_custody},
+            {"ringbuf_fill_at_end", ringbuf_fill}};
+}
+
+struct Scheduler {
+    std::string name;
+    bool traced = false;
+};
+
+} // namespace
+
+Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
+    auto log = spdlog::default_logger();
+    const bool reference = opts.sched == "reference";
+    if (auto root = require_root("auditing"); !root)
+        return root.error();
+    auto status = sched_ext_status();
+    if (!status)
+        return status.error();
+    if (reference && status->state != "disabled")
+        return Error::cannot_run("--sched reference needs sched_ext idle, but \"" +
+                                 status->scheduler + "\" is running: stop it first");
+    if (!reference && opts.command.empty() && status->state != "enabled")
+        return Error::cannot_run("no sched_ext scheduler is running: start one, use --sched "
+                                 "reference, or give -- COMMAND that loads one");
+
+    auto btf = loader::KernelBtf::load();
+    if (!btf)
+        return btf.error();
+    auto plan = loader::AttachPlan::for_kernel(*btf, loader::KernelSymbols::load());
+
+    auto signals = StopSignals::install();
+    if (!signals)
+        return signals.error();
+
+    std::optional<sched::RefScheduler> ref;
+    if (reference) {
+        auto loaded = sched::RefScheduler::load(opts.knobs);
+        if (!loaded)
+            return loaded.error();
+        ref.emplace(std::move(loaded.value()));
+    }
+
+    audit::AuditSession* session_ptr = nullptr;
+    auto tracer = loader::Tracer::start(plan, {}, [&session_ptr](std::span<const std::byte> rec) {
+        session_ptr->on_event_bytes(rec);
+    });
+    if (!tracer)
+        return tracer.error();
+    if (opts.strict && !tracer->plan().complete()) {
+        std::string missing;
+        for (const auto& h : tracer->plan().hooks())
+            if (h.required && !h.attached)
+                missing += (missing.empty() ? "" : ", ") + h.hook;
+        return Error::cannot_run("--strict: required hooks not attached: " + missing +
+                                 " (scx-custody probe shows why)");
+    }
+
+    // Our own scheduler is traced before the plan is recorded, so the report's
+    // plan shows its hooks; schedulers found later are added as they come.
+    std::optional<loader::SchedulerPrograms> ref_progs;
+    if (reference) {
+        auto progs = ref->programs();
+        if (!progs)
+            return progs.error();
+        if (auto traced = tracer->trace_scheduler(*progs); !traced)
+            return traced.error();
+        ref_progs.emplace(std::move(progs.value()));
+    }
+
+    audit::StartMetadata start;
+    start.producer = std::string("scx-custody ") + SCX_CUSTODY_VERSION;
+    start.kernel = kernel_release();
+    start.command_line = opts.argv;
+    start.options = {{"sched", opts.sched},
+                     {"duration_s", opts.duration_s},
+                     {"command", opts.command},
+                     {"strict", opts.strict}};
+    start.strict = opts.strict;
+    start.attach_plan = tracer->plan().to_json();
+    start.coverage_complete = tracer->plan().complete();
+    for (const auto& h : tracer->plan().hooks())
+        if (h.required && !h.attached)
+            start.coverage_notes.push_back(h.hook + " not attached: " + h.note);
+    start.engine.kernel_has_core_sched = btf->has_func("sched_core_get");
+    start.start_ts_ns = monotonic_ns();
+
+    std::unique_ptr<record::RecordingWriter> writer;
+    if (!opts.record_path.empty()) {
+        auto w = record::RecordingWriter::create(opts.record_path);
+        if (!w)
+            return w.error();
+        writer = std::make_unique<record::RecordingWriter>(std::move(w.value()));
+    }
+    auto session = audit::AuditSession::create(start, std::move(writer), opts.observer);
+    if (!session)
+        return session.error();
+    session_ptr = &session.value();
+
+    LossTracker losses;
+    SchedWatcher watcher;
+    Scheduler current;
+    auto announce = [&](const loader::SchedulerPrograms& progs, bool before_audit) {
+        session->on_control(attach_record(progs.name, progs.implements_dequeue(), before_audit));
+        current = {progs.name, true};
+        log->info("auditing scheduler {}{}", progs.name,
+                  progs.implements_dequeue() ? "" : " (no ops.dequeue: custody auditing does not apply)");
+    };
+    auto trace = [&](const loader::SchedulerPrograms& progs, bool before_audit) {
+        if (auto traced = tracer->trace_scheduler(progs); !traced)
+            log->warn("cannot trace {}'s programs: {}", progs.name, traced.error().message);
+        announce(progs, before_audit);
+    };
+    auto untrace = [&] {
+        if (!current.traced)
+            return;
+        tracer->drain();
+        session->on_control(detach_record(current.name));
+        tracer->untrace_scheduler();
+        log->info("scheduler {} stopped", current.name);
+        current = {};
+    };
+
+    if (reference) {
+        announce(*ref_progs, false);
+        if (auto attached = ref->attach(); !attached)
+            return attached.error();
+    }
+
+    std::optional<ChildProcess> child;
+    if (!opts.command.empty()) {
+        auto spawned = ChildProcess::spawn(opts.command);
+        if (!spawned)
+            return spawned.error();
+        child.emplace(std::move(spawned.value()));
+        log->info("running {} (pid {})", opts.command.front(), child->pid());
+    }
+
+    const auto started = Clock::now();
+    const auto deadline = started + std::chrono::duration<double>(opts.duration_s);
+    std::optional<int> child_status;
+    bool ejected = false;
+    for (;;) {
+        int n = tracer->poll(100);
+        if (n < 0 && n != -EINTR)
+            log->warn("ring buffer poll: {}", strerror(-n));
+        if (auto counters = tracer->read_counters())
+            losses.update(*counters, *session);
+        if (auto sig = signals->wait(std::chrono::milliseconds(0))) {
+            log->info("signal {}: stopping", *sig);
+            break;
+        }
+        if (opts.duration_s > 0 && Clock::now() >= deadline)
+            break;
+        if (child && (child_status = child->poll())) {
+            log->info("{} exited with {}", opts.command.front(), *child_status);
+            break;
+        }
+        if (reference) {
+            if (auto exit = ref->exit_info()) {
+                ejected = true;
+                log->error("the kernel ejected custody_ref: {} {}", exit->reason, exit->msg);
+                break;
+            }
+            continue;
+        }
+        while (auto change = watcher.poll()) {
+            if (change->kind == SchedChange::Kind::Stopped) {
+                untrace();
+                continue;
+            }
+            auto progs = loader::find_scheduler_programs(*btf, change->name);
+            if (!progs) {
+                log->warn("{}", progs.error().message);
+                continue;
+            }
+            // Seen after it started: its first custodies may predate us.
+            trace(*progs, true);
+        }
+    }
+
+    const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+    audit::EndMetadata end;
+    end.duration_s = elapsed;
+    if (reference) {
+        ref->detach();
+        tracer->drain();
+        untrace();
+        auto stats = ref->read_stats();
+        if (stats) {
+            auto caps = ref->caps();
+            end.reference = stats->to_json();
+            end.reference["caps"] = {{"dsq_iterator", caps.dsq_iterator},
+                                     {"dsq_reenq", caps.dsq_reenq}};
+            if (auto exit = ref->exit_info())
+                end.reference["exit"] = {{"kind", exit->kind}, {"reason", exit->reason},
+                                         {"msg", exit->msg}};
+        }
+    } else {
+        untrace();
+    }
+    if (child && !child_status)
+        child_status = child->terminate(std::chrono::milliseconds(3000));
+    tracer->drain();
+    auto counters = tracer->read_counters();
+    if (counters) {
+        losses.update(*counters, *session);
+        end.tracer = tracer_summary(*counters, tracer->ringbuf_fill());
+    }
+    end.tracer["attach_plan_final"] = tracer->plan().to_json();
+    if (child_status)
+        end.tracer["command_exit_status"] = *child_status;
+    if (ejected)
+        end.tracer["reference_ejected"] = true;
+    end.finish_ts_ns = monotonic_ns();
+    nlohmann::json report = session->finish(end);
+    if (auto rec = session->recording_status(); !rec)
+        log->error("recording incomplete: {}", rec.error().message);
+    return report;
+}
+
+} // namespace scx_custody::live

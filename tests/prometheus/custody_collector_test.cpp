@@ -1,0 +1,463 @@
+// Unit tests of the exporter's metric set: the catalog, CustodyCollector fed by the
+// real pairing engine, and SelfMetrics. No network, no root.
+#include "exporters/prometheus/custody_collector.h"
+
+#include <gtest/gtest.h>
+
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "exporters/prometheus/metric_catalog.h"
+#include "exporters/prometheus/self_metrics.h"
+#include "pairing/event.h"
+#include "pairing/kinds.h"
+#include "pairing/pairing_engine.h"
+#include "pairing/scx_constants.h"
+
+namespace scx_custody::prom {
+namespace {
+
+using pairing::Event;
+using pairing::EventKind;
+using pairing::TaskKey;
+
+using Labels = std::map<std::string, std::string>;
+
+// Reads a registry the way a scrape does.
+class Scrape {
+  public:
+    explicit Scrape(prometheus::Registry& registry) : families_(registry.Collect()) {}
+
+    const prometheus::MetricFamily* family(std::string_view name) const {
+        for (const auto& family : families_) {
+            if (family.name == name)
+                return &family;
+        }
+        return nullptr;
+    }
+
+    std::size_t series(std::string_view name) const {
+        const auto* f = family(name);
+        return f ? f->metric.size() : 0;
+    }
+
+    const prometheus::ClientMetric* metric(std::string_view name, const Labels& labels) const {
+        const auto* f = family(name);
+        if (!f)
+            return nullptr;
+        for (const auto& m : f->metric) {
+            Labels have;
+            for (const auto& label : m.label)
+                have[label.name] = label.value;
+            if (have == labels)
+                return &m;
+        }
+        return nullptr;
+    }
+
+    // The counter's or gauge's value; nullopt when the series does not exist.
+    std::optional<double> value(std::string_view name, const Labels& labels = {}) const {
+        const auto* f = family(name);
+        const auto* m = metric(name, labels);
+        if (!f || !m)
+            return std::nullopt;
+        return f->type == prometheus::MetricType::Counter ? m->counter.value : m->gauge.value;
+    }
+
+    double sum(std::string_view name) const {
+        double total = 0;
+        if (const auto* f = family(name)) {
+            for (const auto& m : f->metric)
+                total +=
+                    f->type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
+        }
+        return total;
+    }
+
+  private:
+    std::vector<prometheus::MetricFamily> families_;
+};
+
+// ---- catalog ------------------------------------------------------------------
+
+TEST(MetricCatalog, NamesFollowTheConvention) {
+    std::set<std::string_view> names;
+    for (const MetricInfo& info : metric_catalog()) {
+        SCOPED_TRACE(std::string(info.name));
+        EXPECT_TRUE(names.insert(info.name).second) << "duplicate name";
+        EXPECT_TRUE(info.name.starts_with("scx_custody_"));
+        for (char c : info.name)
+            EXPECT_TRUE(std::islower(static_cast<unsigned char>(c)) || c == '_' ||
+                        std::isdigit(static_cast<unsigned char>(c)));
+        EXPECT_EQ(info.name.ends_with("_total"), info.type == MetricType::Counter);
+        EXPECT_FALSE(info.help.empty());
+        EXPECT_EQ(info.help.find('\n'), std::string_view::npos);
+        for (std::string_view label : info.labels()) {
+            EXPECT_NE(label, "pid");
+            EXPECT_NE(label, "comm");
+        }
+    }
+}
+
+TEST(MetricCatalog, HasTheDesignContract) {
+    const std::map<std::string_view, std::vector<std::string_view>> contract = {
+        {"scx_custody_custody_enter_total", {"cpu"}},
+        {"scx_custody_dequeue_total", {"cpu", "reason"}},
+        {"scx_custody_violations_total", {"cpu", "kind"}},
+        {"scx_custody_tasks_in_custody", {}},
+        {"scx_custody_custody_duration_seconds", {}},
+        {"scx_custody_lost_events_total", {"cpu"}},
+        {"scx_custody_program_attached", {"program"}},
+        {"scx_custody_indeterminate_total", {}},
+        {"scx_custody_build_info", {"version"}},
+    };
+    for (const auto& [name, labels] : contract) {
+        SCOPED_TRACE(std::string(name));
+        const auto catalog = metric_catalog();
+        const auto it = std::find_if(catalog.begin(), catalog.end(),
+                                     [&](const MetricInfo& info) { return info.name == name; });
+        ASSERT_NE(it, catalog.end());
+        const auto have = it->labels();
+        EXPECT_EQ(std::vector<std::string_view>(have.begin(), have.end()), labels);
+    }
+}
+
+TEST(MetricCatalog, DurationBucketsSpanMicrosecondsToSeconds) {
+    const auto buckets = custody_duration_buckets();
+    ASSERT_FALSE(buckets.empty());
+    EXPECT_DOUBLE_EQ(buckets.front(), 1e-6);
+    EXPECT_DOUBLE_EQ(buckets.back(), 10.0);
+    EXPECT_TRUE(std::is_sorted(buckets.begin(), buckets.end()));
+}
+
+TEST(MetricCatalog, TableHasOneLinePerMetric) {
+    std::ostringstream table;
+    write_metric_table(table);
+    const std::string text = table.str();
+    EXPECT_EQ(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')),
+              metric_catalog().size());
+    EXPECT_NE(text.find("scx_custody_dequeue_total\tcounter\tcpu,reason\t"), std::string::npos);
+
+    std::ostringstream help;
+    write_metric_help(help);
+    EXPECT_NE(help.str().find("scx_custody_violations_total (counter; labels: cpu, kind)"),
+              std::string::npos);
+}
+
+// ---- CustodyCollector -------------------------------------------------------------
+
+constexpr uint32_t kCpus = 3;
+
+class CollectorTest : public ::testing::Test {
+  protected:
+    std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+    CustodyCollector collector_{registry_, kCpus};
+    pairing::PairingEngine engine_{make_config(), &collector_};
+    uint64_t ts_ = 1'000;
+
+    static pairing::EngineConfig make_config() {
+        pairing::EngineConfig config;
+        config.kernel_has_core_sched = true;
+        return config;
+    }
+
+    Scrape scrape() { return Scrape(*registry_); }
+
+    void feed(EventKind kind, TaskKey task, uint32_t cpu, uint64_t dsq_id = pairing::kNoDsq,
+              uint64_t flags = 0, uint64_t advance_ns = 1'000) {
+        Event event;
+        event.kind = kind;
+        event.ts_ns = ts_ += advance_ns;
+        event.cpu = cpu;
+        event.task = task;
+        event.dsq_id = dsq_id;
+        event.flags = flags;
+        if (kind == EventKind::SchedulerAttach || kind == EventKind::SchedulerDetach)
+            event.sched_name = "custody_ref";
+        engine_.process(event);
+    }
+    void lost(uint32_t cpu, uint64_t count) {
+        Event event;
+        event.kind = EventKind::Lost;
+        event.ts_ns = ts_ += 10;
+        event.cpu = cpu;
+        event.count = count;
+        engine_.process(event);
+    }
+    void attach() { feed(EventKind::SchedulerAttach, TaskKey{}, 0); }
+};
+
+TEST_F(CollectorTest, EveryLabelSetStartsAtZero) {
+    const Scrape s = scrape();
+    EXPECT_EQ(s.series("scx_custody_custody_enter_total"), kCpus);
+    EXPECT_EQ(s.series("scx_custody_dequeue_total"), kCpus * pairing::kDequeueReasonCount);
+    EXPECT_EQ(s.series("scx_custody_violations_total"), kCpus * pairing::kViolationKindCount);
+    EXPECT_EQ(s.series("scx_custody_lost_events_total"), kCpus);
+    for (uint32_t cpu = 0; cpu < kCpus; ++cpu) {
+        const std::string c = std::to_string(cpu);
+        EXPECT_EQ(s.value("scx_custody_custody_enter_total", {{"cpu", c}}), 0.0);
+        EXPECT_EQ(s.value("scx_custody_lost_events_total", {{"cpu", c}}), 0.0);
+        for (auto reason : pairing::kAllDequeueReasons)
+            EXPECT_EQ(s.value("scx_custody_dequeue_total",
+                              {{"cpu", c}, {"reason", std::string(to_string(reason))}}),
+                      0.0);
+        for (auto kind : pairing::kAllViolationKinds)
+            EXPECT_EQ(s.value("scx_custody_violations_total",
+                              {{"cpu", c}, {"kind", std::string(to_string(kind))}}),
+                      0.0);
+    }
+    for (const char* name :
+         {"scx_custody_tasks_in_custody", "scx_custody_indeterminate_total",
+          "scx_custody_custody_abandoned_at_unload_total", "scx_custody_tasks_evicted_total"})
+        EXPECT_EQ(s.value(name), 0.0) << name;
+
+    const auto* histogram = s.metric("scx_custody_custody_duration_seconds", {});
+    ASSERT_NE(histogram, nullptr);
+    EXPECT_EQ(histogram->histogram.sample_count, 0u);
+    // The catalog's bounds plus +Inf.
+    EXPECT_EQ(histogram->histogram.bucket.size(), custody_duration_buckets().size() + 1);
+}
+
+TEST_F(CollectorTest, FamiliesCarryTheCatalogHelp) {
+    const Scrape s = scrape();
+    for (const MetricInfo& info : metric_catalog()) {
+        if (info.name == kEventsTotal.name)
+            break; // the rest are SelfMetrics'
+        const auto* family = s.family(info.name);
+        ASSERT_NE(family, nullptr) << info.name;
+        EXPECT_EQ(family->help, info.help);
+    }
+}
+
+TEST_F(CollectorTest, CustodyCycleMovesTheRightCounters) {
+    const TaskKey task{100, 1};
+    attach();
+    feed(EventKind::Enqueue, task, 1, pairing::kNoDsq, pairing::kEnqWakeup);
+    EXPECT_EQ(scrape().value("scx_custody_tasks_in_custody"), 1.0);
+    feed(EventKind::Dequeue, task, 1, pairing::kNoDsq, 0, 2'000'000); // 2 ms in custody
+    feed(EventKind::DsqInsert, task, 1, pairing::kDsqLocal);
+    feed(EventKind::Running, task, 1);
+
+    const Scrape s = scrape();
+    EXPECT_EQ(s.value("scx_custody_custody_enter_total", {{"cpu", "1"}}), 1.0);
+    EXPECT_EQ(s.value("scx_custody_custody_enter_total", {{"cpu", "0"}}), 0.0);
+    EXPECT_EQ(s.value("scx_custody_dequeue_total", {{"cpu", "1"}, {"reason", "dispatch"}}), 1.0);
+    EXPECT_EQ(s.sum("scx_custody_dequeue_total"), 1.0);
+    EXPECT_EQ(s.sum("scx_custody_violations_total"), 0.0);
+    EXPECT_EQ(s.value("scx_custody_tasks_in_custody"), 0.0);
+
+    const auto* histogram = s.metric("scx_custody_custody_duration_seconds", {});
+    ASSERT_NE(histogram, nullptr);
+    EXPECT_EQ(histogram->histogram.sample_count, 1u);
+    EXPECT_NEAR(histogram->histogram.sample_sum, 0.002, 1e-9);
+    for (const auto& bucket : histogram->histogram.bucket)
+        EXPECT_EQ(bucket.cumulative_count, bucket.upper_bound >= 0.0025 ? 1u : 0u)
+            << bucket.upper_bound;
+}
+
+TEST_F(CollectorTest, DequeueReasonsFollowTheFlags) {
+    attach();
+    const TaskKey a{1, 1}, b{2, 2};
+    feed(EventKind::Enqueue, a, 0, 0x100);
+    feed(EventKind::Dequeue, a, 0, pairing::kNoDsq,
+         pairing::kDeqSchedChange | pairing::kCoreDequeueSave | pairing::kCoreDequeueMove);
+    feed(EventKind::Enqueue, b, 2);
+    feed(EventKind::Dequeue, b, 2, pairing::kNoDsq, pairing::kDeqCoreSchedExec);
+
+    const Scrape s = scrape();
+    EXPECT_EQ(s.value("scx_custody_dequeue_total", {{"cpu", "0"}, {"reason", "sched_change"}}),
+              1.0);
+    EXPECT_EQ(s.value("scx_custody_dequeue_total", {{"cpu", "2"}, {"reason", "core_sched"}}), 1.0);
+    EXPECT_EQ(s.sum("scx_custody_dequeue_total"), 2.0);
+    EXPECT_EQ(s.sum("scx_custody_violations_total"), 0.0);
+}
+
+TEST_F(CollectorTest, FindingsCountByCpuAndKind) {
+    attach();
+    const TaskKey dup{1, 1}, late{2, 2}, stray{3, 3};
+    feed(EventKind::Enqueue, dup, 0);
+    feed(EventKind::Dequeue, dup, 0);
+    feed(EventKind::Dequeue, dup, 0); // duplicate
+    feed(EventKind::Enqueue, late, 1);
+    feed(EventKind::DsqInsert, late, 1, pairing::dsq_local_on(2));
+    feed(EventKind::Dequeue, late, 2);  // late, proven on CPU 2
+    feed(EventKind::Dequeue, stray, 1); // never in custody
+
+    const Scrape s = scrape();
+    EXPECT_EQ(
+        s.value("scx_custody_violations_total", {{"cpu", "0"}, {"kind", "duplicate_dequeue"}}),
+        1.0);
+    EXPECT_EQ(s.value("scx_custody_violations_total", {{"cpu", "2"}, {"kind", "late_dequeue"}}),
+              1.0);
+    EXPECT_EQ(s.value("scx_custody_violations_total",
+                      {{"cpu", "1"}, {"kind", "dequeue_outside_custody"}}),
+              1.0);
+    EXPECT_EQ(s.sum("scx_custody_violations_total"), 3.0);
+    EXPECT_EQ(s.sum("scx_custody_violations_total"),
+              static_cast<double>(engine_.totals().violations_total()));
+}
+
+TEST_F(CollectorTest, LostEventsMakeTasksIndeterminate) {
+    attach();
+    feed(EventKind::Enqueue, TaskKey{1, 1}, 0);
+    feed(EventKind::Enqueue, TaskKey{2, 2}, 1);
+    lost(2, 5);
+
+    const Scrape s = scrape();
+    EXPECT_EQ(s.value("scx_custody_lost_events_total", {{"cpu", "2"}}), 5.0);
+    EXPECT_EQ(s.sum("scx_custody_lost_events_total"), 5.0);
+    EXPECT_EQ(s.value("scx_custody_indeterminate_total"), 2.0);
+    EXPECT_EQ(s.value("scx_custody_tasks_in_custody"), 0.0);
+}
+
+TEST_F(CollectorTest, UnloadAbandonsCustodyWithoutAViolation) {
+    attach();
+    feed(EventKind::Enqueue, TaskKey{1, 1}, 0, 0x100);
+    feed(EventKind::Enqueue, TaskKey{2, 2}, 1);
+    feed(EventKind::SchedulerDetach, TaskKey{}, 0);
+
+    const Scrape s = scrape();
+    EXPECT_EQ(s.value("scx_custody_custody_abandoned_at_unload_total"), 2.0);
+    EXPECT_EQ(s.sum("scx_custody_violations_total"), 0.0);
+    EXPECT_EQ(s.value("scx_custody_tasks_in_custody"), 0.0);
+}
+
+TEST_F(CollectorTest, EvictionsAreCounted) {
+    auto registry = std::make_shared<prometheus::Registry>();
+    CustodyCollector collector(registry, 1);
+    pairing::EngineConfig config;
+    config.max_tracked_tasks = 1;
+    pairing::PairingEngine engine(config, &collector);
+    uint64_t ts = 10;
+    for (uint32_t pid = 1; pid <= 3; ++pid) {
+        Event event;
+        event.kind = pid == 1 ? EventKind::SchedulerAttach : EventKind::Enqueue;
+        event.ts_ns = ts += 10;
+        event.task = TaskKey{pid, pid};
+        engine.process(event);
+        event.kind = EventKind::Enqueue;
+        event.ts_ns = ts += 10;
+        engine.process(event);
+    }
+    EXPECT_EQ(Scrape(*registry).value("scx_custody_tasks_evicted_total"),
+              static_cast<double>(engine.totals().evicted));
+    EXPECT_GT(engine.totals().evicted, 0u);
+}
+
+TEST(CollectorCpus, CpusBeyondNrCpusGetTheirOwnSeries) {
+    auto registry = std::make_shared<prometheus::Registry>();
+    CustodyCollector collector(registry, 2);
+    collector.on_custody_enter(7, pairing::EnterPath::EnqueueHeld);
+    collector.on_lost_events(9, 4);
+
+    const Scrape s(*registry);
+    EXPECT_EQ(s.value("scx_custody_custody_enter_total", {{"cpu", "7"}}), 1.0);
+    EXPECT_EQ(s.value("scx_custody_lost_events_total", {{"cpu", "9"}}), 4.0);
+    EXPECT_EQ(s.series("scx_custody_custody_enter_total"), 3u);
+}
+
+TEST(CollectorCpus, SeriesForStrayCpusAreBounded) {
+    auto registry = std::make_shared<prometheus::Registry>();
+    CustodyCollector collector(registry, 1);
+    const uint32_t strays = static_cast<uint32_t>(detail::kMaxExtraCpus) + 10;
+    for (uint32_t i = 0; i < strays; ++i)
+        collector.on_custody_enter(1'000 + i, pairing::EnterPath::EnqueueHeld);
+
+    const Scrape s(*registry);
+    EXPECT_EQ(s.series("scx_custody_custody_enter_total"), 1 + detail::kMaxExtraCpus + 1);
+    EXPECT_EQ(s.value("scx_custody_custody_enter_total", {{"cpu", "other"}}), 10.0);
+    EXPECT_EQ(s.sum("scx_custody_custody_enter_total"), static_cast<double>(strays));
+}
+
+// ---- SelfMetrics -------------------------------------------------------------------
+
+TEST(SelfMetrics, StartsAtZeroWithBuildInfo) {
+    auto registry = std::make_shared<prometheus::Registry>();
+    SelfMetrics self(registry, 4, "1.2.3");
+
+    const Scrape s(*registry);
+    EXPECT_EQ(s.value("scx_custody_build_info", {{"version", "1.2.3"}}), 1.0);
+    EXPECT_EQ(s.series("scx_custody_events_total"), 4u);
+    EXPECT_EQ(s.sum("scx_custody_events_total"), 0.0);
+    EXPECT_EQ(s.value("scx_custody_decode_errors_total"), 0.0);
+    EXPECT_EQ(s.value("scx_custody_malformed_events_total"), 0.0);
+    EXPECT_EQ(s.value("scx_custody_ringbuf_fill_ratio"), 0.0);
+    EXPECT_EQ(s.value("scx_custody_pairing_backlog_events"), 0.0);
+    EXPECT_EQ(s.series("scx_custody_program_attached"), 0u);
+}
+
+TEST(SelfMetrics, ProgramAttachedFollowsThePlan) {
+    auto registry = std::make_shared<prometheus::Registry>();
+    SelfMetrics self(registry, 1, "x");
+    const std::vector<ProgramState> plan = {{"custody_on_ops_dequeue", true},
+                                            {"custody_on_dispatch_enqueue", false}};
+    self.set_programs(plan);
+    {
+        const Scrape s(*registry);
+        EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "custody_on_ops_dequeue"}}),
+                  1.0);
+        EXPECT_EQ(
+            s.value("scx_custody_program_attached", {{"program", "custody_on_dispatch_enqueue"}}),
+            0.0);
+    }
+    // A later plan without custody_on_ops_dequeue: its row stays, at 0.
+    const std::vector<ProgramState> later = {{"custody_on_dispatch_enqueue", true}};
+    self.set_programs(later);
+    self.set_program_attached("custody_on_sched_switch", true);
+    const Scrape s(*registry);
+    EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "custody_on_ops_dequeue"}}),
+              0.0);
+    EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "custody_on_dispatch_enqueue"}}),
+              1.0);
+    EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "custody_on_sched_switch"}}),
+              1.0);
+}
+
+TEST(SelfMetrics, CountersAndGauges) {
+    auto registry = std::make_shared<prometheus::Registry>();
+    SelfMetrics self(registry, 2, "x");
+    self.add_events(1, 10);
+    self.add_events(0);
+    self.add_decode_errors(2);
+    self.sync_malformed_events(3);
+    self.sync_malformed_events(5); // +2
+    self.sync_malformed_events(1); // a new engine: counts from 0 again
+    self.set_ringbuf_fill_ratio(1.7);
+    self.set_pairing_backlog(42);
+
+    const Scrape s(*registry);
+    EXPECT_EQ(s.value("scx_custody_events_total", {{"cpu", "1"}}), 10.0);
+    EXPECT_EQ(s.value("scx_custody_events_total", {{"cpu", "0"}}), 1.0);
+    EXPECT_EQ(s.value("scx_custody_decode_errors_total"), 2.0);
+    EXPECT_EQ(s.value("scx_custody_malformed_events_total"), 6.0);
+    EXPECT_EQ(s.value("scx_custody_ringbuf_fill_ratio"), 1.0);
+    EXPECT_EQ(s.value("scx_custody_pairing_backlog_events"), 42.0);
+}
+
+TEST(SelfMetrics, SharesARegistryWithTheCollector) {
+    auto registry = std::make_shared<prometheus::Registry>();
+    CustodyCollector collector(registry, 2);
+    SelfMetrics self(registry, 2, "x");
+    // A family with no series is not exported: program_attached appears with the plan.
+    const std::vector<ProgramState> plan = {{"custody_on_ops_dequeue", true}};
+    self.set_programs(plan);
+    const Scrape s(*registry);
+    for (const MetricInfo& info : metric_catalog()) {
+        const auto* family = s.family(info.name);
+        ASSERT_NE(family, nullptr) << info.name;
+        EXPECT_EQ(family->help, info.help);
+    }
+}
+
+} // namespace
+} // namespace scx_custody::prom

@@ -1,0 +1,126 @@
+// Unit tests of the ring-buffer record decoder.
+#include "consumer/event_decode.h"
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <vector>
+
+#include "audit_fixtures.h"
+#include "pairing/kinds.h"
+#include "pairing/scx_constants.h"
+
+namespace scx_custody::consumer {
+namespace {
+
+using fixtures::raw_event;
+using fixtures::RawEvent;
+using pairing::EventKind;
+using pairing::KernelCustodyFlag;
+
+TEST(EventDecode, DecodesEveryField) {
+    RawEvent raw;
+    raw.ts_ns = 0x1122334455667788ull;
+    raw.task_start_ns = 987'654'321;
+    raw.dsq_id = pairing::dsq_local_on(7);
+    raw.flags = pairing::kDeqSchedChange | pairing::kCoreDequeueSave;
+    raw.pid = 4242;
+    raw.cpu = 7;
+    raw.type = fixtures::kEvtDequeue;
+    raw.hook = fixtures::kHookSchedDequeue;
+    raw.kernel_flag = fixtures::kFlagClear;
+    raw.comm = "stress-ng";
+
+    Result<pairing::Event> event = decode_event(raw_event(raw));
+    ASSERT_TRUE(event) << event.error().message;
+    EXPECT_EQ(event->kind, EventKind::Dequeue);
+    EXPECT_EQ(event->ts_ns, raw.ts_ns);
+    EXPECT_EQ(event->task.pid, 4242u);
+    EXPECT_EQ(event->task.start_time_ns, 987'654'321u);
+    EXPECT_EQ(event->dsq_id, raw.dsq_id);
+    EXPECT_EQ(event->flags, raw.flags);
+    EXPECT_EQ(event->cpu, 7u);
+    EXPECT_EQ(event->hook, fixtures::kHookSchedDequeue);
+    EXPECT_EQ(event->kernel_flag, KernelCustodyFlag::Clear);
+    EXPECT_EQ(pairing::comm_view(event->comm), "stress-ng");
+}
+
+TEST(EventDecode, MapsEveryTypeAndKernelFlag) {
+    const std::vector<std::pair<uint16_t, EventKind>> types = {
+        {fixtures::kEvtEnqueue, EventKind::Enqueue},
+        {fixtures::kEvtDsqInsert, EventKind::DsqInsert},
+        {fixtures::kEvtDequeue, EventKind::Dequeue},
+        {fixtures::kEvtRunning, EventKind::Running},
+        {fixtures::kEvtTaskExit, EventKind::TaskExit},
+    };
+    for (const auto& [type, kind] : types) {
+        RawEvent raw;
+        raw.type = type;
+        Result<pairing::Event> event = decode_event(raw_event(raw));
+        ASSERT_TRUE(event) << type;
+        EXPECT_EQ(event->kind, kind) << type;
+    }
+    const std::vector<std::pair<uint8_t, KernelCustodyFlag>> flags = {
+        {fixtures::kFlagUnknown, KernelCustodyFlag::Unknown},
+        {fixtures::kFlagSet, KernelCustodyFlag::Set},
+        {fixtures::kFlagClear, KernelCustodyFlag::Clear},
+    };
+    for (const auto& [value, flag] : flags) {
+        RawEvent raw;
+        raw.kernel_flag = value;
+        Result<pairing::Event> event = decode_event(raw_event(raw));
+        ASSERT_TRUE(event);
+        EXPECT_EQ(event->kernel_flag, flag);
+    }
+}
+
+TEST(EventDecode, CommWithoutNulIsCutSafely) {
+    RawEvent raw;
+    raw.comm = "0123456789abcdefXYZ"; // fills all 16 bytes, no NUL
+    Result<pairing::Event> event = decode_event(raw_event(raw));
+    ASSERT_TRUE(event);
+    EXPECT_EQ(pairing::comm_view(event->comm), "0123456789abcde");
+    EXPECT_EQ(event->comm.back(), '\0');
+
+    raw.comm = "";
+    event = decode_event(raw_event(raw));
+    ASSERT_TRUE(event);
+    EXPECT_EQ(pairing::comm_view(event->comm), "");
+}
+
+TEST(EventDecode, RejectsWrongSizesAndUnknownValues) {
+    const std::vector<std::byte> good = raw_event(RawEvent{});
+    for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{63}, std::size_t{65}}) {
+        std::vector<std::byte> bytes(size);
+        std::copy_n(good.begin(), std::min(size, good.size()), bytes.begin());
+        Result<pairing::Event> event = decode_event(bytes);
+        ASSERT_FALSE(event) << size;
+        EXPECT_EQ(event.error().exit_code, ExitCode::Usage);
+        EXPECT_NE(event.error().message.find("expected 64"), std::string::npos);
+    }
+
+    RawEvent raw;
+    for (uint16_t type : {uint16_t{0}, uint16_t{6}, uint16_t{0xffff}}) {
+        raw.type = type;
+        Result<pairing::Event> event = decode_event(raw_event(raw));
+        ASSERT_FALSE(event) << type;
+        EXPECT_NE(event.error().message.find("unknown type"), std::string::npos);
+    }
+    raw = RawEvent{};
+    raw.hook = 8;
+    EXPECT_FALSE(decode_event(raw_event(raw)));
+    raw = RawEvent{};
+    raw.kernel_flag = 3;
+    EXPECT_FALSE(decode_event(raw_event(raw)));
+}
+
+TEST(EventDecode, HookNames) {
+    EXPECT_EQ(hook_name(0), "dsq_insert");
+    EXPECT_EQ(hook_name(3), "sched_dequeue");
+    EXPECT_EQ(hook_name(7), "remote_move");
+    EXPECT_EQ(hook_name(8), "invalid");
+    EXPECT_EQ(hook_name(pairing::kNoHook), "invalid");
+}
+
+} // namespace
+} // namespace scx_custody::consumer

@@ -1,0 +1,388 @@
+// Unit tests of the recording format: round trips and every kind of damage.
+#include "record/recording_reader.h"
+#include "record/recording_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "audit_fixtures.h"
+#include "record/crc32.h"
+#include "record/recording_format.h"
+
+namespace scx_custody::record {
+namespace {
+
+std::span<const std::byte> bytes_of(std::string_view text) {
+    return std::as_bytes(std::span<const char>(text.data(), text.size()));
+}
+
+class RecordingTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        dir_ = std::filesystem::path(::testing::TempDir()) /
+               ("scx-custody-recording-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::create_directories(dir_);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+    // A recording of every record kind; returns the records written.
+    std::vector<Record> write_sample(const std::string& file) {
+        std::vector<Record> records;
+        records.push_back({0, MetadataRecord{{{"phase", "start"}, {"kernel", "7.3.4"}}}});
+        fixtures::RawEvent raw;
+        for (uint32_t i = 0; i < 5; ++i) {
+            raw.pid = 100 + i;
+            raw.ts_ns = 1000 + i;
+            records.push_back({0, EventRecord{fixtures::raw_event(raw)}});
+        }
+        records.push_back(
+            {0, ControlRecord{1010, 3, ControlAction::Attach, "custody_ref", false, true}});
+        records.push_back({0, ControlRecord{1020, 1, ControlAction::Detach, "", true, false}});
+        records.push_back({0, LostRecord{1030, 2, 17}});
+        records.push_back({0, EventRecord{{std::byte{1}, std::byte{2}, std::byte{3}}}});
+        records.push_back({0, EventRecord{}});
+        records.push_back({0, MetadataRecord{{{"phase", "end"}, {"duration_s", 1.5}}}});
+
+        Result<RecordingWriter> writer = RecordingWriter::create(file);
+        EXPECT_TRUE(writer) << writer.error().message;
+        for (const Record& record : records)
+            EXPECT_TRUE(writer->write(record));
+        EXPECT_EQ(writer->records_written(), records.size());
+        EXPECT_TRUE(writer->close());
+        return records;
+    }
+
+    // Reads until the end or an error; returns the error (or none).
+    static std::optional<Error> read_all(RecordingReader& reader, std::size_t* count = nullptr) {
+        std::size_t n = 0;
+        for (;;) {
+            Result<std::optional<Record>> record = reader.next();
+            if (!record)
+                return record.error();
+            if (!*record)
+                break;
+            ++n;
+        }
+        if (count)
+            *count = n;
+        return std::nullopt;
+    }
+
+    // The error of reading `bytes` as a recording, header or records.
+    static std::optional<Error> error_of(const std::vector<std::byte>& bytes) {
+        Result<RecordingReader> reader = RecordingReader::from_memory(bytes, "damaged");
+        if (!reader)
+            return reader.error();
+        return read_all(*reader);
+    }
+
+    static void expect_error_at(const std::vector<std::byte>& bytes, uint64_t offset,
+                                const std::string& what) {
+        const std::optional<Error> error = error_of(bytes);
+        ASSERT_TRUE(error.has_value()) << "no error, expected: " << what;
+        EXPECT_EQ(error->exit_code, ExitCode::Usage);
+        EXPECT_NE(error->message.find(what), std::string::npos) << error->message;
+        EXPECT_NE(error->message.find("at byte offset " + std::to_string(offset)),
+                  std::string::npos)
+            << error->message;
+    }
+
+    std::filesystem::path dir_;
+};
+
+TEST(Crc32, MatchesTheStandardCheckValue) {
+    EXPECT_EQ(crc32(bytes_of("123456789")), 0xcbf43926u);
+    EXPECT_EQ(crc32({}), 0u);
+    EXPECT_EQ(crc32(bytes_of("56789"), crc32(bytes_of("1234"))), 0xcbf43926u);
+}
+
+TEST_F(RecordingTest, RoundTripsEveryRecordKind) {
+    const std::string file = path("sample.rec");
+    const std::vector<Record> written = write_sample(file);
+
+    Result<RecordingReader> reader = RecordingReader::open(file);
+    ASSERT_TRUE(reader) << reader.error().message;
+    EXPECT_EQ(reader->header().format_version, kFormatVersion);
+    EXPECT_EQ(reader->header().abi_version, 1u);
+    EXPECT_EQ(reader->header().event_size, 64u);
+    EXPECT_EQ(reader->offset(), kHeaderSize);
+
+    uint64_t previous_offset = 0;
+    for (const Record& expected : written) {
+        Result<std::optional<Record>> record = reader->next();
+        ASSERT_TRUE(record) << record.error().message;
+        ASSERT_TRUE(record->has_value());
+        const Record& got = **record;
+        EXPECT_EQ(got.kind(), expected.kind());
+        EXPECT_EQ(got.body, expected.body);
+        EXPECT_GE(got.offset, kHeaderSize);
+        EXPECT_GT(got.offset + 1, previous_offset + 1);
+        previous_offset = got.offset;
+    }
+    for (int i = 0; i < 2; ++i) {
+        Result<std::optional<Record>> end = reader->next();
+        ASSERT_TRUE(end);
+        EXPECT_FALSE(end->has_value());
+    }
+    EXPECT_EQ(reader->offset(), std::filesystem::file_size(file));
+}
+
+TEST_F(RecordingTest, LargeRecordingCrossesTheBuffers) {
+    const std::string file = path("large.rec");
+    constexpr uint32_t kEvents = 20'000; // ~1.5 MB, many 64 KiB buffers
+    {
+        Result<RecordingWriter> writer = RecordingWriter::create(file);
+        ASSERT_TRUE(writer);
+        fixtures::RawEvent raw;
+        for (uint32_t i = 0; i < kEvents; ++i) {
+            raw.pid = i;
+            ASSERT_TRUE(writer->write_event(fixtures::raw_event(raw)));
+        }
+        // A payload larger than the write buffer goes straight to the file.
+        std::vector<std::byte> big(200'000, std::byte{0x42});
+        ASSERT_TRUE(writer->write_event(big));
+        EXPECT_EQ(writer->bytes_written(), kHeaderSize + kEvents * (64 + 12) + (big.size() + 12));
+    } // the destructor flushes and closes
+    Result<RecordingReader> reader = RecordingReader::open(file);
+    ASSERT_TRUE(reader);
+    for (uint32_t i = 0; i < kEvents; ++i) {
+        Result<std::optional<Record>> record = reader->next();
+        ASSERT_TRUE(record && record->has_value()) << i;
+        const auto& event = std::get<EventRecord>((*record)->body);
+        ASSERT_EQ(event.bytes.size(), 64u);
+        EXPECT_EQ(get_u32(event.bytes, 32), i);
+    }
+    Result<std::optional<Record>> big = reader->next();
+    ASSERT_TRUE(big && big->has_value());
+    EXPECT_EQ(std::get<EventRecord>((*big)->body).bytes.size(), 200'000u);
+    Result<std::optional<Record>> end = reader->next();
+    ASSERT_TRUE(end);
+    EXPECT_FALSE(end->has_value());
+}
+
+TEST_F(RecordingTest, EmptyRecordingHasOnlyAHeader) {
+    const std::string file = path("empty.rec");
+    {
+        Result<RecordingWriter> writer = RecordingWriter::create(file);
+        ASSERT_TRUE(writer);
+    }
+    EXPECT_EQ(std::filesystem::file_size(file), kHeaderSize);
+    Result<RecordingReader> reader = RecordingReader::open(file);
+    ASSERT_TRUE(reader);
+    std::size_t count = 99;
+    EXPECT_FALSE(read_all(*reader, &count));
+    EXPECT_EQ(count, 0u);
+}
+
+TEST_F(RecordingTest, DamagedHeaders) {
+    const std::string file = path("sample.rec");
+    write_sample(file);
+    const std::vector<std::byte> good = fixtures::read_file(file);
+    ASSERT_FALSE(error_of(good));
+
+    expect_error_at({}, 0, "empty file");
+    expect_error_at({good.begin(), good.begin() + 20}, 20, "truncated header");
+    expect_error_at({good.begin(), good.begin() + 5}, 5, "truncated header");
+
+    std::vector<std::byte> bytes = good;
+    bytes[3] = std::byte{'X'};
+    expect_error_at(bytes, 0, "bad magic");
+
+    bytes = good;
+    bytes[8] = std::byte{2}; // format version 2: checked before the CRC
+    expect_error_at(bytes, 8, "recording format version 2");
+
+    const auto reseal = [](std::vector<std::byte>& header) {
+        std::vector<std::byte> crc;
+        put_u32(crc, crc32(std::span<const std::byte>(header).first(28)));
+        std::copy(crc.begin(), crc.end(), header.begin() + 28);
+    };
+    bytes = good;
+    bytes[12] = std::byte{9};
+    reseal(bytes);
+    expect_error_at(bytes, 12, "event ABI version 9");
+
+    bytes = good;
+    bytes[16] = std::byte{48};
+    reseal(bytes);
+    expect_error_at(bytes, 16, "event size 48");
+
+    bytes = good;
+    bytes[20] = std::byte{40};
+    reseal(bytes);
+    expect_error_at(bytes, 20, "header size 40");
+
+    bytes = good;
+    bytes[29] ^= std::byte{0x01};
+    expect_error_at(bytes, 28, "header CRC mismatch");
+
+    bytes = good;
+    bytes[13] ^= std::byte{0x80}; // an ABI version bit, caught by the header CRC
+    expect_error_at(bytes, 28, "header CRC mismatch");
+}
+
+TEST_F(RecordingTest, DamagedRecords) {
+    const std::string file = path("sample.rec");
+    write_sample(file);
+    const std::vector<std::byte> good = fixtures::read_file(file);
+
+    // Offsets of the first two records.
+    const uint64_t first = kHeaderSize;
+    const uint32_t first_length = get_u32(good, first + 4);
+    const uint64_t second = first + kFrameHeaderSize + first_length + kFrameTrailerSize;
+
+    // Cut inside the second record's frame header, payload, and CRC.
+    expect_error_at({good.begin(), good.begin() + static_cast<long>(second + 3)}, second,
+                    "truncated record header (3 of 8 bytes)");
+    expect_error_at({good.begin(), good.begin() + static_cast<long>(second + 8 + 10)}, second,
+                    "truncated record (payload 10 of 64 bytes)");
+    expect_error_at({good.begin(), good.begin() + static_cast<long>(second + 8 + 64 + 2)}, second,
+                    "truncated record (CRC missing)");
+    // Cut right after a whole record: the framing is fine (the replay reports the
+    // missing end metadata).
+    EXPECT_FALSE(error_of({good.begin(), good.begin() + static_cast<long>(second)}));
+
+    std::vector<std::byte> bytes = good;
+    bytes[second + 8 + 64 + 1] ^= std::byte{0x10}; // a CRC byte
+    expect_error_at(bytes, second, "record CRC mismatch");
+
+    bytes = good;
+    bytes[second + 8 + 20] ^= std::byte{0x01}; // a payload byte
+    expect_error_at(bytes, second, "record CRC mismatch");
+
+    bytes = good;
+    bytes[second] ^= std::byte{0x04}; // the kind
+    expect_error_at(bytes, second, "record CRC mismatch");
+
+    bytes = good;
+    bytes[second + 4] = std::byte{0xf0}; // length 0xf0 .. : giant
+    bytes[second + 7] = std::byte{0xff};
+    expect_error_at(bytes, second, "exceeds the 1048576-byte limit");
+
+    bytes = good;
+    bytes[second + 6] = std::byte{0x10}; // length 1 MiB + 64: just over
+    expect_error_at(bytes, second, "exceeds");
+}
+
+// A well-framed record (valid CRC) whose content is wrong.
+std::vector<std::byte> framed(uint32_t kind, std::span<const std::byte> payload) {
+    std::vector<std::byte> out = encode_header({kFormatVersion, 1, 64});
+    std::vector<std::byte> frame;
+    put_u32(frame, kind);
+    put_u32(frame, static_cast<uint32_t>(payload.size()));
+    out.insert(out.end(), frame.begin(), frame.end());
+    out.insert(out.end(), payload.begin(), payload.end());
+    put_u32(out, crc32(payload, crc32(frame)));
+    return out;
+}
+
+TEST_F(RecordingTest, WellFramedButInvalidRecords) {
+    expect_error_at(framed(7, {}), kHeaderSize, "unknown record kind 7");
+    expect_error_at(framed(0, {}), kHeaderSize, "unknown record kind 0");
+
+    std::vector<std::byte> control =
+        encode_control({1, 2, ControlAction::Attach, "x", true, false});
+    expect_error_at(framed(2, std::span(control).first(10)), kHeaderSize, "at least 20");
+    std::vector<std::byte> bad = control;
+    bad[12] = std::byte{3};
+    expect_error_at(framed(2, bad), kHeaderSize, "unknown action 3");
+    bad = control;
+    bad[13] = std::byte{2};
+    expect_error_at(framed(2, bad), kHeaderSize, "flag byte");
+    bad = control;
+    bad[16] = std::byte{5}; // name length 5, payload holds 1
+    expect_error_at(framed(2, bad), kHeaderSize, "its name needs 25");
+    bad = control;
+    bad[17] = std::byte{0x10}; // name length 4097
+    expect_error_at(framed(2, bad), kHeaderSize, "scheduler name");
+
+    expect_error_at(framed(3, std::vector<std::byte>(23)), kHeaderSize, "lost record of 23 bytes");
+
+    expect_error_at(framed(4, bytes_of("{\"phase\": ")), kHeaderSize, "not valid JSON");
+    expect_error_at(framed(4, bytes_of("[1, 2]")), kHeaderSize, "not a JSON object");
+    expect_error_at(framed(4, bytes_of("\"\xff\xfe\"")), kHeaderSize, "not valid JSON");
+    const std::string deep = "{\"a\":" + std::string(100, '[') + std::string(100, ']') + "}";
+    expect_error_at(framed(4, bytes_of(deep)), kHeaderSize, "nests deeper than 64");
+    // A million brackets: refused without recursion.
+    const std::string deeper(1'000'000, '[');
+    expect_error_at(framed(4, bytes_of(deeper)), kHeaderSize, "metadata record");
+}
+
+TEST_F(RecordingTest, ErrorsAreSticky) {
+    std::vector<std::byte> bytes = framed(7, {});
+    Result<RecordingReader> reader = RecordingReader::from_memory(bytes);
+    ASSERT_TRUE(reader);
+    Result<std::optional<Record>> first = reader->next();
+    ASSERT_FALSE(first);
+    Result<std::optional<Record>> second = reader->next();
+    ASSERT_FALSE(second);
+    EXPECT_EQ(first.error().message, second.error().message);
+}
+
+TEST_F(RecordingTest, OpenAndCreateErrors) {
+    Result<RecordingReader> reader = RecordingReader::open(path("missing.rec"));
+    ASSERT_FALSE(reader);
+    EXPECT_EQ(reader.error().exit_code, ExitCode::Usage);
+    EXPECT_NE(reader.error().message.find("missing.rec"), std::string::npos);
+
+    Result<RecordingReader> directory = RecordingReader::open(dir_.string());
+    ASSERT_FALSE(directory);
+    EXPECT_EQ(directory.error().exit_code, ExitCode::Usage);
+
+    Result<RecordingWriter> writer = RecordingWriter::create(path("no/such/dir/x.rec"));
+    ASSERT_FALSE(writer);
+    EXPECT_EQ(writer.error().exit_code, ExitCode::CannotRun);
+    EXPECT_EQ(writer.error().err, ENOENT);
+}
+
+TEST_F(RecordingTest, WriterRefusesOversizeRecordsAndStaysFailed) {
+    Result<RecordingWriter> writer = RecordingWriter::create(path("x.rec"));
+    ASSERT_TRUE(writer);
+    std::vector<std::byte> huge(kMaxPayloadLength + 1);
+    Status status = writer->write_event(huge);
+    ASSERT_FALSE(status);
+    EXPECT_NE(status.error().message.find("exceeds"), std::string::npos);
+    EXPECT_FALSE(writer->write_lost({1, 2, 3}));
+    EXPECT_FALSE(writer->close());
+
+    ControlRecord control;
+    control.name = std::string(kMaxSchedNameLength + 1, 'n');
+    Result<RecordingWriter> other = RecordingWriter::create(path("y.rec"));
+    ASSERT_TRUE(other);
+    EXPECT_FALSE(other->write_control(control));
+    Result<RecordingWriter> third = RecordingWriter::create(path("z.rec"));
+    ASSERT_TRUE(third);
+    EXPECT_FALSE(third->write_metadata(nlohmann::json::array()));
+}
+
+TEST_F(RecordingTest, WriterReportsAFullDisk) {
+    if (!std::filesystem::exists("/dev/full"))
+        GTEST_SKIP() << "no /dev/full";
+    Result<RecordingWriter> writer = RecordingWriter::create("/dev/full");
+    ASSERT_TRUE(writer); // the header is still in the buffer
+    Status status = writer->close();
+    ASSERT_FALSE(status);
+    EXPECT_EQ(status.error().err, ENOSPC);
+    EXPECT_FALSE(writer->write_lost({1, 2, 3}));
+}
+
+TEST_F(RecordingTest, CloseIsIdempotentAndWritesAfterItFail) {
+    Result<RecordingWriter> writer = RecordingWriter::create(path("x.rec"));
+    ASSERT_TRUE(writer);
+    EXPECT_TRUE(writer->write_lost({1, 2, 3}));
+    EXPECT_TRUE(writer->close());
+    EXPECT_TRUE(writer->close());
+    EXPECT_FALSE(writer->write_lost({1, 2, 3}));
+
+    RecordingWriter moved = std::move(*writer);
+    EXPECT_FALSE(moved.write_lost({1, 2, 3}));
+}
+
+} // namespace
+} // namespace scx_custody::record

@@ -1,0 +1,14 @@
+# audit_ref.sh — `scx-custody audit --sched reference` around the standard
+# workload: the JSON report as a @@R line, the report and the raw recording
+# exported to the host (for replay there).
+. /workload.sh
+duration=${AUDIT_DURATION:-15}
+scx-custody audit --sched reference --duration "$duration" --format json \
+	--output /export/audit.json --record /export/audit.rec -- sh /run_workload.sh $((duration + 30))
+rc=$?
+echo "audit rc=$rc"
+echo "@@R {\"audit_exit\": $rc}"
+[ -f /export/audit.json ] && emit_json /export/audit.json
+scx-custody replay /export/audit.rec --format json --output /tmp/replay-in-guest.json
+echo "replay in guest rc=$?"
+exit 0
