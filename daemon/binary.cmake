@@ -11,6 +11,7 @@ target_include_directories(custody_util PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 
 add_library(custody_loader STATIC
   commands/audit_command.cpp
+  commands/run_command.cpp
   live/child_process.cpp
   live/live_audit.cpp
   live/sched_watcher.cpp
@@ -27,7 +28,7 @@ add_library(custody_loader STATIC
 add_dependencies(custody_loader bpf_skeletons_gen)
 target_include_directories(custody_loader PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_definitions(custody_loader PRIVATE SCX_CUSTODY_VERSION="${PROJECT_VERSION}")
-target_link_libraries(custody_loader PUBLIC custody_util custody_audit bpf_skeletons spdlog::spdlog
+target_link_libraries(custody_loader PUBLIC custody_util custody_audit custody_prometheus bpf_skeletons spdlog::spdlog
   CLI11::CLI11 nlohmann_json::nlohmann_json)
 
 add_executable(scx-custody main.cpp)

@@ -1,6 +1,7 @@
 // scx-custody: audits the sched_ext BPF custody invariant (one ops.dequeue()
 // per custody) on live kernels. See README.md and docs/.
 #include "commands/audit_command.h"
+#include "commands/run_command.h"
 #include "loader/libbpf_logging.h"
 #include "probe/probe_command.h"
 #include "sched/sched_command.h"
@@ -37,6 +38,8 @@ int main(int argc, char** argv) {
     auto* audit_cmd = scx_custody::commands::add_audit_command(app, audit_opts);
     scx_custody::commands::ReplayCommandOptions replay_opts;
     auto* replay_cmd = scx_custody::commands::add_replay_command(app, replay_opts);
+    scx_custody::commands::RunOptions run_opts;
+    auto* run_cmd = scx_custody::commands::add_run_command(app, run_opts);
     scx_custody::probe::ProbeOptions probe_opts;
     auto* probe_cmd = scx_custody::probe::add_probe_command(app, probe_opts);
     scx_custody::sched::SchedOptions sched_opts;
@@ -60,6 +63,9 @@ int main(int argc, char** argv) {
         audit_opts.live.argv.assign(argv, argv + argc);
         return static_cast<int>(scx_custody::commands::run_audit(std::move(audit_opts)));
     }
+    if (run_cmd->parsed())
+        return static_cast<int>(
+            scx_custody::commands::run_daemon(run_opts, std::vector<std::string>(argv, argv + argc)));
     if (replay_cmd->parsed())
         return static_cast<int>(scx_custody::commands::run_replay_command(replay_opts));
     if (probe_cmd->parsed())

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTODY_ABI_VERSION 1
+#define CUSTODY_ABI_VERSION 2
 #define CUSTODY_COMM_LEN 16
 
 enum custody_evt_type {
@@ -33,7 +33,8 @@ enum custody_hook {
 	CUSTODY_HOOK_SCHED_SWITCH = 5, /* tp_btf/sched_switch */
 	CUSTODY_HOOK_TASK_EXIT = 6,    /* tp_btf/sched_process_exit */
 	CUSTODY_HOOK_REMOTE_MOVE = 7,  /* move_remote_task_to_local_dsq */
-	CUSTODY_NR_HOOKS = 8,
+	CUSTODY_HOOK_DSQ_MOVE = 8,     /* scx_bpf_dsq_move(_vtime) kfuncs that moved a task */
+	CUSTODY_NR_HOOKS = 9,
 };
 
 /* The kernel's own SCX_TASK_IN_CUSTODY bit, read at the event (7.1+). */

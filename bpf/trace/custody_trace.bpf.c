@@ -20,6 +20,10 @@
  *   sched_switch    tp_btf -> CUSTODY_EVT_RUNNING for watched tasks only
  *   task_exit       tp_btf -> CUSTODY_EVT_TASK_EXIT for watched tasks only
  *   remote_move     fexit  move_remote_task_to_local_dsq: counted only
+ *   dsq_move        fexit  scx_bpf_dsq_move(_vtime), only where local_move is
+ *                          witnessed through the insert tail (7.0, 7.1): a move
+ *                          to a local DSQ does not reach that tail there
+ *                           -> CUSTODY_EVT_DSQ_INSERT when the kfunc moved the task
  * Kernel functions have kprobe twins for kernels without fentry.
  *
  * Argument positions differ between kernels (7.1 added `rq`, 7.3 `slice` and
@@ -209,6 +213,35 @@ SEC("fentry")
 int custody_on_ops_dequeue(void *ctx)
 {
 	on_ops_dequeue((void *)func_arg(ctx, ops_dequeue_arg_p));
+	return 0;
+}
+
+/* scx_bpf_dsq_move*(it, p, dsq_id, enq_flags) -> bool moved */
+static __always_inline void on_dsq_move(void *ctx)
+{
+	struct task_struct *p = (void *)func_arg(ctx, 1);
+	__u64 dsq_id = func_arg(ctx, 2), moved = 0;
+
+	count_hook(CUSTODY_HOOK_DSQ_MOVE);
+	bpf_get_func_ret(ctx, &moved);
+	if (!p || !(moved & 0xff))
+		return;
+	emit(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_DSQ_MOVE, dsq_id, 0);
+	if (is_user_dsq(dsq_id))
+		watch(p, WATCH_IN_CUSTODY);
+}
+
+SEC("fexit")
+int custody_on_dsq_move(void *ctx)
+{
+	on_dsq_move(ctx);
+	return 0;
+}
+
+SEC("fexit")
+int custody_on_dsq_move_vtime(void *ctx)
+{
+	on_dsq_move(ctx);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "live/live_audit.h"
 
 #include "audit/audit_session.h"
+#include "consumer/event_decode.h"
 #include "live/child_process.h"
 #include "live/sched_watcher.h"
 #include "loader/attach_plan.h"
@@ -72,9 +73,6 @@ class LossTracker {
 
 nlohmann::json tracer_summary(const std::vector<custody_cpu_counters>& counters,
                               double ringbuf_fill) {
-    static const char* hook_names[CUSTODY_NR_HOOKS] = {
-        "dsq_insert",    "local_move", "ops_dequeue", "sched_dequeue",
-        "sched_enqueue", "sched_switch", "task_exit", "remote_move"};
     nlohmann::json hooks = nlohmann::json::object();
     uint64_t events = 0, dropped = 0, in_custody = 0;
     nlohmann::json per_cpu_lost = nlohmann::json::array();
@@ -82,7 +80,7 @@ nlohmann::json tracer_summary(const std::vector<custody_cpu_counters>& counters,
         uint64_t sum = 0;
         for (const auto& c : counters)
             sum += c.hook_hits[h];
-        hooks[hook_names[h]] = sum;
+        hooks[std::string(consumer::hook_name(static_cast<uint8_t>(h)))] = sum;
     }
     for (const auto& c : counters) {
         events += c.events;
@@ -116,7 +114,8 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
     if (reference && status->state != "disabled")
         return Error::cannot_run("--sched reference needs sched_ext idle, but \"" +
                                  status->scheduler + "\" is running: stop it first");
-    if (!reference && opts.command.empty() && status->state != "enabled")
+    if (!reference && opts.command.empty() && !opts.wait_for_scheduler &&
+        status->state != "enabled")
         return Error::cannot_run("no sched_ext scheduler is running: start one, use --sched "
                                  "reference, or give -- COMMAND that loads one");
 
@@ -138,7 +137,9 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
     }
 
     audit::AuditSession* session_ptr = nullptr;
-    auto tracer = loader::Tracer::start(plan, {}, [&session_ptr](std::span<const std::byte> rec) {
+    loader::Tracer::Options tracer_opts;
+    tracer_opts.ringbuf_bytes = opts.ringbuf_bytes;
+    auto tracer = loader::Tracer::start(plan, tracer_opts, [&session_ptr](std::span<const std::byte> rec) {
         session_ptr->on_event_bytes(rec);
     });
     if (!tracer)
@@ -206,6 +207,8 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
         if (auto traced = tracer->trace_scheduler(progs); !traced)
             log->warn("cannot trace {}'s programs: {}", progs.name, traced.error().message);
         announce(progs, before_audit);
+        if (opts.hooks.on_plan)
+            opts.hooks.on_plan(tracer->plan());
     };
     auto untrace = [&] {
         if (!current.traced)
@@ -213,10 +216,14 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
         tracer->drain();
         session->on_control(detach_record(current.name));
         tracer->untrace_scheduler();
+        if (opts.hooks.on_plan)
+            opts.hooks.on_plan(tracer->plan());
         log->info("scheduler {} stopped", current.name);
         current = {};
     };
 
+    if (opts.hooks.on_plan)
+        opts.hooks.on_plan(tracer->plan());
     if (reference) {
         announce(*ref_progs, false);
         if (auto attached = ref->attach(); !attached)
@@ -240,8 +247,11 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
         int n = tracer->poll(100);
         if (n < 0 && n != -EINTR)
             log->warn("ring buffer poll: {}", strerror(-n));
-        if (auto counters = tracer->read_counters())
+        if (auto counters = tracer->read_counters()) {
             losses.update(*counters, *session);
+            if (opts.hooks.on_tick)
+                opts.hooks.on_tick(*counters, tracer->ringbuf_fill(), session->engine());
+        }
         if (auto sig = signals->wait(std::chrono::milliseconds(0))) {
             log->info("signal {}: stopping", *sig);
             break;

@@ -7,16 +7,34 @@
 #include "sched/ref_knobs.h"
 #include "util/result.h"
 
+#include "custody_abi.h"
+
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace scx_custody::pairing {
 class EngineObserver;
+class PairingEngine;
+} // namespace scx_custody::pairing
+
+namespace scx_custody::loader {
+class AttachPlan;
 }
 
 namespace scx_custody::live {
+
+// What the long-running daemon needs to see of the loop (all optional).
+struct LiveHooks {
+    // The attach plan, at start and whenever a scheduler's hooks change.
+    std::function<void(const loader::AttachPlan&)> on_plan;
+    // After every poll of the ring buffer (about every 100 ms).
+    std::function<void(const std::vector<custody_cpu_counters>& counters, double ringbuf_fill,
+                       const pairing::PairingEngine& engine)>
+        on_tick;
+};
 
 struct LiveAuditOptions {
     double duration_s = 0;           // 0: until COMMAND exits or a signal
@@ -27,6 +45,11 @@ struct LiveAuditOptions {
     sched::RefKnobs knobs;           // for --sched reference
     std::vector<std::string> argv;   // our own command line, for the report
     pairing::EngineObserver* observer = nullptr;
+    LiveHooks hooks;
+    // With --sched attached and no scheduler running: wait for one (the
+    // daemon) instead of failing (the one-shot audit).
+    bool wait_for_scheduler = false;
+    uint32_t ringbuf_bytes = 16u << 20;
 };
 
 // The report (DESIGN.md schema), or why the audit could not run.

@@ -112,6 +112,24 @@ AttachPlan AttachPlan::for_kernel(const KernelBtf& btf, const KernelSymbols& sym
         }
     }
     plan.hooks_.push_back(local);
+    if (local.witness) {
+        // The insert tail misses moves made by scx_bpf_dsq_move*() on these
+        // kernels: watch the kfuncs themselves (their result says whether the
+        // task moved).
+        for (const char* kfunc : {"scx_bpf_dsq_move", "scx_bpf_dsq_move_vtime"}) {
+            HookPlan h = resolve({std::string(kfunc) == "scx_bpf_dsq_move" ? "dsq_move"
+                                                                          : "dsq_move_vtime",
+                                  {kfunc},
+                                  "p",
+                                  "dsq_id",
+                                  Mechanism::Fexit,
+                                  false},
+                                 btf, syms);
+            if (h.mechanism == Mechanism::Kprobe) // the result is needed: fexit only
+                h.mechanism = Mechanism::None;
+            plan.hooks_.push_back(h);
+        }
+    }
 
     plan.hooks_.push_back(
         resolve({"ops_dequeue", {"ops_dequeue"}, "p", nullptr, Mechanism::Fentry, false}, btf,

@@ -38,6 +38,8 @@ std::vector<KernelHookPrograms> kernel_hook_programs(custody_trace* skel) {
         {"local_move", skel->progs.custody_on_local_move, skel->progs.custody_kp_local_move},
         {"ops_dequeue", skel->progs.custody_on_ops_dequeue, skel->progs.custody_kp_ops_dequeue},
         {"remote_move", skel->progs.custody_on_remote_move, skel->progs.custody_kp_remote_move},
+        {"dsq_move", skel->progs.custody_on_dsq_move, nullptr},
+        {"dsq_move_vtime", skel->progs.custody_on_dsq_move_vtime, nullptr},
     };
 }
 
@@ -102,7 +104,7 @@ Result<Tracer> Tracer::start(AttachPlan plan, const Options& opts, RecordHandler
             ro->local_move_is_witness = h->witness ? 1 : 0;
         } else if (std::string(hp.hook) == "ops_dequeue") {
             ro->ops_dequeue_arg_p = h->arg_p;
-        } else {
+        } else if (std::string(hp.hook) == "remote_move") {
             ro->remote_move_arg_p = h->arg_p;
         }
         if (h->mechanism == Mechanism::Kprobe) {

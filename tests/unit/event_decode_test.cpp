@@ -107,7 +107,7 @@ TEST(EventDecode, RejectsWrongSizesAndUnknownValues) {
         EXPECT_NE(event.error().message.find("unknown type"), std::string::npos);
     }
     raw = RawEvent{};
-    raw.hook = 8;
+    raw.hook = static_cast<uint8_t>(consumer::kHookCount);
     EXPECT_FALSE(decode_event(raw_event(raw)));
     raw = RawEvent{};
     raw.kernel_flag = 3;
@@ -118,7 +118,8 @@ TEST(EventDecode, HookNames) {
     EXPECT_EQ(hook_name(0), "dsq_insert");
     EXPECT_EQ(hook_name(3), "sched_dequeue");
     EXPECT_EQ(hook_name(7), "remote_move");
-    EXPECT_EQ(hook_name(8), "invalid");
+    EXPECT_EQ(hook_name(8), "dsq_move");
+    EXPECT_EQ(hook_name(static_cast<uint8_t>(consumer::kHookCount)), "invalid");
     EXPECT_EQ(hook_name(pairing::kNoHook), "invalid");
 }
 

@@ -1,4 +1,5 @@
 // Unit tests of the recording format: round trips and every kind of damage.
+#include "custody_abi.h"
 #include "record/recording_reader.h"
 #include "record/recording_writer.h"
 
@@ -109,7 +110,7 @@ TEST_F(RecordingTest, RoundTripsEveryRecordKind) {
     Result<RecordingReader> reader = RecordingReader::open(file);
     ASSERT_TRUE(reader) << reader.error().message;
     EXPECT_EQ(reader->header().format_version, kFormatVersion);
-    EXPECT_EQ(reader->header().abi_version, 1u);
+    EXPECT_EQ(reader->header().abi_version, uint32_t{CUSTODY_ABI_VERSION});
     EXPECT_EQ(reader->header().event_size, 64u);
     EXPECT_EQ(reader->offset(), kHeaderSize);
 
@@ -272,7 +273,7 @@ TEST_F(RecordingTest, DamagedRecords) {
 
 // A well-framed record (valid CRC) whose content is wrong.
 std::vector<std::byte> framed(uint32_t kind, std::span<const std::byte> payload) {
-    std::vector<std::byte> out = encode_header({kFormatVersion, 1, 64});
+    std::vector<std::byte> out = encode_header({kFormatVersion, CUSTODY_ABI_VERSION, 64});
     std::vector<std::byte> frame;
     put_u32(frame, kind);
     put_u32(frame, static_cast<uint32_t>(payload.size()));

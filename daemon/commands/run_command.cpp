@@ -1,0 +1,174 @@
+#include "commands/run_command.h"
+
+#include "exporters/prometheus/custody_collector.h"
+#include "exporters/prometheus/health.h"
+#include "exporters/prometheus/listen_address.h"
+#include "exporters/prometheus/metric_catalog.h"
+#include "exporters/prometheus/metrics_server.h"
+#include "exporters/prometheus/self_metrics.h"
+#include "live/live_audit.h"
+#include "loader/attach_plan.h"
+#include "pairing/pairing_engine.h"
+#include "util/signals.h"
+
+#include <CLI/CLI.hpp>
+#include <bpf/libbpf.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <iostream>
+
+namespace scx_custody::commands {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Keeps the self-metrics and the health check in step with the audit loop,
+// and logs a summary every interval.
+class DaemonStatus {
+  public:
+    DaemonStatus(prom::SelfMetrics& self, prom::HealthState& health, double summary_interval_s)
+        : self_(self), health_(health),
+          summary_every_(std::chrono::duration_cast<Clock::duration>(
+              std::chrono::duration<double>(summary_interval_s))),
+          next_summary_(Clock::now() + summary_every_) {}
+
+    void on_plan(const loader::AttachPlan& plan) {
+        std::vector<prom::ProgramState> programs;
+        std::string missing;
+        for (const auto& h : plan.hooks()) {
+            programs.push_back({h.hook, h.attached});
+            if (h.required && !h.attached)
+                missing += (missing.empty() ? "" : ", ") + h.hook;
+        }
+        self_.set_programs(programs);
+        // The kernel hooks are what the daemon owns; a scheduler's own hooks
+        // come and go with the scheduler.
+        health_.set_attached(plan.find("dsq_insert") && plan.find("dsq_insert")->attached,
+                             missing.empty() ? "" : "not attached: " + missing);
+    }
+
+    void on_tick(const std::vector<custody_cpu_counters>& counters, double fill,
+                 const pairing::PairingEngine& engine) {
+        health_.heartbeat();
+        last_events_.resize(counters.size(), 0);
+        for (size_t cpu = 0; cpu < counters.size(); cpu++) {
+            if (counters[cpu].events > last_events_[cpu]) {
+                self_.add_events(static_cast<uint32_t>(cpu), counters[cpu].events - last_events_[cpu]);
+                last_events_[cpu] = counters[cpu].events;
+            }
+        }
+        self_.set_ringbuf_fill_ratio(fill);
+        self_.sync_malformed_events(engine.malformed_events());
+        if (summary_every_.count() > 0 && Clock::now() >= next_summary_) {
+            next_summary_ += summary_every_;
+            const auto& t = engine.totals();
+            spdlog::info("summary: custody enters {}, dequeues {}, violations {}, indeterminate "
+                         "{}, lost events {}, tasks in custody {}",
+                         t.custody_enter, t.dequeue(), t.violations_total(), t.indeterminate,
+                         t.lost_events, engine.tasks_in_custody());
+        }
+    }
+
+  private:
+    prom::SelfMetrics& self_;
+    prom::HealthState& health_;
+    Clock::duration summary_every_;
+    Clock::time_point next_summary_;
+    std::vector<uint64_t> last_events_;
+};
+
+} // namespace
+
+CLI::App* add_run_command(CLI::App& app, RunOptions& opts) {
+    auto* cmd = app.add_subcommand(
+        "run", "Run as a daemon: audit continuously, follow schedulers as they come and go, "
+               "serve per-CPU Prometheus metrics on /metrics and a health check on /healthz");
+    cmd->set_config("--config", "", "Read these options from a TOML/INI file (key = value)");
+    cmd->add_option("--listen", opts.listen, "Address for /metrics and /healthz")
+        ->capture_default_str();
+    cmd->add_option("--sched", opts.sched,
+                    "attached: audit whatever scheduler runs; reference: run ours")
+        ->check(CLI::IsMember({"attached", "reference"}))
+        ->capture_default_str();
+    cmd->add_flag("--strict", opts.strict, "Exit 3 if any required hook cannot be attached");
+    cmd->add_option("--summary-interval", opts.summary_interval_s,
+                    "Log a summary every N seconds (0: never)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    cmd->add_option("--ringbuf-mb", opts.ringbuf_mb, "Ring buffer size in MiB (power of two)")
+        ->check(CLI::Range(1u, 1024u))
+        ->capture_default_str();
+    cmd->add_flag("--help-stats", opts.help_stats, "List every exported metric and exit");
+    cmd->footer("Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad usage or configuration "
+                "(e.g. a malformed --listen), 3 cannot run here (no sched_ext, not root, the "
+                "port is in use).");
+    return cmd;
+}
+
+ExitCode run_daemon(const RunOptions& opts, const std::vector<std::string>& argv) {
+    auto log = spdlog::default_logger();
+    if (opts.help_stats) {
+        prom::write_metric_help(std::cout);
+        return ExitCode::Clean;
+    }
+    if ((opts.ringbuf_mb & (opts.ringbuf_mb - 1)) != 0) {
+        log->error("--ringbuf-mb must be a power of two, got {}", opts.ringbuf_mb);
+        return ExitCode::Usage;
+    }
+    // The listen address is checked and bound first: a bad address or a busy
+    // port is reported before anything is loaded into the kernel.
+    int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0) {
+        log->error("cannot count possible CPUs");
+        return ExitCode::CannotRun;
+    }
+    // Block SIGINT/SIGTERM before the HTTP server starts its threads: they
+    // inherit the mask, so a stop signal reaches the audit loop's signalfd
+    // instead of killing the process through a server thread.
+    auto signals = StopSignals::install();
+    if (!signals) {
+        log->error("{}", signals.error().message);
+        return signals.error().exit_code;
+    }
+    auto registry = std::make_shared<prometheus::Registry>();
+    prom::CustodyCollector collector(registry, static_cast<uint32_t>(cpus));
+    prom::SelfMetrics self(registry, static_cast<uint32_t>(cpus), SCX_CUSTODY_VERSION);
+    prom::HealthState health;
+    auto server = prom::MetricsServer::start(opts.listen, registry, health.as_check(),
+                                             [](std::string_view msg) { spdlog::debug("{}", msg); });
+    if (!server) {
+        log->error("{}", server.error().message);
+        return server.error().exit_code;
+    }
+    log->info("serving {} and {}", server->url("/metrics"), server->url("/healthz"));
+
+    DaemonStatus status(self, health, opts.summary_interval_s);
+    live::LiveAuditOptions live;
+    live.sched = opts.sched;
+    live.strict = opts.strict;
+    live.knobs = opts.knobs;
+    live.argv = argv;
+    live.observer = &collector;
+    live.wait_for_scheduler = true;
+    live.ringbuf_bytes = opts.ringbuf_mb << 20;
+    live.hooks.on_plan = [&](const loader::AttachPlan& plan) { status.on_plan(plan); };
+    live.hooks.on_tick = [&](const std::vector<custody_cpu_counters>& c, double fill,
+                             const pairing::PairingEngine& engine) {
+        status.on_tick(c, fill, engine);
+    };
+    auto report = live::run_live_audit(live);
+    health.set_attached(false, "stopping");
+    if (!report) {
+        log->error("{}", report.error().message);
+        return report.error().exit_code;
+    }
+    log->info("stopped: verdict {} over {:.0f} s ({} custody enters, {} dequeues)",
+              (*report)["verdict"].get<std::string>(), (*report)["duration_s"].get<double>(),
+              (*report)["counts"]["custody_enter"].get<uint64_t>(),
+              (*report)["counts"]["dequeue"].get<uint64_t>());
+    return ExitCode::Clean;
+}
+
+} // namespace scx_custody::commands
