@@ -3,11 +3,11 @@
 #include "audit/audit_report.h"
 #include "audit/replay.h"
 #include "audit/report_sink.h"
+#include "util/output_file.h"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
-#include <fstream>
 #include <iostream>
 
 namespace scx_custody::commands {
@@ -20,22 +20,14 @@ const char* kExitCodes = "Exit codes: 0 clean, 1 violations found, 2 usage error
 
 Status write_report(const nlohmann::json& report, const std::string& format,
                     const std::string& output) {
-    std::ofstream file;
-    std::ostream* out = &std::cout;
-    if (!output.empty()) {
-        file.open(output, std::ios::out | std::ios::trunc);
-        if (!file)
-            return Error::system("write report " + output, errno, ExitCode::Usage);
-        out = &file;
-    }
-    auto sink = audit::make_report_sink(format, *out);
-    if (!sink)
-        return sink.error();
-    (*sink)->write(report);
-    out->flush();
-    if (!*out)
-        return Error::usage("write report " + (output.empty() ? "<stdout>" : output) + " failed");
-    return ok_status();
+    // The format was validated by the option parser; checked again for safety.
+    auto probe = audit::make_report_sink(format, std::cout);
+    if (!probe)
+        return probe.error();
+    return write_output(output, [&](std::ostream& out) {
+        auto sink = audit::make_report_sink(format, out);
+        (*sink)->write(report);
+    });
 }
 
 } // namespace

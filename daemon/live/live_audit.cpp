@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <optional>
 
@@ -136,11 +137,26 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
         ref.emplace(std::move(loaded.value()));
     }
 
+    // Records reach the session only while a scheduler is announced to it:
+    // with no scheduler there is no custody, and the stragglers of an unload
+    // that arrive after its section closed are counted, not audited.
+    // Records older than the announcement are dropped too: they were emitted
+    // before the scheduler's own programs were traced, so their dequeues
+    // were not seen.
     audit::AuditSession* session_ptr = nullptr;
+    bool accepting = false;
+    uint64_t accept_from_ns = 0;
+    uint64_t outside_scheduler = 0;
     loader::Tracer::Options tracer_opts;
     tracer_opts.ringbuf_bytes = opts.ringbuf_bytes;
-    auto tracer = loader::Tracer::start(plan, tracer_opts, [&session_ptr](std::span<const std::byte> rec) {
-        session_ptr->on_event_bytes(rec);
+    auto tracer = loader::Tracer::start(plan, tracer_opts, [&](std::span<const std::byte> rec) {
+        uint64_t ts = 0;
+        if (rec.size() >= sizeof(ts))
+            std::memcpy(&ts, rec.data(), sizeof(ts)); // custody_event.ts_ns comes first
+        if (accepting && ts >= accept_from_ns)
+            session_ptr->on_event_bytes(rec);
+        else
+            outside_scheduler++;
     });
     if (!tracer)
         return tracer.error();
@@ -198,7 +214,10 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
     SchedWatcher watcher;
     Scheduler current;
     auto announce = [&](const loader::SchedulerPrograms& progs, bool before_audit) {
-        session->on_control(attach_record(progs.name, progs.implements_dequeue(), before_audit));
+        auto control = attach_record(progs.name, progs.implements_dequeue(), before_audit);
+        session->on_control(control);
+        accepting = true;
+        accept_from_ns = control.ts_ns;
         current = {progs.name, true};
         log->info("auditing scheduler {}{}", progs.name,
                   progs.implements_dequeue() ? "" : " (no ops.dequeue: custody auditing does not apply)");
@@ -215,6 +234,7 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
             return;
         tracer->drain();
         session->on_control(detach_record(current.name));
+        accepting = false;
         tracer->untrace_scheduler();
         if (opts.hooks.on_plan)
             opts.hooks.on_plan(tracer->plan());
@@ -229,6 +249,26 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
         if (auto attached = ref->attach(); !attached)
             return attached.error();
     }
+
+    // A scheduler already running is announced before the first poll, so
+    // the records already waiting belong to its section.
+    auto follow_schedulers = [&] {
+        while (auto change = watcher.poll()) {
+            if (change->kind == SchedChange::Kind::Stopped) {
+                untrace();
+                continue;
+            }
+            auto progs = loader::find_scheduler_programs(*btf, change->name);
+            if (!progs) {
+                log->warn("{}", progs.error().message);
+                continue;
+            }
+            // Seen after it started: its first custodies may predate us.
+            trace(*progs, true);
+        }
+    };
+    if (!reference)
+        follow_schedulers();
 
     std::optional<ChildProcess> child;
     if (!opts.command.empty()) {
@@ -270,19 +310,7 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
             }
             continue;
         }
-        while (auto change = watcher.poll()) {
-            if (change->kind == SchedChange::Kind::Stopped) {
-                untrace();
-                continue;
-            }
-            auto progs = loader::find_scheduler_programs(*btf, change->name);
-            if (!progs) {
-                log->warn("{}", progs.error().message);
-                continue;
-            }
-            // Seen after it started: its first custodies may predate us.
-            trace(*progs, true);
-        }
+        follow_schedulers();
     }
 
     const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
@@ -314,6 +342,7 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
         end.tracer = tracer_summary(*counters, tracer->ringbuf_fill());
     }
     end.tracer["attach_plan_final"] = tracer->plan().to_json();
+    end.tracer["events_outside_scheduler"] = outside_scheduler;
     if (child_status)
         end.tracer["command_exit_status"] = *child_status;
     if (ejected)

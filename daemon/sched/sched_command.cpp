@@ -2,6 +2,7 @@
 
 #include "sched/ref_scheduler.h"
 #include "util/kernel_env.h"
+#include "util/output_file.h"
 #include "util/signals.h"
 
 #include <CLI/CLI.hpp>
@@ -10,7 +11,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
 
 namespace scx_custody::sched {
@@ -59,21 +59,6 @@ nlohmann::json json_report(const RefStats& stats, const RefCaps& caps,
                      {"reason", exit->reason},
                      {"msg", exit->msg}};
     return j;
-}
-
-Status write_report(const SchedOptions& opts, const std::string& body) {
-    if (opts.output.empty()) {
-        std::cout << body << std::flush;
-        return ok_status();
-    }
-    std::ofstream out(opts.output, std::ios::trunc);
-    if (!out)
-        return Error::system("open " + opts.output, errno, ExitCode::Usage);
-    out << body;
-    out.close();
-    if (!out)
-        return Error::system("write " + opts.output, errno);
-    return ok_status();
 }
 
 } // namespace
@@ -194,7 +179,8 @@ ExitCode run_sched(const SchedOptions& opts) {
     std::string body = opts.format == "json"
                            ? json_report(*stats, sched->caps(), exit, elapsed, ejected).dump(2) + "\n"
                            : text_report(*stats, sched->caps(), exit, elapsed);
-    if (auto written = write_report(opts, body); !written)
+    if (auto written = write_output(opts.output, [&](std::ostream& out) { out << body; });
+        !written)
         return fail(written.error());
     return ejected ? ExitCode::Violations : ExitCode::Clean;
 }

@@ -5,22 +5,14 @@
 start_workload 90
 scx-custody sched --duration 80 --format json --output /export/ref.json >/dev/null 2>&1 &
 sched=$!
-n=0
-while [ "$(cat /sys/kernel/sched_ext/state)" != enabled ] && [ $n -lt 200 ]; do
-	sleep 0.1
-	n=$((n + 1))
-done
-echo "scheduler enabled after $n polls"
+wait_sched_state enabled || echo "custody_ref did not start"
 # The command: let the audit watch for AUDIT_SECONDS, then stop the scheduler
 # and wait (bounded) until sched_ext is idle again.
 cat >/tmp/stop_sched.sh <<EOS
-sleep ${AUDIT_SECONDS:-10}
+. /workload.sh
+sleep ${AUDIT_SECONDS:-15}
 kill -INT $sched
-n=0
-while [ "\$(cat /sys/kernel/sched_ext/state)" != disabled ] && [ \$n -lt 200 ]; do
-	sleep 0.1
-	n=\$((n + 1))
-done
+wait_sched_state disabled
 EOS
 scx-custody audit --format json --output /export/audit.json --record /export/audit.rec \
 	-- sh /tmp/stop_sched.sh

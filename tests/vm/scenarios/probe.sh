@@ -8,12 +8,7 @@ emit_json /tmp/probe-idle.json
 scx-custody probe
 scx-custody sched --duration 60 >/dev/null 2>&1 &
 sched=$!
-# Wait (bounded) for the scheduler to be enabled.
-n=0
-while [ "$(cat /sys/kernel/sched_ext/state)" != enabled ] && [ $n -lt 100 ]; do
-	sleep 0.1
-	n=$((n + 1))
-done
+wait_sched_state enabled || echo "custody_ref did not start"
 scx-custody probe --format json >/tmp/probe-ref.json
 echo "probe ref rc=$?"
 emit_json /tmp/probe-ref.json
@@ -23,11 +18,7 @@ wait $sched
 # A scheduler without ops.dequeue: custody auditing does not apply to it.
 scx-custody sched --without-dequeue --duration 60 >/dev/null 2>&1 &
 sched=$!
-n=0
-while [ "$(cat /sys/kernel/sched_ext/state)" != enabled ] && [ $n -lt 100 ]; do
-	sleep 0.1
-	n=$((n + 1))
-done
+wait_sched_state enabled || echo "custody_ref --without-dequeue did not start"
 scx-custody probe --format json >/tmp/probe-nodeq.json
 echo "probe without-dequeue rc=$?"
 emit_json /tmp/probe-nodeq.json

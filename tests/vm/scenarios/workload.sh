@@ -34,6 +34,17 @@ stop_workload() {
 	return 0
 }
 
+# wait_sched_state STATE: wait (at most 20 s) until sched_ext is in STATE
+# (enabled, disabled); fails if it never gets there.
+wait_sched_state() {
+	n=0
+	while [ "$(cat /sys/kernel/sched_ext/state)" != "$1" ]; do
+		[ $n -ge 200 ] && return 1
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
 # emit_json FILE: print a JSON file as one "@@R " result line.
 emit_json() {
 	printf '@@R %s\n' "$(tr -d '\n' <"$1")"
