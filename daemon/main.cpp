@@ -64,8 +64,8 @@ int main(int argc, char** argv) {
         return static_cast<int>(scx_custody::commands::run_audit(std::move(audit_opts)));
     }
     if (run_cmd->parsed())
-        return static_cast<int>(
-            scx_custody::commands::run_daemon(run_opts, std::vector<std::string>(argv, argv + argc)));
+        return static_cast<int>(scx_custody::commands::run_daemon(
+            run_opts, std::vector<std::string>(argv, argv + argc)));
     if (replay_cmd->parsed())
         return static_cast<int>(scx_custody::commands::run_replay_command(replay_opts));
     if (probe_cmd->parsed())

@@ -16,7 +16,8 @@
 #define CUSTODY_COMM_LEN 16
 
 enum custody_evt_type {
-	CUSTODY_EVT_ENQUEUE = 1,    /* the scheduler's ops.enqueue returned; dsq_id = direct-dispatch DSQ or SCX_DSQ_INVALID */
+	CUSTODY_EVT_ENQUEUE = 1, /* the scheduler's ops.enqueue returned; dsq_id = direct-dispatch
+				    DSQ or SCX_DSQ_INVALID */
 	CUSTODY_EVT_DSQ_INSERT = 2, /* the kernel put the task on DSQ dsq_id (after the insert) */
 	CUSTODY_EVT_DEQUEUE = 3,    /* the scheduler's ops.dequeue ran; flags = deq_flags */
 	CUSTODY_EVT_RUNNING = 4,    /* a task the tracer watches started running */
@@ -25,15 +26,15 @@ enum custody_evt_type {
 
 /* Where an event came from (the attach plan's rows). */
 enum custody_hook {
-	CUSTODY_HOOK_DSQ_INSERT = 0,   /* dispatch_enqueue / scx_dispatch_enqueue */
-	CUSTODY_HOOK_LOCAL_MOVE = 1,   /* move_local_task_to_local_dsq (or its witness) */
-	CUSTODY_HOOK_OPS_DEQUEUE = 2,  /* the kernel's ops_dequeue() */
+	CUSTODY_HOOK_DSQ_INSERT = 0,	/* dispatch_enqueue / scx_dispatch_enqueue */
+	CUSTODY_HOOK_LOCAL_MOVE = 1,	/* move_local_task_to_local_dsq (or its witness) */
+	CUSTODY_HOOK_OPS_DEQUEUE = 2,	/* the kernel's ops_dequeue() */
 	CUSTODY_HOOK_SCHED_DEQUEUE = 3, /* the scheduler's ops.dequeue program */
 	CUSTODY_HOOK_SCHED_ENQUEUE = 4, /* the scheduler's ops.enqueue program */
-	CUSTODY_HOOK_SCHED_SWITCH = 5, /* tp_btf/sched_switch */
-	CUSTODY_HOOK_TASK_EXIT = 6,    /* tp_btf/sched_process_exit */
-	CUSTODY_HOOK_REMOTE_MOVE = 7,  /* move_remote_task_to_local_dsq */
-	CUSTODY_HOOK_DSQ_MOVE = 8,     /* scx_bpf_dsq_move(_vtime) kfuncs that moved a task */
+	CUSTODY_HOOK_SCHED_SWITCH = 5,	/* tp_btf/sched_switch */
+	CUSTODY_HOOK_TASK_EXIT = 6,	/* tp_btf/sched_process_exit */
+	CUSTODY_HOOK_REMOTE_MOVE = 7,	/* move_remote_task_to_local_dsq */
+	CUSTODY_HOOK_DSQ_MOVE = 8,	/* scx_bpf_dsq_move(_vtime) kfuncs that moved a task */
 	CUSTODY_NR_HOOKS = 9,
 };
 
@@ -45,14 +46,14 @@ enum custody_kernel_flag {
 };
 
 struct custody_event {
-	__u64 ts_ns;         /* bpf_ktime_get_ns() */
+	__u64 ts_ns;	     /* bpf_ktime_get_ns() */
 	__u64 task_start_ns; /* task->start_time: with pid, a key that pid reuse cannot alias */
 	__u64 dsq_id;
 	__u64 flags; /* enq_flags or deq_flags */
 	__u32 pid;
 	__u32 cpu;
-	__u16 type;       /* enum custody_evt_type */
-	__u8 hook;        /* enum custody_hook */
+	__u16 type;	  /* enum custody_evt_type */
+	__u8 hook;	  /* enum custody_hook */
 	__u8 kernel_flag; /* enum custody_kernel_flag */
 	__u32 _pad;
 	char comm[CUSTODY_COMM_LEN];
@@ -60,8 +61,8 @@ struct custody_event {
 
 /* Per-CPU counters the tracer keeps besides the events. */
 struct custody_cpu_counters {
-	__u64 events;          /* records submitted */
-	__u64 dropped;         /* ring buffer full: records lost */
+	__u64 events;  /* records submitted */
+	__u64 dropped; /* ring buffer full: records lost */
 	__u64 hook_hits[CUSTODY_NR_HOOKS];
 	__u64 kernel_dequeue_in_custody; /* ops_dequeue() entered with SCX_TASK_IN_CUSTODY set */
 };
@@ -71,7 +72,8 @@ static_assert(sizeof(struct custody_event) == 64, "custody_event layout");
 static_assert(sizeof(struct custody_cpu_counters) == 8 * (3 + CUSTODY_NR_HOOKS), "counters layout");
 #else
 _Static_assert(sizeof(struct custody_event) == 64, "custody_event layout");
-_Static_assert(sizeof(struct custody_cpu_counters) == 8 * (3 + CUSTODY_NR_HOOKS), "counters layout");
+_Static_assert(sizeof(struct custody_cpu_counters) == 8 * (3 + CUSTODY_NR_HOOKS),
+	       "counters layout");
 #endif
 
 #endif /* SCX_CUSTODY_ABI_H */

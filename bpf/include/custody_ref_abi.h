@@ -28,36 +28,36 @@
  */
 #define CUSTODY_REF_STATS(X)                                                                       \
 	X(enter_select_user, "custody enters: select_cpu inserted into a user DSQ")                \
-	X(enter_enqueue_fifo, "custody enters: enqueue inserted into the user FIFO DSQ")          \
-	X(enter_enqueue_vtime, "custody enters: enqueue inserted into the user vtime DSQ")        \
-	X(enter_enqueue_held, "custody enters: enqueue kept the task in a BPF queue")             \
+	X(enter_enqueue_fifo, "custody enters: enqueue inserted into the user FIFO DSQ")           \
+	X(enter_enqueue_vtime, "custody enters: enqueue inserted into the user vtime DSQ")         \
+	X(enter_enqueue_held, "custody enters: enqueue kept the task in a BPF queue")              \
 	X(enqueue_reenq, "enqueue calls flagged SCX_ENQ_REENQ (re-enqueues)")                      \
-	X(reenqueue_in_custody, "enqueue of a task already in custody (no new custody)")          \
-	X(direct_select_local, "select_cpu inserted into SCX_DSQ_LOCAL (never custody)")          \
-	X(direct_enqueue_local, "enqueue inserted into SCX_DSQ_LOCAL (never custody)")            \
-	X(direct_enqueue_local_on, "enqueue inserted into SCX_DSQ_LOCAL_ON another CPU")          \
-	X(direct_enqueue_global, "enqueue inserted into SCX_DSQ_GLOBAL (never custody)")          \
-	X(dispatch_move_to_local, "dispatch: scx_bpf_dsq_move_to_local moved a task")             \
-	X(dispatch_dsq_move_local, "dispatch: scx_bpf_dsq_move moved a task to the local DSQ")    \
-	X(dispatch_dsq_move_user, "dispatch: scx_bpf_dsq_move_vtime moved a task between user DSQs") \
-	X(dispatch_held_local, "dispatch: a BPF-held task inserted into the local DSQ")           \
-	X(dispatch_held_user, "dispatch: a BPF-held task inserted into the user FIFO DSQ")        \
-	X(dispatch_held_stale, "dispatch: a BPF queue entry whose custody had already ended")     \
-	X(reenq_requests, "re-enqueue requests issued (scx_bpf_dsq_reenq/reenqueue_local)")       \
-	X(dequeue_dispatch, "ops.dequeue on leaving custody for a terminal DSQ (flags 0)")        \
-	X(dequeue_sched_change, "ops.dequeue flagged SCX_DEQ_SCHED_CHANGE")                       \
-	X(dequeue_core_sched, "ops.dequeue flagged SCX_DEQ_CORE_SCHED_EXEC")                      \
+	X(reenqueue_in_custody, "enqueue of a task already in custody (no new custody)")           \
+	X(direct_select_local, "select_cpu inserted into SCX_DSQ_LOCAL (never custody)")           \
+	X(direct_enqueue_local, "enqueue inserted into SCX_DSQ_LOCAL (never custody)")             \
+	X(direct_enqueue_local_on, "enqueue inserted into SCX_DSQ_LOCAL_ON another CPU")           \
+	X(direct_enqueue_global, "enqueue inserted into SCX_DSQ_GLOBAL (never custody)")           \
+	X(dispatch_move_to_local, "dispatch: scx_bpf_dsq_move_to_local moved a task")              \
+	X(dispatch_dsq_move_local, "dispatch: scx_bpf_dsq_move moved a task to the local DSQ")     \
+	X(dispatch_dsq_move_user,                                                                  \
+	  "dispatch: scx_bpf_dsq_move_vtime moved a task between user DSQs")                       \
+	X(dispatch_held_local, "dispatch: a BPF-held task inserted into the local DSQ")            \
+	X(dispatch_held_user, "dispatch: a BPF-held task inserted into the user FIFO DSQ")         \
+	X(dispatch_held_stale, "dispatch: a BPF queue entry whose custody had already ended")      \
+	X(reenq_requests, "re-enqueue requests issued (scx_bpf_dsq_reenq/reenqueue_local)")        \
+	X(dequeue_dispatch, "ops.dequeue on leaving custody for a terminal DSQ (flags 0)")         \
+	X(dequeue_sched_change, "ops.dequeue flagged SCX_DEQ_SCHED_CHANGE")                        \
+	X(dequeue_core_sched, "ops.dequeue flagged SCX_DEQ_CORE_SCHED_EXEC")                       \
 	X(dequeue_late, "ops.dequeue for a task that had already run in custody")                  \
 	X(dequeue_outside_custody, "ops.dequeue for a task not in custody")                        \
-	X(ran_in_custody, "task started running while in custody (no dequeue before)")            \
-	X(missed_at_enqueue, "enqueue of a task still in custody without SCX_ENQ_REENQ")          \
-	X(exit_in_custody, "task exited while in custody")                                        \
+	X(ran_in_custody, "task started running while in custody (no dequeue before)")             \
+	X(missed_at_enqueue, "enqueue of a task still in custody without SCX_ENQ_REENQ")           \
+	X(exit_in_custody, "task exited while in custody")                                         \
 	X(in_custody, "tasks in custody now (per-CPU deltas; the sum is the gauge)")
 
 #define CUSTODY_REF_STAT_ENUM(name, help) CUSTODY_REF_STAT_##name,
 enum custody_ref_stat {
-	CUSTODY_REF_STATS(CUSTODY_REF_STAT_ENUM)
-	CUSTODY_REF_NR_STATS,
+	CUSTODY_REF_STATS(CUSTODY_REF_STAT_ENUM) CUSTODY_REF_NR_STATS,
 };
 #undef CUSTODY_REF_STAT_ENUM
 

@@ -31,10 +31,10 @@
 		static char ___fmt[] = fmt;                                                        \
 		unsigned long long ___param[___bpf_narg(args)];                                    \
 		_Pragma("GCC diagnostic push")                                                     \
-		_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")                             \
-		___bpf_fill(___param, args);                                                       \
+			_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")                     \
+				___bpf_fill(___param, args);                                       \
 		_Pragma("GCC diagnostic pop")                                                      \
-		scx_bpf_error_bstr(___fmt, ___param, sizeof(___param));                            \
+			scx_bpf_error_bstr(___fmt, ___param, sizeof(___param));                    \
 	})
 
 #endif /* SCX_CUSTODY_SCX_OPS_BPF_H */

@@ -44,7 +44,7 @@ const volatile __u32 enqueue_vtime_pct = 20;
 const volatile __u32 enqueue_held_pct = 20; /* the rest goes to the FIFO DSQ */
 const volatile __u32 held_to_user_pct = 10; /* held tasks moved to FIFO instead of local */
 const volatile __u32 dsq_move_every = 4;    /* every Nth dispatch uses the DSQ iterator */
-const volatile __u32 reenq_every = 64;      /* every Nth dispatch re-enqueues the FIFO DSQ */
+const volatile __u32 reenq_every = 64;	    /* every Nth dispatch re-enqueues the FIFO DSQ */
 const volatile __u64 slice_ns = 5ULL * 1000 * 1000;
 const volatile __u32 nr_cpus = 1;
 
@@ -60,8 +60,8 @@ enum task_custody {
 };
 
 struct task_ctx {
-	u64 seq;      /* custody generation, matches BPF queue entries */
-	u32 state;    /* enum task_custody */
+	u64 seq;   /* custody generation, matches BPF queue entries */
+	u32 state; /* enum task_custody */
 	s32 enter_cpu;
 };
 
@@ -353,10 +353,12 @@ static __always_inline bool dispatch_by_iterator(s32 cpu, u64 n)
 	bool moved = false;
 
 	if (!bpf_ksym_exists(bpf_iter_scx_dsq_new) || !bpf_ksym_exists(scx_bpf_dsq_move) ||
-	    !bpf_ksym_exists(scx_bpf_dsq_move_vtime) || !bpf_ksym_exists(scx_bpf_dsq_move_set_vtime))
+	    !bpf_ksym_exists(scx_bpf_dsq_move_vtime) ||
+	    !bpf_ksym_exists(scx_bpf_dsq_move_set_vtime))
 		return false;
 
-	bpf_for_each(scx_dsq, p, CUSTODY_REF_FIFO_DSQ, 0) {
+	bpf_for_each(scx_dsq, p, CUSTODY_REF_FIFO_DSQ, 0)
+	{
 		if ((n / dsq_move_every) & 1) {
 			scx_bpf_dsq_move_set_vtime(BPF_FOR_EACH_ITER, bpf_ktime_get_ns());
 			if (scx_bpf_dsq_move_vtime(BPF_FOR_EACH_ITER, p, CUSTODY_REF_VTIME_DSQ, 0))
@@ -386,7 +388,8 @@ void BPF_STRUCT_OPS(custody_ref_dispatch, s32 cpu, struct task_struct *prev)
 
 	dispatch_held(cpu);
 
-	if (reenq_every && n % reenq_every == reenq_every - 1 && bpf_ksym_exists(scx_bpf_dsq_reenq)) {
+	if (reenq_every && n % reenq_every == reenq_every - 1 &&
+	    bpf_ksym_exists(scx_bpf_dsq_reenq)) {
 		stat_inc(reenq_requests);
 		scx_bpf_dsq_reenq(CUSTODY_REF_FIFO_DSQ, SCX_REENQ_ANY);
 	}
@@ -456,7 +459,8 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(custody_ref_init)
 {
 	s32 ret;
 
-	caps.dsq_iterator = bpf_ksym_exists(bpf_iter_scx_dsq_new) && bpf_ksym_exists(scx_bpf_dsq_move) &&
+	caps.dsq_iterator = bpf_ksym_exists(bpf_iter_scx_dsq_new) &&
+			    bpf_ksym_exists(scx_bpf_dsq_move) &&
 			    bpf_ksym_exists(scx_bpf_dsq_move_vtime) &&
 			    bpf_ksym_exists(scx_bpf_dsq_move_set_vtime);
 	caps.dsq_reenq = bpf_ksym_exists(scx_bpf_dsq_reenq);

@@ -95,7 +95,8 @@ static __always_inline __u8 kernel_custody_flag(struct task_struct *p)
 {
 	if (!bpf_core_enum_value_exists(enum scx_ent_flags, SCX_TASK_IN_CUSTODY))
 		return CUSTODY_KFLAG_UNKNOWN;
-	if (BPF_CORE_READ(p, scx.flags) & bpf_core_enum_value(enum scx_ent_flags, SCX_TASK_IN_CUSTODY))
+	if (BPF_CORE_READ(p, scx.flags) &
+	    bpf_core_enum_value(enum scx_ent_flags, SCX_TASK_IN_CUSTODY))
 		return CUSTODY_KFLAG_SET;
 	return CUSTODY_KFLAG_CLEAR;
 }

@@ -50,8 +50,9 @@ CLI::App* add_audit_command(CLI::App& app, AuditOptions& opts) {
         ->check(CLI::IsMember({"text", "json", "junit"}))
         ->capture_default_str();
     cmd->add_option("--output", opts.output, "Write the report to FILE instead of stdout");
-    cmd->add_option("--record", l.record_path,
-                    "Also write the raw event stream to FILE (scx-custody replay FILE re-audits it)");
+    cmd->add_option(
+        "--record", l.record_path,
+        "Also write the raw event stream to FILE (scx-custody replay FILE re-audits it)");
     cmd->add_flag("--strict", l.strict, "Fail (exit 3) if any required hook cannot be attached");
     cmd->add_option("command", l.command,
                     "-- COMMAND [ARGS...]: audit while it runs, following every scheduler it "

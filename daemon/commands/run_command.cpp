@@ -29,9 +29,8 @@ using Clock = std::chrono::steady_clock;
 class DaemonStatus {
   public:
     DaemonStatus(prom::SelfMetrics& self, prom::HealthState& health, double summary_interval_s)
-        : self_(self), health_(health),
-          summary_every_(std::chrono::duration_cast<Clock::duration>(
-              std::chrono::duration<double>(summary_interval_s))),
+        : self_(self), health_(health), summary_every_(std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(summary_interval_s))),
           next_summary_(Clock::now() + summary_every_) {}
 
     void on_plan(const loader::AttachPlan& plan) {
@@ -55,7 +54,8 @@ class DaemonStatus {
         last_events_.resize(counters.size(), 0);
         for (size_t cpu = 0; cpu < counters.size(); cpu++) {
             if (counters[cpu].events > last_events_[cpu]) {
-                self_.add_events(static_cast<uint32_t>(cpu), counters[cpu].events - last_events_[cpu]);
+                self_.add_events(static_cast<uint32_t>(cpu),
+                                 counters[cpu].events - last_events_[cpu]);
                 last_events_[cpu] = counters[cpu].events;
             }
         }
@@ -136,8 +136,9 @@ ExitCode run_daemon(const RunOptions& opts, const std::vector<std::string>& argv
     prom::CustodyCollector collector(registry, static_cast<uint32_t>(cpus));
     prom::SelfMetrics self(registry, static_cast<uint32_t>(cpus), SCX_CUSTODY_VERSION);
     prom::HealthState health;
-    auto server = prom::MetricsServer::start(opts.listen, registry, health.as_check(),
-                                             [](std::string_view msg) { spdlog::debug("{}", msg); });
+    auto server =
+        prom::MetricsServer::start(opts.listen, registry, health.as_check(),
+                                   [](std::string_view msg) { spdlog::debug("{}", msg); });
     if (!server) {
         log->error("{}", server.error().message);
         return server.error().exit_code;

@@ -1,9 +1,9 @@
 #include "live/child_process.h"
 
 #include <cerrno>
-#include <fcntl.h>
 #include <csignal>
 #include <cstring>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>

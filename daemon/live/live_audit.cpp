@@ -219,8 +219,9 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
         accepting = true;
         accept_from_ns = control.ts_ns;
         current = {progs.name, true};
-        log->info("auditing scheduler {}{}", progs.name,
-                  progs.implements_dequeue() ? "" : " (no ops.dequeue: custody auditing does not apply)");
+        log->info(
+            "auditing scheduler {}{}", progs.name,
+            progs.implements_dequeue() ? "" : " (no ops.dequeue: custody auditing does not apply)");
     };
     auto trace = [&](const loader::SchedulerPrograms& progs, bool before_audit) {
         if (auto traced = tracer->trace_scheduler(progs); !traced)
@@ -327,8 +328,8 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
             end.reference["caps"] = {{"dsq_iterator", caps.dsq_iterator},
                                      {"dsq_reenq", caps.dsq_reenq}};
             if (auto exit = ref->exit_info())
-                end.reference["exit"] = {{"kind", exit->kind}, {"reason", exit->reason},
-                                         {"msg", exit->msg}};
+                end.reference["exit"] = {
+                    {"kind", exit->kind}, {"reason", exit->reason}, {"msg", exit->msg}};
         }
     } else {
         untrace();

@@ -37,13 +37,13 @@ struct LiveHooks {
 };
 
 struct LiveAuditOptions {
-    double duration_s = 0;           // 0: until COMMAND exits or a signal
-    std::string sched = "attached";  // attached | reference
+    double duration_s = 0;            // 0: until COMMAND exits or a signal
+    std::string sched = "attached";   // attached | reference
     std::vector<std::string> command; // -- COMMAND [ARGS...]
     bool strict = false;
     std::string record_path;
-    sched::RefKnobs knobs;           // for --sched reference
-    std::vector<std::string> argv;   // our own command line, for the report
+    sched::RefKnobs knobs;         // for --sched reference
+    std::vector<std::string> argv; // our own command line, for the report
     pairing::EngineObserver* observer = nullptr;
     LiveHooks hooks;
     // With --sched attached and no scheduler running: wait for one (the

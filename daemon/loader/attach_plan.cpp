@@ -117,30 +117,25 @@ AttachPlan AttachPlan::for_kernel(const KernelBtf& btf, const KernelSymbols& sym
         // kernels: watch the kfuncs themselves (their result says whether the
         // task moved).
         for (const char* kfunc : {"scx_bpf_dsq_move", "scx_bpf_dsq_move_vtime"}) {
-            HookPlan h = resolve({std::string(kfunc) == "scx_bpf_dsq_move" ? "dsq_move"
-                                                                          : "dsq_move_vtime",
-                                  {kfunc},
-                                  "p",
-                                  "dsq_id",
-                                  Mechanism::Fexit,
-                                  false},
-                                 btf, syms);
+            HookPlan h =
+                resolve({std::string(kfunc) == "scx_bpf_dsq_move" ? "dsq_move" : "dsq_move_vtime",
+                         {kfunc},
+                         "p",
+                         "dsq_id",
+                         Mechanism::Fexit,
+                         false},
+                        btf, syms);
             if (h.mechanism == Mechanism::Kprobe) // the result is needed: fexit only
                 h.mechanism = Mechanism::None;
             plan.hooks_.push_back(h);
         }
     }
 
-    plan.hooks_.push_back(
-        resolve({"ops_dequeue", {"ops_dequeue"}, "p", nullptr, Mechanism::Fentry, false}, btf,
-                syms));
-    plan.hooks_.push_back(resolve({"remote_move",
-                                   {"move_remote_task_to_local_dsq"},
-                                   "p",
-                                   nullptr,
-                                   Mechanism::Fexit,
-                                   false},
-                                  btf, syms));
+    plan.hooks_.push_back(resolve(
+        {"ops_dequeue", {"ops_dequeue"}, "p", nullptr, Mechanism::Fentry, false}, btf, syms));
+    plan.hooks_.push_back(resolve(
+        {"remote_move", {"move_remote_task_to_local_dsq"}, "p", nullptr, Mechanism::Fexit, false},
+        btf, syms));
 
     for (const char* tp : {"sched_switch", "sched_process_exit"}) {
         HookPlan h;

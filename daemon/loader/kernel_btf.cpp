@@ -8,7 +8,9 @@
 
 namespace scx_custody::loader {
 
-void KernelBtf::BtfDeleter::operator()(btf* b) const { btf__free(b); }
+void KernelBtf::BtfDeleter::operator()(btf* b) const {
+    btf__free(b);
+}
 
 Result<KernelBtf> KernelBtf::load() {
     btf* b = btf__load_vmlinux_btf();

@@ -101,7 +101,8 @@ Result<SchedulerPrograms> find_scheduler_programs(const KernelBtf& btf, const st
     auto layout = sched_ext_ops_layout(btf);
     if (!layout)
         return layout.error();
-    int wrapper = btf__find_by_name_kind(btf.raw(), "bpf_struct_ops_sched_ext_ops", BTF_KIND_STRUCT);
+    int wrapper =
+        btf__find_by_name_kind(btf.raw(), "bpf_struct_ops_sched_ext_ops", BTF_KIND_STRUCT);
 
     std::optional<SchedulerPrograms> found;
     uint32_t id = 0;
@@ -119,9 +120,9 @@ Result<SchedulerPrograms> find_scheduler_programs(const KernelBtf& btf, const st
         uint32_t key = 0;
         if (bpf_map_lookup_elem(fd.get(), &key, value.data()) != 0)
             continue;
-        std::string map_name(reinterpret_cast<const char*>(value.data() + layout->name),
-                             strnlen(reinterpret_cast<const char*>(value.data() + layout->name),
-                                     layout->name_len));
+        std::string map_name(
+            reinterpret_cast<const char*>(value.data() + layout->name),
+            strnlen(reinterpret_cast<const char*>(value.data() + layout->name), layout->name_len));
         if (map_name != name)
             continue;
         SchedulerPrograms progs;

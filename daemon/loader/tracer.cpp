@@ -23,7 +23,9 @@ struct RingBufferDeleter {
 using SkelPtr = std::unique_ptr<custody_trace, SkelDeleter>;
 using LinkPtr = std::unique_ptr<bpf_link, LinkDeleter>;
 
-std::string errno_text(int err) { return std::string(strerror(err)); }
+std::string errno_text(int err) {
+    return std::string(strerror(err));
+}
 
 // The (fentry/fexit, kprobe) program pair that implements a kernel hook.
 struct KernelHookPrograms {
@@ -165,16 +167,16 @@ Status Tracer::trace_scheduler(const SchedulerPrograms& progs) {
         if (!plan_.find(hook)) {
             HookPlan h;
             h.hook = hook;
-            h.mechanism = std::string(hook) == "sched_dequeue" ? Mechanism::Fentry
-                                                               : Mechanism::Fexit;
+            h.mechanism =
+                std::string(hook) == "sched_dequeue" ? Mechanism::Fentry : Mechanism::Fexit;
             plan_.hooks().push_back(h);
         }
         HookPlan* h = plan_.find(hook);
         h->attached = false;
         h->target.clear();
         h->note.clear();
-        h->candidates = {progs.name + "." + (std::string(hook) == "sched_dequeue" ? "dequeue"
-                                                                                  : "enqueue")};
+        h->candidates = {progs.name + "." +
+                         (std::string(hook) == "sched_dequeue" ? "dequeue" : "enqueue")};
     }
 
     SkelPtr skel(custody_trace__open());
@@ -193,8 +195,9 @@ Status Tracer::trace_scheduler(const SchedulerPrograms& progs) {
         bpf_program* prog;
         const std::optional<SchedProgram>* sched_prog;
     };
-    const Target targets[] = {{"sched_dequeue", skel->progs.custody_on_sched_dequeue, &progs.dequeue},
-                              {"sched_enqueue", skel->progs.custody_on_sched_enqueue, &progs.enqueue}};
+    const Target targets[] = {
+        {"sched_dequeue", skel->progs.custody_on_sched_dequeue, &progs.dequeue},
+        {"sched_enqueue", skel->progs.custody_on_sched_enqueue, &progs.enqueue}};
     bool any = false;
     for (const auto& t : targets) {
         HookPlan* h = plan_.find(t.hook);
@@ -239,9 +242,13 @@ void Tracer::untrace_scheduler() {
             h->attached = false;
 }
 
-int Tracer::poll(int timeout_ms) { return ring_buffer__poll(impl_->rb.get(), timeout_ms); }
+int Tracer::poll(int timeout_ms) {
+    return ring_buffer__poll(impl_->rb.get(), timeout_ms);
+}
 
-int Tracer::drain() { return ring_buffer__consume(impl_->rb.get()); }
+int Tracer::drain() {
+    return ring_buffer__consume(impl_->rb.get());
+}
 
 Result<std::vector<custody_cpu_counters>> Tracer::read_counters() const {
     int cpus = libbpf_num_possible_cpus();

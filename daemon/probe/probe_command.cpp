@@ -124,16 +124,15 @@ ExitCode run_probe(const ProbeOptions& opts) {
         if (running)
             std::cout << fmt::format("ops.dequeue       {}\n",
                                      implements_dequeue ? "implemented" : "not implemented");
-        std::cout << fmt::format("custody semantics {}\n",
-                                 final_plan.custody_semantics ? "7.1+ (SCX_TASK_IN_CUSTODY)"
-                                                              : "pre-7.1");
+        std::cout << fmt::format("custody semantics {}\n", final_plan.custody_semantics
+                                                               ? "7.1+ (SCX_TASK_IN_CUSTODY)"
+                                                               : "pre-7.1");
         std::cout << "hooks:\n";
         for (const auto& h : final_plan.hooks())
-            std::cout << fmt::format("  {:<14} {:<8} {:<36} {}{}\n", h.hook,
-                                     loader::to_string(h.mechanism),
-                                     h.target.empty() ? "-" : h.target,
-                                     h.attached ? "attached" : "NOT attached",
-                                     h.note.empty() ? "" : "  (" + h.note + ")");
+            std::cout << fmt::format(
+                "  {:<14} {:<8} {:<36} {}{}\n", h.hook, loader::to_string(h.mechanism),
+                h.target.empty() ? "-" : h.target, h.attached ? "attached" : "NOT attached",
+                h.note.empty() ? "" : "  (" + h.note + ")");
         for (const auto& line : seen)
             std::cout << "  * " << line << "\n";
         if (!sched_error.empty())

@@ -12,7 +12,9 @@
 
 namespace scx_custody::sched {
 
-void RefScheduler::SkelDeleter::operator()(custody_ref* skel) const { custody_ref__destroy(skel); }
+void RefScheduler::SkelDeleter::operator()(custody_ref* skel) const {
+    custody_ref__destroy(skel);
+}
 
 RefScheduler::RefScheduler(std::unique_ptr<custody_ref, SkelDeleter> skel)
     : skel_(std::move(skel)) {}
@@ -29,7 +31,9 @@ RefScheduler& RefScheduler::operator=(RefScheduler&& other) noexcept {
     return *this;
 }
 
-RefScheduler::~RefScheduler() { detach(); }
+RefScheduler::~RefScheduler() {
+    detach();
+}
 
 Result<RefScheduler> RefScheduler::load(const RefKnobs& knobs) {
     if (auto valid = knobs.validate(); !valid)

@@ -14,8 +14,10 @@ const std::array<RefStatInfo, CUSTODY_REF_NR_STATS>& ref_stat_table() {
 }
 
 uint64_t RefStats::custody_enter() const {
-    return values[CUSTODY_REF_STAT_enter_select_user] + values[CUSTODY_REF_STAT_enter_enqueue_fifo] +
-           values[CUSTODY_REF_STAT_enter_enqueue_vtime] + values[CUSTODY_REF_STAT_enter_enqueue_held];
+    return values[CUSTODY_REF_STAT_enter_select_user] +
+           values[CUSTODY_REF_STAT_enter_enqueue_fifo] +
+           values[CUSTODY_REF_STAT_enter_enqueue_vtime] +
+           values[CUSTODY_REF_STAT_enter_enqueue_held];
 }
 
 uint64_t RefStats::dequeue() const {
@@ -36,9 +38,10 @@ int64_t RefStats::ended_without_dequeue() const {
 }
 
 int64_t RefStats::balance() const {
-    int64_t closed_by_dequeue = static_cast<int64_t>(dequeue()) -
-                                static_cast<int64_t>(values[CUSTODY_REF_STAT_dequeue_late]) -
-                                static_cast<int64_t>(values[CUSTODY_REF_STAT_dequeue_outside_custody]);
+    int64_t closed_by_dequeue =
+        static_cast<int64_t>(dequeue()) -
+        static_cast<int64_t>(values[CUSTODY_REF_STAT_dequeue_late]) -
+        static_cast<int64_t>(values[CUSTODY_REF_STAT_dequeue_outside_custody]);
     int64_t ended_otherwise = static_cast<int64_t>(values[CUSTODY_REF_STAT_ran_in_custody] +
                                                    values[CUSTODY_REF_STAT_missed_at_enqueue] +
                                                    values[CUSTODY_REF_STAT_exit_in_custody]);

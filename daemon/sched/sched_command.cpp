@@ -71,46 +71,56 @@ CLI::App* add_sched_command(CLI::App& app, SchedOptions& opts) {
     auto& k = opts.knobs;
     cmd->add_option("--select-user-pct", k.select_user_pct,
                     "select_cpu calls inserted into a user DSQ (enter custody)")
-        ->check(pct)->capture_default_str();
+        ->check(pct)
+        ->capture_default_str();
     cmd->add_option("--select-local-pct", k.select_local_pct,
                     "select_cpu calls inserted into SCX_DSQ_LOCAL (no custody)")
-        ->check(pct)->capture_default_str();
+        ->check(pct)
+        ->capture_default_str();
     cmd->add_option("--enqueue-local-pct", k.enqueue_local_pct, "Enqueues to SCX_DSQ_LOCAL")
-        ->check(pct)->capture_default_str();
+        ->check(pct)
+        ->capture_default_str();
     cmd->add_option("--enqueue-local-on-pct", k.enqueue_local_on_pct,
                     "Enqueues to SCX_DSQ_LOCAL_ON another CPU")
-        ->check(pct)->capture_default_str();
+        ->check(pct)
+        ->capture_default_str();
     cmd->add_option("--enqueue-global-pct", k.enqueue_global_pct, "Enqueues to SCX_DSQ_GLOBAL")
-        ->check(pct)->capture_default_str();
+        ->check(pct)
+        ->capture_default_str();
     cmd->add_option("--enqueue-vtime-pct", k.enqueue_vtime_pct,
                     "Enqueues to the user vtime DSQ (enter custody)")
-        ->check(pct)->capture_default_str();
+        ->check(pct)
+        ->capture_default_str();
     cmd->add_option("--enqueue-held-pct", k.enqueue_held_pct,
                     "Enqueues kept in a BPF queue (enter custody); the rest of the enqueues go "
                     "to the user FIFO DSQ")
-        ->check(pct)->capture_default_str();
+        ->check(pct)
+        ->capture_default_str();
     cmd->add_option("--held-to-user-pct", k.held_to_user_pct,
                     "BPF-held tasks that dispatch moves to the FIFO DSQ instead of local")
-        ->check(pct)->capture_default_str();
+        ->check(pct)
+        ->capture_default_str();
     cmd->add_option("--dsq-move-every", k.dsq_move_every,
                     "Every Nth dispatch moves a task with the DSQ iterator (0: never)")
         ->capture_default_str();
     cmd->add_option("--reenq-every", k.reenq_every,
                     "Every Nth dispatch re-enqueues the FIFO DSQ (0: never)")
         ->capture_default_str();
-    cmd->add_option("--slice-us", k.slice_us, "Time slice in microseconds")
-        ->capture_default_str();
+    cmd->add_option("--slice-us", k.slice_us, "Time slice in microseconds")->capture_default_str();
     cmd->add_flag("--without-dequeue", k.without_dequeue,
                   "Register no ops.dequeue (a scheduler to which custody auditing does not "
                   "apply)");
     cmd->add_option("--stats", opts.stats_interval_s,
                     "Print the counters every N seconds (0: only at exit)")
-        ->check(CLI::NonNegativeNumber)->capture_default_str();
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     cmd->add_option("--duration", opts.duration_s,
                     "Stop after N seconds (0: run until SIGINT/SIGTERM)")
-        ->check(CLI::NonNegativeNumber)->capture_default_str();
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     cmd->add_option("--format", opts.format, "Report at exit: text or json")
-        ->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
     cmd->add_option("--output", opts.output, "Write the report to FILE instead of stdout");
     cmd->footer("Exit codes: 0 stopped normally, 1 ejected by the kernel (the reason is printed), "
                 "2 bad usage, 3 cannot run here (no sched_ext, not root, another scheduler).");
@@ -132,7 +142,8 @@ ExitCode run_sched(const SchedOptions& opts) {
         return fail(status.error());
     if (status->state != "disabled")
         return fail(Error::cannot_run("sched_ext is " + status->state + " with scheduler \"" +
-                                      status->scheduler + "\": stop it before loading custody_ref"));
+                                      status->scheduler +
+                                      "\": stop it before loading custody_ref"));
 
     auto signals = StopSignals::install();
     if (!signals)
@@ -176,11 +187,11 @@ ExitCode run_sched(const SchedOptions& opts) {
         return fail(stats.error());
     auto exit = sched->exit_info();
     ejected = ejected || (exit && exit->is_error());
-    std::string body = opts.format == "json"
-                           ? json_report(*stats, sched->caps(), exit, elapsed, ejected).dump(2) + "\n"
-                           : text_report(*stats, sched->caps(), exit, elapsed);
-    if (auto written = write_output(opts.output, [&](std::ostream& out) { out << body; });
-        !written)
+    std::string body =
+        opts.format == "json"
+            ? json_report(*stats, sched->caps(), exit, elapsed, ejected).dump(2) + "\n"
+            : text_report(*stats, sched->caps(), exit, elapsed);
+    if (auto written = write_output(opts.output, [&](std::ostream& out) { out << body; }); !written)
         return fail(written.error());
     return ejected ? ExitCode::Violations : ExitCode::Clean;
 }

@@ -53,6 +53,8 @@ template <typename T> class [[nodiscard]] Result {
 // Result<void>: success or an Error.
 struct Ok {};
 using Status = Result<Ok>;
-inline Status ok_status() { return Ok{}; }
+inline Status ok_status() {
+    return Ok{};
+}
 
 } // namespace scx_custody
