@@ -6,6 +6,7 @@ find_package(nlohmann_json REQUIRED)
 
 add_library(custody_util STATIC
   util/kernel_env.cpp
+  util/kv_config.cpp
   util/output_file.cpp
   util/signals.cpp)
 target_include_directories(custody_util PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})

@@ -63,9 +63,11 @@ int main(int argc, char** argv) {
         audit_opts.live.argv.assign(argv, argv + argc);
         return static_cast<int>(scx_custody::commands::run_audit(std::move(audit_opts)));
     }
-    if (run_cmd->parsed())
+    if (run_cmd->parsed()) {
+        scx_custody::commands::note_given_options(*run_cmd, run_opts);
         return static_cast<int>(scx_custody::commands::run_daemon(
             run_opts, std::vector<std::string>(argv, argv + argc)));
+    }
     if (replay_cmd->parsed())
         return static_cast<int>(scx_custody::commands::run_replay_command(replay_opts));
     if (probe_cmd->parsed())

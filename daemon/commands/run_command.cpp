@@ -9,6 +9,7 @@
 #include "live/live_audit.h"
 #include "loader/attach_plan.h"
 #include "pairing/pairing_engine.h"
+#include "util/kv_config.h"
 #include "util/signals.h"
 
 #include <CLI/CLI.hpp>
@@ -85,7 +86,9 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& opts) {
     auto* cmd = app.add_subcommand(
         "run", "Run as a daemon: audit continuously, follow schedulers as they come and go, "
                "serve per-CPU Prometheus metrics on /metrics and a health check on /healthz");
-    cmd->set_config("--config", "", "Read these options from a TOML/INI file (key = value)");
+    cmd->add_option("--config", opts.config_path,
+                    "Read options from FILE (key = value lines: listen, sched, strict, "
+                    "summary-interval, ringbuf-mb); the command line wins");
     cmd->add_option("--listen", opts.listen, "Address for /metrics and /healthz")
         ->capture_default_str();
     cmd->add_option("--sched", opts.sched,
@@ -107,8 +110,67 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& opts) {
     return cmd;
 }
 
-ExitCode run_daemon(const RunOptions& opts, const std::vector<std::string>& argv) {
+void note_given_options(const CLI::App& cmd, RunOptions& opts) {
+    for (const CLI::Option* opt : cmd.get_options())
+        if (opt->count() > 0)
+            opts.given.insert(opt->get_name());
+}
+
+// Applies the config file's settings that the command line did not set.
+Status apply_config(RunOptions& opts) {
+    auto config = load_kv_config(opts.config_path);
+    if (!config)
+        return config.error();
+    auto bad = [&](const std::string& key, const std::string& why) {
+        return Error::usage(opts.config_path + ": " + key + ": " + why);
+    };
+    for (const auto& [key, value] : *config) {
+        const bool on_cli = opts.given.count("--" + key) > 0;
+        try {
+            if (key == "listen") {
+                if (!on_cli)
+                    opts.listen = value;
+            } else if (key == "sched") {
+                if (value != "attached" && value != "reference")
+                    return bad(key, "must be attached or reference, not " + value);
+                if (!on_cli)
+                    opts.sched = value;
+            } else if (key == "strict") {
+                if (value != "true" && value != "false")
+                    return bad(key, "must be true or false");
+                if (!on_cli)
+                    opts.strict = value == "true";
+            } else if (key == "summary-interval") {
+                double v = std::stod(value);
+                if (v < 0)
+                    return bad(key, "must not be negative");
+                if (!on_cli)
+                    opts.summary_interval_s = v;
+            } else if (key == "ringbuf-mb") {
+                unsigned long v = std::stoul(value);
+                if (v < 1 || v > 1024)
+                    return bad(key, "must be between 1 and 1024");
+                if (!on_cli)
+                    opts.ringbuf_mb = static_cast<uint32_t>(v);
+            } else {
+                return bad(key, "unknown setting (known: listen, sched, strict, "
+                                "summary-interval, ringbuf-mb)");
+            }
+        } catch (const std::exception&) {
+            return bad(key, "not a number: " + value);
+        }
+    }
+    return ok_status();
+}
+
+ExitCode run_daemon(RunOptions opts, const std::vector<std::string>& argv) {
     auto log = spdlog::default_logger();
+    if (!opts.config_path.empty()) {
+        if (auto applied = apply_config(opts); !applied) {
+            log->error("{}", applied.error().message);
+            return applied.error().exit_code;
+        }
+    }
     if (opts.help_stats) {
         prom::write_metric_help(std::cout);
         return ExitCode::Clean;
@@ -143,9 +205,8 @@ ExitCode run_daemon(const RunOptions& opts, const std::vector<std::string>& argv
         log->error("{}", server.error().message);
         return server.error().exit_code;
     }
-    log->info("serving {} and {}", server->url("/metrics"), server->url("/healthz"));
-
     DaemonStatus status(self, health, opts.summary_interval_s);
+    bool announced = false;
     live::LiveAuditOptions live;
     live.sched = opts.sched;
     live.strict = opts.strict;
@@ -154,7 +215,13 @@ ExitCode run_daemon(const RunOptions& opts, const std::vector<std::string>& argv
     live.observer = &collector;
     live.wait_for_scheduler = true;
     live.ringbuf_bytes = opts.ringbuf_mb << 20;
-    live.hooks.on_plan = [&](const loader::AttachPlan& plan) { status.on_plan(plan); };
+    live.hooks.on_plan = [&](const loader::AttachPlan& plan) {
+        if (!announced) {
+            log->info("serving {} and {}", server->url("/metrics"), server->url("/healthz"));
+            announced = true;
+        }
+        status.on_plan(plan);
+    };
     live.hooks.on_tick = [&](const std::vector<custody_cpu_counters>& c, double fill,
                              const pairing::PairingEngine& engine) {
         status.on_tick(c, fill, engine);

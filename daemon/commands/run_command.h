@@ -6,6 +6,7 @@
 #include "sched/ref_knobs.h"
 #include "util/result.h"
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,10 +23,14 @@ struct RunOptions {
     double summary_interval_s = 60;
     uint32_t ringbuf_mb = 16;
     bool help_stats = false;
+    std::string config_path;
+    std::set<std::string> given; // options set on the command line (they win over the file)
     sched::RefKnobs knobs;
 };
 
 CLI::App* add_run_command(CLI::App& app, RunOptions& opts);
-ExitCode run_daemon(const RunOptions& opts, const std::vector<std::string>& argv);
+// Records which options the command line set, for the config file merge.
+void note_given_options(const CLI::App& cmd, RunOptions& opts);
+ExitCode run_daemon(RunOptions opts, const std::vector<std::string>& argv);
 
 } // namespace scx_custody::commands
