@@ -12,6 +12,7 @@
 // measured side by side in one run; absolute times are never judged.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
