@@ -5,8 +5,9 @@
 //   session            AuditSession::on_event_bytes(): decode + engine + statistics
 //   session_recording  the same with a RecordingWriter to a temporary file
 //   table_memory       resident and heap bytes per tracked task, 1M-task table
-// Engines and sessions are warmed up to the stream's number of live tasks before
-// the measured loop, which replays the stream from the start as often as needed.
+// The measured loop replays its stream from the start as often as needed; every
+// pass begins with a new engine or session warmed up to the stream's number of
+// live tasks, outside the measured time (see run_stream()).
 //
 // tests/bench/run-bench runs this binary and turns the results into ratios
 // measured side by side in one run; absolute times are never judged.
@@ -47,14 +48,14 @@ static_assert(kRecordSize == consumer::kCustodyEventSize);
 // Records handled per benchmark iteration: keeps the loop's own cost negligible.
 constexpr std::size_t kBatch = 1024;
 // A stream holds at least this many records, and at least kRecordsPerTask
-// records per live task, so that a pass touches the whole table.
+// records per live task, so that a pass spreads over the whole table (a 100k-task
+// pass touches about half of the tasks, in random order).
 constexpr std::size_t kMinStreamRecords = std::size_t{1} << 17;
 constexpr std::size_t kRecordsPerTask = 5;
-// The recording is started afresh (outside the measured time) past this size.
-constexpr uint64_t kMaxRecordingBytes = uint64_t{64} << 20;
 
 StreamShape shape_of(const benchmark::State& state) {
-    return StreamShape{static_cast<uint32_t>(state.range(0)), static_cast<uint32_t>(state.range(1))};
+    return StreamShape{static_cast<uint32_t>(state.range(0)),
+                       static_cast<uint32_t>(state.range(1))};
 }
 
 // The stream of the benchmark running now, raw and decoded. One at a time: the
@@ -71,8 +72,8 @@ const PreparedStream* prepared_stream(StreamShape shape) {
         return cached.get();
     cached.reset();
     auto prepared = std::make_unique<PreparedStream>();
-    prepared->stream = make_stream(
-        shape, std::max(kMinStreamRecords, std::size_t{shape.tasks} * kRecordsPerTask));
+    prepared->stream =
+        make_stream(shape, std::max(kMinStreamRecords, std::size_t{shape.tasks} * kRecordsPerTask));
     prepared->events.reserve(prepared->stream.records());
     for (std::size_t i = 0; i < prepared->stream.records(); ++i) {
         Result<pairing::Event> event = consumer::decode_event(prepared->stream.record(i));
@@ -131,31 +132,8 @@ void warm_up(pairing::PairingEngine& engine, StreamShape shape) {
 
 void warm_up(audit::AuditSession& session, StreamShape shape) {
     session.on_control(attach_record());
-    for_each_warmup_record(shape, [&](std::span<const std::byte> raw) {
-        session.on_event_bytes(raw);
-    });
-}
-
-// Runs handle(i) for kBatch records per iteration, cycling through n records, and
-// after_batch() between batches.
-template <class Handle, class AfterBatch>
-void run_batches(benchmark::State& state, std::size_t n, Handle&& handle, AfterBatch&& after_batch) {
-    std::size_t i = 0;
-    for (auto _ : state) {
-        for (std::size_t k = 0; k < kBatch; ++k) {
-            handle(i);
-            if (++i == n)
-                i = 0;
-        }
-        after_batch();
-    }
-    const auto items = static_cast<int64_t>(state.iterations() * kBatch);
-    state.SetItemsProcessed(items);
-    state.SetBytesProcessed(items * static_cast<int64_t>(kRecordSize));
-}
-
-template <class Handle> void run_batches(benchmark::State& state, std::size_t n, Handle&& handle) {
-    run_batches(state, n, std::forward<Handle>(handle), [] {});
+    for_each_warmup_record(shape,
+                           [&](std::span<const std::byte> raw) { session.on_event_bytes(raw); });
 }
 
 void engine_counters(benchmark::State& state, const pairing::PairingEngine& engine) {
@@ -164,118 +142,189 @@ void engine_counters(benchmark::State& state, const pairing::PairingEngine& engi
     state.counters["malformed"] = static_cast<double>(engine.malformed_events());
 }
 
+// The measured loop: kBatch records per iteration, replaying the stream's n
+// records from the start as often as needed. subject.reset() (outside the measured
+// time) starts the subject afresh before each pass: a replayed pass would meet the
+// table's LRU list in the order the previous pass left it, which makes a large
+// table look cheaper than in any real, unrepeated event order.
+template <class Subject> void run_stream(benchmark::State& state, std::size_t n, Subject& subject) {
+    Status status = subject.reset();
+    if (!status) {
+        state.SkipWithError(status.error().message.c_str());
+        return;
+    }
+    std::size_t i = 0;
+    for (auto _ : state) {
+        for (std::size_t k = 0; k < kBatch; ++k) {
+            subject.handle(i);
+            if (++i < n)
+                continue;
+            i = 0;
+            state.PauseTiming();
+            status = subject.reset();
+            state.ResumeTiming();
+            if (!status)
+                break;
+        }
+        if (!status) {
+            state.SkipWithError(status.error().message.c_str());
+            break;
+        }
+    }
+    const auto items = static_cast<int64_t>(state.iterations() * kBatch);
+    state.SetItemsProcessed(items);
+    state.SetBytesProcessed(items * static_cast<int64_t>(kRecordSize));
+}
+
+// ---- subjects ----------------------------------------------------------------
+
+struct DecodeSubject {
+    const Stream* stream = nullptr;
+    uint64_t errors = 0;
+
+    Status reset() { return ok_status(); }
+    void handle(std::size_t i) {
+        Result<pairing::Event> event = consumer::decode_event(stream->record(i));
+        benchmark::DoNotOptimize(event);
+        errors += event ? 0 : 1;
+    }
+};
+
+struct EngineSubject {
+    StreamShape shape;
+    const std::vector<pairing::Event>* events = nullptr;
+    std::unique_ptr<pairing::PairingEngine> engine;
+
+    Status reset() {
+        engine.reset();
+        engine = std::make_unique<pairing::PairingEngine>();
+        warm_up(*engine, shape);
+        return ok_status();
+    }
+    void handle(std::size_t i) { engine->process((*events)[i]); }
+};
+
+// In $TMPDIR (else /tmp); a directory that does not exist fails the benchmark
+// when the recording is created.
+std::string recording_path() {
+    std::error_code error;
+    std::filesystem::path directory = std::filesystem::temp_directory_path(error);
+    if (error)
+        directory = "/tmp";
+    return (directory / ("scx-custody-bench-" + std::to_string(::getpid()) + ".rec")).string();
+}
+
+// An AuditSession, with a RecordingWriter to a new temporary file at each reset()
+// when `recording` is set.
+struct SessionSubject {
+    StreamShape shape;
+    const Stream* stream = nullptr;
+    bool recording = false;
+    std::string path = recording_path();
+    std::optional<audit::AuditSession> session;
+    // Owned by the session, which keeps it while recording succeeds.
+    record::RecordingWriter* writer = nullptr;
+    uint64_t warm_up_bytes = 0;
+    // Recording bytes written in the measured loops.
+    uint64_t recorded_bytes = 0;
+
+    ~SessionSubject() {
+        (void)close();
+        std::error_code ignored;
+        std::filesystem::remove(path, ignored);
+    }
+
+    Status reset() {
+        if (Status closed = close(); !closed)
+            return closed;
+        std::unique_ptr<record::RecordingWriter> owned;
+        if (recording) {
+            std::error_code ignored;
+            std::filesystem::remove(path, ignored);
+            Result<record::RecordingWriter> created = record::RecordingWriter::create(path);
+            if (!created)
+                return created.error();
+            owned = std::make_unique<record::RecordingWriter>(std::move(*created));
+            writer = owned.get();
+        }
+        Result<audit::AuditSession> created =
+            audit::AuditSession::create(start_metadata(), std::move(owned));
+        if (!created)
+            return created.error();
+        session.emplace(std::move(*created));
+        warm_up(*session, shape);
+        if (Status status = session->recording_status(); !status)
+            return status;
+        warm_up_bytes = writer ? writer->bytes_written() : 0;
+        return ok_status();
+    }
+
+    void handle(std::size_t i) { session->on_event_bytes(stream->record(i)); }
+
+    // Ends the session, and its recording when there is one.
+    Status close() {
+        if (!session)
+            return ok_status();
+        Status status = session->recording_status();
+        if (status && writer) {
+            recorded_bytes += writer->bytes_written() - warm_up_bytes;
+            status = writer->close();
+        }
+        session.reset();
+        writer = nullptr;
+        return status;
+    }
+};
+
 // ---- benchmarks ------------------------------------------------------------
 
 void bm_decode(benchmark::State& state) {
     const PreparedStream* prepared = nullptr;
     if (!prepare(state, prepared))
         return;
-    const Stream& stream = prepared->stream;
-    uint64_t errors = 0;
-    run_batches(state, stream.records(), [&](std::size_t i) {
-        Result<pairing::Event> event = consumer::decode_event(stream.record(i));
-        benchmark::DoNotOptimize(event);
-        errors += event ? 0 : 1;
-    });
-    state.counters["decode_errors"] = static_cast<double>(errors);
+    DecodeSubject subject{&prepared->stream};
+    run_stream(state, prepared->stream.records(), subject);
+    state.counters["decode_errors"] = static_cast<double>(subject.errors);
 }
 
 void bm_engine(benchmark::State& state) {
     const PreparedStream* prepared = nullptr;
     if (!prepare(state, prepared))
         return;
-    pairing::PairingEngine engine;
-    warm_up(engine, shape_of(state));
-    const std::vector<pairing::Event>& events = prepared->events;
-    run_batches(state, events.size(), [&](std::size_t i) { engine.process(events[i]); });
-    engine_counters(state, engine);
+    EngineSubject subject{shape_of(state), &prepared->events, nullptr};
+    run_stream(state, prepared->events.size(), subject);
+    if (subject.engine)
+        engine_counters(state, *subject.engine);
 }
 
-Result<audit::AuditSession> make_session(std::unique_ptr<record::RecordingWriter> writer) {
-    return audit::AuditSession::create(start_metadata(), std::move(writer));
+void run_session(benchmark::State& state, bool recording) {
+    const PreparedStream* prepared = nullptr;
+    if (!prepare(state, prepared))
+        return;
+    SessionSubject subject;
+    subject.shape = shape_of(state);
+    subject.stream = &prepared->stream;
+    subject.recording = recording;
+    run_stream(state, prepared->stream.records(), subject);
+    if (!subject.session)
+        return;
+    engine_counters(state, subject.session->engine());
+    if (!recording)
+        return;
+    if (Status status = subject.close(); !status) {
+        state.SkipWithError(status.error().message.c_str());
+        return;
+    }
+    state.counters["recorded_bytes_per_second"] = benchmark::Counter(
+        static_cast<double>(subject.recorded_bytes), benchmark::Counter::kIsRate);
 }
 
 void bm_session(benchmark::State& state) {
-    const PreparedStream* prepared = nullptr;
-    if (!prepare(state, prepared))
-        return;
-    Result<audit::AuditSession> session = make_session(nullptr);
-    if (!session) {
-        state.SkipWithError(session.error().message.c_str());
-        return;
-    }
-    warm_up(*session, shape_of(state));
-    const Stream& stream = prepared->stream;
-    run_batches(state, stream.records(),
-                [&](std::size_t i) { session->on_event_bytes(stream.record(i)); });
-    engine_counters(state, session->engine());
-}
-
-std::string recording_path() {
-    return (std::filesystem::temp_directory_path() /
-            ("scx-custody-bench-" + std::to_string(::getpid()) + ".rec"))
-        .string();
-}
-
-// Closes writer, and restarts it on a new, empty file at the same path.
-Status restart(record::RecordingWriter& writer) {
-    const std::string path = writer.path();
-    Status closed = writer.close();
-    std::error_code ignored;
-    std::filesystem::remove(path, ignored);
-    Result<record::RecordingWriter> fresh = record::RecordingWriter::create(path);
-    if (!fresh)
-        return fresh.error();
-    writer = std::move(*fresh);
-    return closed;
+    run_session(state, false);
 }
 
 void bm_session_recording(benchmark::State& state) {
-    const PreparedStream* prepared = nullptr;
-    if (!prepare(state, prepared))
-        return;
-    const std::string path = recording_path();
-    Result<record::RecordingWriter> created = record::RecordingWriter::create(path);
-    if (!created) {
-        state.SkipWithError(created.error().message.c_str());
-        return;
-    }
-    auto owned = std::make_unique<record::RecordingWriter>(std::move(*created));
-    // Owned by the session from here on; it keeps it while recording succeeds.
-    record::RecordingWriter* writer = owned.get();
-    Result<audit::AuditSession> session = make_session(std::move(owned));
-    if (!session) {
-        state.SkipWithError(session.error().message.c_str());
-        return;
-    }
-    warm_up(*session, shape_of(state));
-
-    Status status = restart(*writer);
-    uint64_t recorded = 0;
-    const Stream& stream = prepared->stream;
-    run_batches(
-        state, stream.records(), [&](std::size_t i) { session->on_event_bytes(stream.record(i)); },
-        [&] {
-            if (writer->bytes_written() < kMaxRecordingBytes || !status)
-                return;
-            state.PauseTiming();
-            recorded += writer->bytes_written();
-            status = restart(*writer);
-            state.ResumeTiming();
-        });
-    if (status) {
-        recorded += writer->bytes_written();
-        status = writer->flush();
-    }
-    if (Status session_status = session->recording_status(); !session_status)
-        status = session_status;
-    engine_counters(state, session->engine());
-    state.counters["recorded_bytes_per_second"] =
-        benchmark::Counter(static_cast<double>(recorded), benchmark::Counter::kIsRate);
-    std::error_code ignored;
-    std::filesystem::remove(path, ignored);
-    if (!status)
-        state.SkipWithError(status.error().message.c_str());
+    run_session(state, true);
 }
 
 uint64_t resident_bytes() {
@@ -350,9 +399,7 @@ void register_benchmarks() {
         benchmark::RegisterBenchmark("engine", bm_engine)->Args({tasks, 2})->ArgNames(arg_names);
         benchmark::RegisterBenchmark("decode", bm_decode)->Args({tasks, 64})->ArgNames(arg_names);
         benchmark::RegisterBenchmark("engine", bm_engine)->Args({tasks, 64})->ArgNames(arg_names);
-        benchmark::RegisterBenchmark("session", bm_session)
-            ->Args({tasks, 64})
-            ->ArgNames(arg_names);
+        benchmark::RegisterBenchmark("session", bm_session)->Args({tasks, 64})->ArgNames(arg_names);
         benchmark::RegisterBenchmark("session_recording", bm_session_recording)
             ->Args({tasks, 64})
             ->ArgNames(arg_names);
