@@ -407,9 +407,8 @@ void PairingEngine::on_insert(const Event& event) {
             }
             break;
         case CustodyState::Indeterminate:
-            set_state(task, CustodyState::OutOfCustody);
-            task.dequeued_since_enter = false;
-            break;
+            // A custody that began unseen may still owe its dequeue, and it
+            // may come late: stay uncertain until a dequeue or a clean enter.
         case CustodyState::OutOfCustody:
         case CustodyState::LeftWithoutDequeue:
         case CustodyState::RanWithoutDequeue:

@@ -23,7 +23,8 @@
 //   Left, Ran  -> missed_dequeue, then In (enter).
 // DsqInsert, terminal DSQ:
 //   In -> Left (the kernel should have dequeued before this insert).
-//   Indet -> Out (resynchronised, no finding).   Out, Left, Ran: no change.
+//   Indet: no change (its unseen custody may still owe a dequeue). Out, Left,
+//   Ran: no change.
 // Dequeue (ops.dequeue ran):
 //   In         -> Out: counted dequeue, custody duration recorded.
 //   Left, Ran  -> Out: late_dequeue, and still a counted dequeue with a duration.
@@ -59,7 +60,8 @@
 //     (indeterminate++ each, attributed to the Lost event's CPU). Until the next
 //     attach, newly seen tasks start Indet too, as they do after an eviction.
 //   Indet leaves on any custody enter (a clean cycle begins: enter counted) and on
-//     a terminal DsqInsert or a Dequeue (-> Out, no finding).
+//     a Dequeue (-> Out, no finding). A terminal DsqInsert leaves it Indet: a
+//     custody that began unseen may still owe its dequeue, possibly a late one.
 //   A scheduler without ops.dequeue (implements_dequeue = false): enters are
 //     counted, a custody period ends without a finding at a terminal DsqInsert or
 //     at Running (In -> Out), and no finding other than custody_flag_mismatch is
