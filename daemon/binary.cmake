@@ -15,6 +15,7 @@ add_library(custody_loader STATIC
   commands/audit_command.cpp
   commands/run_command.cpp
   live/child_process.cpp
+  live/finding_log.cpp
   live/live_audit.cpp
   live/sched_watcher.cpp
   loader/attach_plan.cpp

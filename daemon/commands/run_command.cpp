@@ -6,8 +6,10 @@
 #include "exporters/prometheus/metric_catalog.h"
 #include "exporters/prometheus/metrics_server.h"
 #include "exporters/prometheus/self_metrics.h"
+#include "live/finding_log.h"
 #include "live/live_audit.h"
 #include "loader/attach_plan.h"
+#include "pairing/observer_fanout.h"
 #include "pairing/pairing_engine.h"
 #include "util/kv_config.h"
 #include "util/signals.h"
@@ -212,7 +214,9 @@ ExitCode run_daemon(RunOptions opts, const std::vector<std::string>& argv) {
     live.strict = opts.strict;
     live.knobs = opts.knobs;
     live.argv = argv;
-    live.observer = &collector;
+    live::FindingLog finding_log;
+    pairing::ObserverFanout observers{&collector, &finding_log};
+    live.observer = &observers;
     live.wait_for_scheduler = true;
     live.ringbuf_bytes = opts.ringbuf_mb << 20;
     live.hooks.on_plan = [&](const loader::AttachPlan& plan) {
