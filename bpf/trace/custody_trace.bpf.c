@@ -306,16 +306,26 @@ int custody_kp_remote_move(struct pt_regs *regs)
  * The scheduler's own programs. A struct_ops program's only argument is its
  * u64 array of op arguments: read through that pointer.
  */
-SEC("fentry")
-int custody_on_sched_dequeue(__u64 *ctx)
+/* (task, flags): the first two op arguments of enqueue and dequeue. */
+static __always_inline struct task_struct *op_task_and_flags(__u64 *ctx, __u64 *flags)
 {
 	__u64 *args = (__u64 *)ctx[0];
 	struct task_struct *p = NULL;
-	__u64 deq_flags = 0;
+
+	*flags = 0;
+	bpf_probe_read_kernel(&p, sizeof(p), &args[0]);
+	bpf_probe_read_kernel(flags, sizeof(*flags), &args[1]);
+	return p;
+}
+
+SEC("fentry")
+int custody_on_sched_dequeue(__u64 *ctx)
+{
+	struct task_struct *p;
+	__u64 deq_flags;
 
 	count_hook(CUSTODY_HOOK_SCHED_DEQUEUE);
-	bpf_probe_read_kernel(&p, sizeof(p), &args[0]);
-	bpf_probe_read_kernel(&deq_flags, sizeof(deq_flags), &args[1]);
+	p = op_task_and_flags(ctx, &deq_flags);
 	if (!p)
 		return 0;
 	emit(p, CUSTODY_EVT_DEQUEUE, CUSTODY_HOOK_SCHED_DEQUEUE, SCX_DSQ_INVALID, deq_flags);
@@ -326,13 +336,11 @@ int custody_on_sched_dequeue(__u64 *ctx)
 SEC("fexit")
 int custody_on_sched_enqueue(__u64 *ctx)
 {
-	__u64 *args = (__u64 *)ctx[0];
-	struct task_struct *p = NULL;
-	__u64 enq_flags = 0, ddsp;
+	struct task_struct *p;
+	__u64 enq_flags, ddsp;
 
 	count_hook(CUSTODY_HOOK_SCHED_ENQUEUE);
-	bpf_probe_read_kernel(&p, sizeof(p), &args[0]);
-	bpf_probe_read_kernel(&enq_flags, sizeof(enq_flags), &args[1]);
+	p = op_task_and_flags(ctx, &enq_flags);
 	if (!p)
 		return 0;
 	/* Set by scx_bpf_dsq_insert() during the call; consumed after it. */
