@@ -65,14 +65,20 @@ struct custody_cpu_counters {
 	__u64 dropped; /* ring buffer full: records lost */
 	__u64 hook_hits[CUSTODY_NR_HOOKS];
 	__u64 kernel_dequeue_in_custody; /* ops_dequeue() entered with SCX_TASK_IN_CUSTODY set */
+	/*
+	 * A user-DSQ insert whose task had already left that DSQ when the insert
+	 * returned: another CPU took it in between. Its record was emitted on
+	 * entry, so it still precedes that CPU's records.
+	 */
+	__u64 user_insert_overtaken;
 };
 
 #ifdef __cplusplus
 static_assert(sizeof(struct custody_event) == 64, "custody_event layout");
-static_assert(sizeof(struct custody_cpu_counters) == 8 * (3 + CUSTODY_NR_HOOKS), "counters layout");
+static_assert(sizeof(struct custody_cpu_counters) == 8 * (4 + CUSTODY_NR_HOOKS), "counters layout");
 #else
 _Static_assert(sizeof(struct custody_event) == 64, "custody_event layout");
-_Static_assert(sizeof(struct custody_cpu_counters) == 8 * (3 + CUSTODY_NR_HOOKS),
+_Static_assert(sizeof(struct custody_cpu_counters) == 8 * (4 + CUSTODY_NR_HOOKS),
 	       "counters layout");
 #endif
 

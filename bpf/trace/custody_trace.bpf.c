@@ -4,8 +4,11 @@
  * running sched_ext scheduler, independently of its own bookkeeping.
  *
  * Hooks (see daemon/loader/attach_plan.* for how each is resolved per kernel):
- *   dsq_insert      fexit  dispatch_enqueue | scx_dispatch_enqueue
- *                           -> CUSTODY_EVT_DSQ_INSERT (any DSQ, after the insert)
+ *   dsq_insert      fentry dispatch_enqueue | scx_dispatch_enqueue
+ *                           -> CUSTODY_EVT_DSQ_INSERT for a user DSQ (before the
+ *                              insert: see on_user_dsq_insert())
+ *                   fexit  the same function
+ *                           -> CUSTODY_EVT_DSQ_INSERT for a built-in DSQ (after)
  *   local_move      fexit  move_local_task_to_local_dsq | scx_move_local_..._dsq,
  *                          or where both are inlined (7.0, 7.1) the local-DSQ
  *                          insert tail local_dsq_post_enq | rq_owned_post_enq
@@ -24,6 +27,7 @@
  *                          witnessed through the insert tail (7.0, 7.1): a move
  *                          to a local DSQ does not reach that tail there
  *                           -> CUSTODY_EVT_DSQ_INSERT when the kfunc moved the task
+ *                              to a built-in DSQ
  * Kernel functions have kprobe twins for kernels without fentry.
  *
  * Argument positions differ between kernels (7.1 added `rq`, 7.3 `slice` and
@@ -101,8 +105,13 @@ static __always_inline __u8 kernel_custody_flag(struct task_struct *p)
 	return CUSTODY_KFLAG_CLEAR;
 }
 
-static __always_inline void emit(struct task_struct *p, enum custody_evt_type type,
-				 enum custody_hook hook, __u64 dsq_id, __u64 flags)
+/*
+ * kernel_flag says whether the task's SCX_TASK_IN_CUSTODY bit is worth reading
+ * here: only where this CPU still owns the task (CUSTODY_KFLAG_UNKNOWN if not).
+ */
+static __always_inline void emit_record(struct task_struct *p, enum custody_evt_type type,
+					enum custody_hook hook, __u64 dsq_id, __u64 flags,
+					bool read_flag)
 {
 	struct custody_cpu_counters *c = cpu_counters();
 	struct custody_event *e;
@@ -121,12 +130,18 @@ static __always_inline void emit(struct task_struct *p, enum custody_evt_type ty
 	e->cpu = bpf_get_smp_processor_id();
 	e->type = type;
 	e->hook = hook;
-	e->kernel_flag = kernel_custody_flag(p);
+	e->kernel_flag = read_flag ? kernel_custody_flag(p) : CUSTODY_KFLAG_UNKNOWN;
 	e->_pad = 0;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), &p->comm);
 	bpf_ringbuf_submit(e, 0);
 	if (c)
 		c->events++;
+}
+
+static __always_inline void emit(struct task_struct *p, enum custody_evt_type type,
+				 enum custody_hook hook, __u64 dsq_id, __u64 flags)
+{
+	emit_record(p, type, hook, dsq_id, flags, true);
 }
 
 static __always_inline bool is_user_dsq(__u64 dsq_id)
@@ -148,18 +163,49 @@ static __always_inline void unwatch(struct task_struct *p)
 	bpf_map_delete_elem(&watched, &pid);
 }
 
-/* dispatch_enqueue(): the task is on `dsq` now. */
-static __always_inline void on_dsq_insert(struct task_struct *p, struct scx_dispatch_q *dsq)
+static __always_inline __u64 dsq_id_of(struct scx_dispatch_q *dsq)
 {
-	__u64 dsq_id;
+	return dsq ? BPF_CORE_READ(dsq, id) : SCX_DSQ_INVALID;
+}
+
+/*
+ * dispatch_enqueue() entry, user DSQs: the record must be in the ring before
+ * the task is visible on the DSQ. The insert drops the DSQ lock before it
+ * returns, and another CPU can take the task, call ops.dequeue() and move it
+ * to a local DSQ before an exit program here would run: its records would
+ * then precede the insert's and read as a dequeue outside custody. The bit
+ * is not read here (the insert has not happened yet).
+ */
+static __always_inline void on_user_dsq_insert(struct task_struct *p, struct scx_dispatch_q *dsq)
+{
+	__u64 dsq_id = dsq_id_of(dsq);
+
+	if (!p || !is_user_dsq(dsq_id))
+		return;
+	emit_record(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_DSQ_INSERT, dsq_id, 0, false);
+	watch(p, WATCH_IN_CUSTODY);
+}
+
+/*
+ * dispatch_enqueue() return, built-in DSQs (local, global): the task is on
+ * `dsq` now and its custody bit has its final value.
+ */
+static __always_inline void on_builtin_dsq_insert(struct task_struct *p, struct scx_dispatch_q *dsq)
+{
+	struct custody_cpu_counters *c;
+	__u64 dsq_id = dsq_id_of(dsq);
 
 	count_hook(CUSTODY_HOOK_DSQ_INSERT);
 	if (!p || !dsq)
 		return;
-	dsq_id = BPF_CORE_READ(dsq, id);
-	emit(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_DSQ_INSERT, dsq_id, 0);
-	if (is_user_dsq(dsq_id))
-		watch(p, WATCH_IN_CUSTODY);
+	if (!is_user_dsq(dsq_id)) {
+		emit(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_DSQ_INSERT, dsq_id, 0);
+		return;
+	}
+	/* Evidence for the entry-time record: was the task taken meanwhile? */
+	c = cpu_counters();
+	if (c && BPF_CORE_READ(p, scx.dsq) != dsq)
+		c->user_insert_overtaken++;
 }
 
 /* A task reached a local DSQ without dispatch_enqueue(). */
@@ -194,11 +240,19 @@ static __always_inline __u64 func_arg(void *ctx, __u32 n)
 	return v;
 }
 
+SEC("fentry")
+int custody_on_dsq_insert_entry(void *ctx)
+{
+	on_user_dsq_insert((void *)func_arg(ctx, dsq_insert_arg_p),
+			   (void *)func_arg(ctx, dsq_insert_arg_dsq));
+	return 0;
+}
+
 SEC("fexit")
 int custody_on_dsq_insert(void *ctx)
 {
-	on_dsq_insert((void *)func_arg(ctx, dsq_insert_arg_p),
-		      (void *)func_arg(ctx, dsq_insert_arg_dsq));
+	on_builtin_dsq_insert((void *)func_arg(ctx, dsq_insert_arg_p),
+			      (void *)func_arg(ctx, dsq_insert_arg_dsq));
 	return 0;
 }
 
@@ -227,9 +281,13 @@ static __always_inline void on_dsq_move(void *ctx)
 	bpf_get_func_ret(ctx, &moved);
 	if (!p || !(moved & 0xff))
 		return;
-	emit(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_DSQ_MOVE, dsq_id, 0);
+	/*
+	 * A move to a user DSQ goes through dispatch_enqueue(), reported there
+	 * before the task is visible; a record from here would come after.
+	 */
 	if (is_user_dsq(dsq_id))
-		watch(p, WATCH_IN_CUSTODY);
+		return;
+	emit(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_DSQ_MOVE, dsq_id, 0);
 }
 
 SEC("fexit")
@@ -272,11 +330,22 @@ static __always_inline __u64 kprobe_arg(struct pt_regs *regs, __u32 n)
 	}
 }
 
+/*
+ * Entry only: every insert is reported before it happens, so the custody bit
+ * is never read (it has not its final value yet for a built-in DSQ).
+ */
 SEC("kprobe")
 int custody_kp_dsq_insert(struct pt_regs *regs)
 {
-	on_dsq_insert((void *)kprobe_arg(regs, dsq_insert_arg_p),
-		      (void *)kprobe_arg(regs, dsq_insert_arg_dsq));
+	struct task_struct *p = (void *)kprobe_arg(regs, dsq_insert_arg_p);
+	__u64 dsq_id = dsq_id_of((void *)kprobe_arg(regs, dsq_insert_arg_dsq));
+
+	count_hook(CUSTODY_HOOK_DSQ_INSERT);
+	if (!p || dsq_id == SCX_DSQ_INVALID)
+		return 0;
+	emit_record(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_DSQ_INSERT, dsq_id, 0, false);
+	if (is_user_dsq(dsq_id))
+		watch(p, WATCH_IN_CUSTODY);
 	return 0;
 }
 

@@ -75,7 +75,7 @@ class LossTracker {
 nlohmann::json tracer_summary(const std::vector<custody_cpu_counters>& counters,
                               double ringbuf_fill) {
     nlohmann::json hooks = nlohmann::json::object();
-    uint64_t events = 0, dropped = 0, in_custody = 0;
+    uint64_t events = 0, dropped = 0, in_custody = 0, overtaken = 0;
     nlohmann::json per_cpu_lost = nlohmann::json::array();
     for (int h = 0; h < CUSTODY_NR_HOOKS; h++) {
         uint64_t sum = 0;
@@ -87,6 +87,7 @@ nlohmann::json tracer_summary(const std::vector<custody_cpu_counters>& counters,
         events += c.events;
         dropped += c.dropped;
         in_custody += c.kernel_dequeue_in_custody;
+        overtaken += c.user_insert_overtaken;
         per_cpu_lost.push_back(c.dropped);
     }
     return {{"events", events},
@@ -94,6 +95,7 @@ nlohmann::json tracer_summary(const std::vector<custody_cpu_counters>& counters,
             {"lost_per_cpu", per_cpu_lost},
             {"hook_hits", hooks},
             {"kernel_dequeue_in_custody", in_custody},
+            {"user_insert_overtaken", overtaken},
             {"ringbuf_fill_at_end", ringbuf_fill}};
 }
 

@@ -76,13 +76,16 @@ AttachPlan AttachPlan::for_kernel(const KernelBtf& btf, const KernelSymbols& sym
     plan.custody_semantics =
         btf.has_enumerator("SCX_TASK_IN_CUSTODY") && btf.has_enumerator("SCX_DEQ_SCHED_CHANGE");
 
-    plan.hooks_.push_back(resolve({"dsq_insert",
-                                   {"scx_dispatch_enqueue", "dispatch_enqueue"},
-                                   "p",
-                                   "dsq",
-                                   Mechanism::Fexit,
-                                   true},
-                                  btf, syms));
+    HookPlan insert = resolve({"dsq_insert",
+                               {"scx_dispatch_enqueue", "dispatch_enqueue"},
+                               "p",
+                               "dsq",
+                               Mechanism::Fexit,
+                               true},
+                              btf, syms);
+    if (insert.mechanism == Mechanism::Fexit)
+        insert.note += "user-DSQ inserts reported on entry (fentry), built-in ones on return";
+    plan.hooks_.push_back(insert);
 
     HookPlan local = resolve({"local_move",
                               {"scx_move_local_task_to_local_dsq", "move_local_task_to_local_dsq"},

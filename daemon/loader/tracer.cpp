@@ -27,22 +27,34 @@ std::string errno_text(int err) {
     return std::string(strerror(err));
 }
 
-// The (fentry/fexit, kprobe) program pair that implements a kernel hook.
+// The programs that implement a kernel hook: its fentry/fexit program, an
+// optional second trampoline program on the same function (dsq_insert reports
+// user-DSQ inserts on entry, built-in ones on return), and its kprobe twin.
 struct KernelHookPrograms {
     const char* hook;
     bpf_program* fentry;
     bpf_program* kprobe;
+    bpf_program* entry = nullptr;
 };
 
 std::vector<KernelHookPrograms> kernel_hook_programs(custody_trace* skel) {
     return {
-        {"dsq_insert", skel->progs.custody_on_dsq_insert, skel->progs.custody_kp_dsq_insert},
+        {"dsq_insert", skel->progs.custody_on_dsq_insert, skel->progs.custody_kp_dsq_insert,
+         skel->progs.custody_on_dsq_insert_entry},
         {"local_move", skel->progs.custody_on_local_move, skel->progs.custody_kp_local_move},
         {"ops_dequeue", skel->progs.custody_on_ops_dequeue, skel->progs.custody_kp_ops_dequeue},
         {"remote_move", skel->progs.custody_on_remote_move, skel->progs.custody_kp_remote_move},
         {"dsq_move", skel->progs.custody_on_dsq_move, nullptr},
         {"dsq_move_vtime", skel->progs.custody_on_dsq_move_vtime, nullptr},
     };
+}
+
+// The trampoline programs of a hook: the main one, then the entry twin if any.
+std::vector<bpf_program*> trampoline_programs(const KernelHookPrograms& hp) {
+    std::vector<bpf_program*> progs{hp.fentry};
+    if (hp.entry)
+        progs.push_back(hp.entry);
+    return progs;
 }
 
 void disable_all(custody_trace* skel) {
@@ -112,9 +124,11 @@ Result<Tracer> Tracer::start(AttachPlan plan, const Options& opts, RecordHandler
         if (h->mechanism == Mechanism::Kprobe) {
             bpf_program__set_autoload(hp.kprobe, true);
         } else {
-            bpf_program__set_autoload(hp.fentry, true);
-            if (int err = bpf_program__set_attach_target(hp.fentry, 0, h->target.c_str()); err)
-                return Error::system("set attach target " + h->target, -err);
+            for (bpf_program* prog : trampoline_programs(hp)) {
+                bpf_program__set_autoload(prog, true);
+                if (int err = bpf_program__set_attach_target(prog, 0, h->target.c_str()); err)
+                    return Error::system("set attach target " + h->target, -err);
+            }
         }
     }
     bpf_program__set_autoload(skel->progs.custody_on_sched_switch, true);
@@ -130,14 +144,32 @@ Result<Tracer> Tracer::start(AttachPlan plan, const Options& opts, RecordHandler
         HookPlan* h = plan.find(hp.hook);
         if (!h || h->mechanism == Mechanism::None)
             continue;
-        bpf_link* link = h->mechanism == Mechanism::Kprobe
-                             ? bpf_program__attach_kprobe(hp.kprobe, false, h->target.c_str())
-                             : bpf_program__attach(hp.fentry);
-        if (!link) {
-            h->note += "attach failed: " + errno_text(errno);
+        if (h->mechanism == Mechanism::Kprobe) {
+            bpf_link* link = bpf_program__attach_kprobe(hp.kprobe, false, h->target.c_str());
+            if (!link) {
+                h->note += "attach failed: " + errno_text(errno);
+                continue;
+            }
+            impl->kernel_links.emplace_back(link);
+            h->attached = true;
             continue;
         }
-        impl->kernel_links.emplace_back(link);
+        // All of a hook's trampoline programs or none: half a hook would
+        // report some inserts and silently miss the others.
+        std::vector<LinkPtr> links;
+        for (bpf_program* prog : trampoline_programs(hp)) {
+            LinkPtr link(bpf_program__attach(prog));
+            if (!link) {
+                h->note += "attach failed: " + errno_text(errno);
+                links.clear();
+                break;
+            }
+            links.push_back(std::move(link));
+        }
+        if (links.empty())
+            continue;
+        for (auto& link : links)
+            impl->kernel_links.push_back(std::move(link));
         h->attached = true;
     }
     for (auto [hook, prog] : {std::pair{"sched_switch", skel->progs.custody_on_sched_switch},
