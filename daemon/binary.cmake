@@ -12,6 +12,7 @@ add_library(custody_util STATIC
 target_include_directories(custody_util PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 
 add_library(custody_loader STATIC
+  commands/attach_option.cpp
   commands/audit_command.cpp
   commands/run_command.cpp
   live/child_process.cpp

@@ -59,6 +59,9 @@ struct custody_event {
 	char comm[CUSTODY_COMM_LEN];
 };
 
+/* CPUs the tracer keeps counters for; the loader refuses larger machines. */
+#define CUSTODY_MAX_CPUS 4096
+
 /* Per-CPU counters the tracer keeps besides the events. */
 struct custody_cpu_counters {
 	__u64 events;  /* records submitted */

@@ -28,7 +28,8 @@
  *                          to a local DSQ does not reach that tail there
  *                           -> CUSTODY_EVT_DSQ_INSERT when the kfunc moved the task
  *                              to a built-in DSQ
- * Kernel functions have kprobe twins for kernels without fentry.
+ * Kernel functions have kprobe twins for kernels without fentry (kprobe +
+ * kretprobe where the fexit matters: see custody_kp_dsq_insert()).
  *
  * Argument positions differ between kernels (7.1 added `rq`, 7.3 `slice` and
  * `vtime` to dispatch_enqueue): the loader reads them from the kernel's BTF
@@ -65,12 +66,12 @@ struct {
 	__uint(max_entries, 8 << 20); /* resized by the loader */
 } events SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct custody_cpu_counters);
-} counters SEC(".maps");
+/*
+ * Per-CPU counters, indexed by CPU. In .bss, so the daemon reads them through
+ * memory: a map-lookup syscall would keep every kprobe program from running
+ * on its CPU meanwhile, and those runs would be events missed.
+ */
+struct custody_cpu_counters cpu_counters_by_cpu[CUSTODY_MAX_CPUS];
 
 /* pid -> WATCH_*: tasks whose next run or exit the audit needs to see. */
 struct {
@@ -80,19 +81,45 @@ struct {
 	__type(value, __u8);
 } watched SEC(".maps");
 
+/*
+ * A kprobed call's (task, where) arguments, kept for its kretprobe: a kprobe
+ * cannot see the result and a kretprobe cannot see the arguments. These
+ * functions run with the rq lock held and do not nest on a CPU; if one ever
+ * did, the overwritten record is counted as dropped, never lost silently.
+ */
+struct kprobe_call {
+	__u64 p;
+	__u64 where;
+};
+
+enum kprobe_slot { KPROBE_SLOT_DSQ_INSERT, KPROBE_SLOT_LOCAL_MOVE, KPROBE_NR_SLOTS };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KPROBE_NR_SLOTS);
+	__type(key, __u32);
+	__type(value, struct kprobe_call);
+} kprobe_calls SEC(".maps");
+
 static __always_inline struct custody_cpu_counters *cpu_counters(void)
 {
-	__u32 zero = 0;
+	__u32 cpu = bpf_get_smp_processor_id();
 
-	return bpf_map_lookup_elem(&counters, &zero);
+	/* The loader refuses machines with more CPUs than slots. */
+	if (cpu >= CUSTODY_MAX_CPUS)
+		return NULL;
+	return &cpu_counters_by_cpu[cpu];
 }
+
+/* Atomic: programs can nest on one CPU (a tracepoint inside a traced call). */
+#define COUNT(field) __sync_fetch_and_add(&(field), 1)
 
 static __always_inline void count_hook(enum custody_hook hook)
 {
 	struct custody_cpu_counters *c = cpu_counters();
 
 	if (c && hook < CUSTODY_NR_HOOKS)
-		c->hook_hits[hook]++;
+		COUNT(c->hook_hits[hook]);
 }
 
 static __always_inline __u8 kernel_custody_flag(struct task_struct *p)
@@ -119,7 +146,7 @@ static __always_inline void emit_record(struct task_struct *p, enum custody_evt_
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		if (c)
-			c->dropped++;
+			COUNT(c->dropped);
 		return;
 	}
 	e->ts_ns = bpf_ktime_get_ns();
@@ -135,7 +162,7 @@ static __always_inline void emit_record(struct task_struct *p, enum custody_evt_
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), &p->comm);
 	bpf_ringbuf_submit(e, 0);
 	if (c)
-		c->events++;
+		COUNT(c->events);
 }
 
 static __always_inline void emit(struct task_struct *p, enum custody_evt_type type,
@@ -205,7 +232,7 @@ static __always_inline void on_builtin_dsq_insert(struct task_struct *p, struct 
 	/* Evidence for the entry-time record: was the task taken meanwhile? */
 	c = cpu_counters();
 	if (c && BPF_CORE_READ(p, scx.dsq) != dsq)
-		c->user_insert_overtaken++;
+		COUNT(c->user_insert_overtaken);
 }
 
 /* A task reached a local DSQ without dispatch_enqueue(). */
@@ -229,7 +256,7 @@ static __always_inline void on_ops_dequeue(struct task_struct *p)
 
 	count_hook(CUSTODY_HOOK_OPS_DEQUEUE);
 	if (c && p && kernel_custody_flag(p) == CUSTODY_KFLAG_SET)
-		c->kernel_dequeue_in_custody++;
+		COUNT(c->kernel_dequeue_in_custody);
 }
 
 static __always_inline __u64 func_arg(void *ctx, __u32 n)
@@ -330,30 +357,78 @@ static __always_inline __u64 kprobe_arg(struct pt_regs *regs, __u32 n)
 	}
 }
 
+static __always_inline void kprobe_call_begin(__u32 slot, __u64 p, __u64 where)
+{
+	struct kprobe_call *call = bpf_map_lookup_elem(&kprobe_calls, &slot);
+	struct custody_cpu_counters *c;
+
+	if (!call)
+		return;
+	if (call->p) {
+		c = cpu_counters();
+		if (c)
+			COUNT(c->dropped);
+	}
+	call->p = p;
+	call->where = where;
+}
+
+static __always_inline bool kprobe_call_end(__u32 slot, struct kprobe_call *out)
+{
+	struct kprobe_call *call = bpf_map_lookup_elem(&kprobe_calls, &slot);
+
+	if (!call || !call->p)
+		return false;
+	*out = *call;
+	call->p = 0;
+	return true;
+}
+
 /*
- * Entry only: every insert is reported before it happens, so the custody bit
- * is never read (it has not its final value yet for a built-in DSQ).
+ * The kprobe twins of the dsq_insert fentry/fexit pair: a user-DSQ insert is
+ * reported on entry (as the fentry does), a built-in one on return (as the
+ * fexit does: 7.1+ calls ops.dequeue() inside the insert, before it).
  */
 SEC("kprobe")
 int custody_kp_dsq_insert(struct pt_regs *regs)
 {
-	struct task_struct *p = (void *)kprobe_arg(regs, dsq_insert_arg_p);
-	__u64 dsq_id = dsq_id_of((void *)kprobe_arg(regs, dsq_insert_arg_dsq));
+	__u64 p = kprobe_arg(regs, dsq_insert_arg_p);
+	__u64 dsq = kprobe_arg(regs, dsq_insert_arg_dsq);
 
-	count_hook(CUSTODY_HOOK_DSQ_INSERT);
-	if (!p || dsq_id == SCX_DSQ_INVALID)
-		return 0;
-	emit_record(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_DSQ_INSERT, dsq_id, 0, false);
-	if (is_user_dsq(dsq_id))
-		watch(p, WATCH_IN_CUSTODY);
+	if (is_user_dsq(dsq_id_of((void *)dsq)))
+		on_user_dsq_insert((void *)p, (void *)dsq);
+	else
+		kprobe_call_begin(KPROBE_SLOT_DSQ_INSERT, p, dsq);
+	return 0;
+}
+
+SEC("kretprobe")
+int custody_kretp_dsq_insert(struct pt_regs *regs)
+{
+	struct kprobe_call call;
+
+	if (kprobe_call_end(KPROBE_SLOT_DSQ_INSERT, &call))
+		on_builtin_dsq_insert((void *)call.p, (void *)call.where);
+	else
+		count_hook(CUSTODY_HOOK_DSQ_INSERT);
 	return 0;
 }
 
 SEC("kprobe")
 int custody_kp_local_move(struct pt_regs *regs)
 {
-	on_local_move((void *)kprobe_arg(regs, local_move_arg_p),
-		      (void *)kprobe_arg(regs, local_move_arg_where));
+	kprobe_call_begin(KPROBE_SLOT_LOCAL_MOVE, kprobe_arg(regs, local_move_arg_p),
+			  kprobe_arg(regs, local_move_arg_where));
+	return 0;
+}
+
+SEC("kretprobe")
+int custody_kretp_local_move(struct pt_regs *regs)
+{
+	struct kprobe_call call;
+
+	if (kprobe_call_end(KPROBE_SLOT_LOCAL_MOVE, &call))
+		on_local_move((void *)call.p, (void *)call.where);
 	return 0;
 }
 

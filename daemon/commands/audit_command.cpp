@@ -1,4 +1,5 @@
 #include "commands/audit_command.h"
+#include "commands/attach_option.h"
 
 #include "audit/audit_report.h"
 #include "audit/replay.h"
@@ -54,6 +55,7 @@ CLI::App* add_audit_command(CLI::App& app, AuditOptions& opts) {
         "--record", l.record_path,
         "Also write the raw event stream to FILE (scx-custody replay FILE re-audits it)");
     cmd->add_flag("--strict", l.strict, "Fail (exit 3) if any required hook cannot be attached");
+    add_attach_option(*cmd, l.attach);
     cmd->add_option("command", l.command,
                     "-- COMMAND [ARGS...]: audit while it runs, following every scheduler it "
                     "loads and unloads");

@@ -219,6 +219,7 @@ ExitCode run_daemon(RunOptions opts, const std::vector<std::string>& argv) {
     live.observer = &observers;
     live.wait_for_scheduler = true;
     live.ringbuf_bytes = opts.ringbuf_mb << 20;
+    live.signals = &*signals;
     live.hooks.on_plan = [&](const loader::AttachPlan& plan) {
         if (!announced) {
             log->info("serving {} and {}", server->url("/metrics"), server->url("/healthz"));

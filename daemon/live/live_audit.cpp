@@ -51,10 +51,20 @@ record::ControlRecord detach_record(const std::string& name) {
     return c;
 }
 
-// Turns growth of the tracer's per-CPU drop counters into Lost records.
+// Turns growth of the tracer's per-CPU drop counters, and of the runs the
+// kernel skipped (on no CPU in particular), into Lost records.
 class LossTracker {
   public:
-    void update(const std::vector<custody_cpu_counters>& now, audit::AuditSession& session) {
+    void update(const std::vector<custody_cpu_counters>& now, uint64_t missed_runs,
+                audit::AuditSession& session) {
+        if (missed_runs > last_missed_) {
+            record::LostRecord lost;
+            lost.ts_ns = monotonic_ns();
+            lost.cpu = kNoCpu;
+            lost.count = missed_runs - last_missed_;
+            session.on_lost(lost);
+            last_missed_ = missed_runs;
+        }
         last_.resize(now.size(), 0);
         for (size_t cpu = 0; cpu < now.size(); cpu++) {
             if (now[cpu].dropped > last_[cpu]) {
@@ -69,11 +79,14 @@ class LossTracker {
     }
 
   private:
+    // Beyond every CPU slot: counted in the totals only.
+    static constexpr uint32_t kNoCpu = UINT32_MAX;
     std::vector<uint64_t> last_;
+    uint64_t last_missed_ = 0;
 };
 
 nlohmann::json tracer_summary(const std::vector<custody_cpu_counters>& counters,
-                              double ringbuf_fill) {
+                              double ringbuf_fill, uint64_t missed_runs) {
     nlohmann::json hooks = nlohmann::json::object();
     uint64_t events = 0, dropped = 0, in_custody = 0, overtaken = 0;
     nlohmann::json per_cpu_lost = nlohmann::json::array();
@@ -96,6 +109,7 @@ nlohmann::json tracer_summary(const std::vector<custody_cpu_counters>& counters,
             {"hook_hits", hooks},
             {"kernel_dequeue_in_custody", in_custody},
             {"user_insert_overtaken", overtaken},
+            {"missed_runs", missed_runs},
             {"ringbuf_fill_at_end", ringbuf_fill}};
 }
 
@@ -125,11 +139,19 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
     auto btf = loader::KernelBtf::load();
     if (!btf)
         return btf.error();
-    auto plan = loader::AttachPlan::for_kernel(*btf, loader::KernelSymbols::load());
+    auto plan = loader::AttachPlan::for_kernel(*btf, loader::KernelSymbols::load(), opts.attach);
 
-    auto signals = StopSignals::install();
-    if (!signals)
-        return signals.error();
+    // The caller's signalfd if it has one: a second one would race it for
+    // the same SIGINT/SIGTERM.
+    std::optional<StopSignals> own_signals;
+    StopSignals* signals = opts.signals;
+    if (!signals) {
+        auto installed = StopSignals::install();
+        if (!installed)
+            return installed.error();
+        own_signals.emplace(std::move(installed.value()));
+        signals = &*own_signals;
+    }
 
     std::optional<sched::RefScheduler> ref;
     if (reference) {
@@ -291,7 +313,7 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
         if (n < 0 && n != -EINTR)
             log->warn("ring buffer poll: {}", strerror(-n));
         if (auto counters = tracer->read_counters()) {
-            losses.update(*counters, *session);
+            losses.update(*counters, tracer->missed_runs(), *session);
             if (opts.hooks.on_tick)
                 opts.hooks.on_tick(*counters, tracer->ringbuf_fill(), session->engine());
         }
@@ -341,8 +363,8 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
     tracer->drain();
     auto counters = tracer->read_counters();
     if (counters) {
-        losses.update(*counters, *session);
-        end.tracer = tracer_summary(*counters, tracer->ringbuf_fill());
+        losses.update(*counters, tracer->missed_runs(), *session);
+        end.tracer = tracer_summary(*counters, tracer->ringbuf_fill(), tracer->missed_runs());
     }
     end.tracer["attach_plan_final"] = tracer->plan().to_json();
     end.tracer["events_outside_scheduler"] = outside_scheduler;

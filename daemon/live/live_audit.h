@@ -4,8 +4,10 @@
 // its report. `audit` runs it once; `run` reuses the pieces.
 #pragma once
 
+#include "loader/attach_plan.h"
 #include "sched/ref_knobs.h"
 #include "util/result.h"
+#include "util/signals.h"
 
 #include "custody_abi.h"
 
@@ -50,6 +52,10 @@ struct LiveAuditOptions {
     // daemon) instead of failing (the one-shot audit).
     bool wait_for_scheduler = false;
     uint32_t ringbuf_bytes = 16u << 20;
+    // Stop signals already installed by the caller (run blocks them before
+    // its HTTP threads start); the audit installs its own when null.
+    StopSignals* signals = nullptr;
+    loader::AttachPreference attach = loader::AttachPreference::Auto;
 };
 
 // The report (DESIGN.md schema), or why the audit could not run.

@@ -17,14 +17,16 @@ struct KernelHookSpec {
 // Resolves one kernel-function hook: the first candidate that BTF knows and
 // ftrace can hook gets fentry/fexit; one that only kallsyms knows gets a
 // kprobe; otherwise nothing (inlined everywhere).
-HookPlan resolve(const KernelHookSpec& spec, const KernelBtf& btf, const KernelSymbols& syms) {
+HookPlan resolve_hook(const KernelHookSpec& spec, const KernelBtf& btf, const KernelSymbols& syms,
+                      AttachPreference preference) {
     HookPlan plan;
     plan.hook = spec.hook;
     plan.candidates = spec.candidates;
     plan.required = spec.required;
+    const bool trampolines = preference == AttachPreference::Auto;
     for (const auto& name : spec.candidates) {
         auto sym = syms.resolve(name);
-        if (btf.has_func(name) && syms.traceable(name).value_or(true)) {
+        if (trampolines && btf.has_func(name) && syms.traceable(name).value_or(true)) {
             auto p = btf.param_index(name, spec.param_p);
             auto where = spec.param_where ? btf.param_index(name, spec.param_where)
                                           : std::optional<unsigned>(0);
@@ -45,7 +47,8 @@ HookPlan resolve(const KernelHookSpec& spec, const KernelBtf& btf, const KernelS
             plan.arg_p = btf.param_index(name, spec.param_p).value_or(0);
             plan.arg_where =
                 spec.param_where ? btf.param_index(name, spec.param_where).value_or(0) : 0;
-            plan.note += "not hookable by ftrace: kprobe; ";
+            plan.note +=
+                trampolines ? "not hookable by ftrace: kprobe; " : "kprobe (--attach kprobe); ";
             return plan;
         }
     }
@@ -71,7 +74,12 @@ const char* to_string(Mechanism m) {
     return "none";
 }
 
-AttachPlan AttachPlan::for_kernel(const KernelBtf& btf, const KernelSymbols& syms) {
+AttachPlan AttachPlan::for_kernel(const KernelBtf& btf, const KernelSymbols& syms,
+                                  AttachPreference preference) {
+    const auto resolve = [&](const KernelHookSpec& spec, const KernelBtf& b,
+                             const KernelSymbols& s) {
+        return resolve_hook(spec, b, s, preference);
+    };
     AttachPlan plan;
     plan.custody_semantics =
         btf.has_enumerator("SCX_TASK_IN_CUSTODY") && btf.has_enumerator("SCX_DEQ_SCHED_CHANGE");
@@ -128,8 +136,11 @@ AttachPlan AttachPlan::for_kernel(const KernelBtf& btf, const KernelSymbols& sym
                          Mechanism::Fexit,
                          false},
                         btf, syms);
-            if (h.mechanism == Mechanism::Kprobe) // the result is needed: fexit only
+            if (h.mechanism == Mechanism::Kprobe) { // the result is needed: fexit only
                 h.mechanism = Mechanism::None;
+                h.note = "needs fexit (whether the task moved is its result): moves to a local "
+                         "DSQ made by this kfunc are not seen";
+            }
             plan.hooks_.push_back(h);
         }
     }

@@ -16,6 +16,11 @@ namespace scx_custody::loader {
 enum class Mechanism { Fentry, Fexit, Kprobe, TpBtf, None };
 const char* to_string(Mechanism m);
 
+// How kernel functions are hooked: fentry/fexit where ftrace allows, or
+// kprobes everywhere (the fallback path, forced: for kernels whose BPF
+// trampolines misbehave, and to test that path on kernels that have both).
+enum class AttachPreference { Auto, Kprobe };
+
 struct HookPlan {
     std::string hook;                    // stable name: dsq_insert, local_move, ...
     std::vector<std::string> candidates; // names tried, in order
@@ -34,7 +39,8 @@ class AttachPlan {
   public:
     // Kernel-function and tracepoint hooks. Scheduler hooks are added by
     // add_scheduler_hooks() when a scheduler is known.
-    static AttachPlan for_kernel(const KernelBtf& btf, const KernelSymbols& syms);
+    static AttachPlan for_kernel(const KernelBtf& btf, const KernelSymbols& syms,
+                                 AttachPreference preference = AttachPreference::Auto);
 
     HookPlan* find(const std::string& hook);
     const HookPlan* find(const std::string& hook) const;

@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace scx_custody::loader {
@@ -29,19 +30,22 @@ std::string errno_text(int err) {
 
 // The programs that implement a kernel hook: its fentry/fexit program, an
 // optional second trampoline program on the same function (dsq_insert reports
-// user-DSQ inserts on entry, built-in ones on return), and its kprobe twin.
+// user-DSQ inserts on entry, built-in ones on return), its kprobe twin and,
+// where the return matters, a kretprobe.
 struct KernelHookPrograms {
     const char* hook;
     bpf_program* fentry;
     bpf_program* kprobe;
     bpf_program* entry = nullptr;
+    bpf_program* kretprobe = nullptr;
 };
 
 std::vector<KernelHookPrograms> kernel_hook_programs(custody_trace* skel) {
     return {
         {"dsq_insert", skel->progs.custody_on_dsq_insert, skel->progs.custody_kp_dsq_insert,
-         skel->progs.custody_on_dsq_insert_entry},
-        {"local_move", skel->progs.custody_on_local_move, skel->progs.custody_kp_local_move},
+         skel->progs.custody_on_dsq_insert_entry, skel->progs.custody_kretp_dsq_insert},
+        {"local_move", skel->progs.custody_on_local_move, skel->progs.custody_kp_local_move,
+         nullptr, skel->progs.custody_kretp_local_move},
         {"ops_dequeue", skel->progs.custody_on_ops_dequeue, skel->progs.custody_kp_ops_dequeue},
         {"remote_move", skel->progs.custody_on_remote_move, skel->progs.custody_kp_remote_move},
         {"dsq_move", skel->progs.custody_on_dsq_move, nullptr},
@@ -54,6 +58,14 @@ std::vector<bpf_program*> trampoline_programs(const KernelHookPrograms& hp) {
     std::vector<bpf_program*> progs{hp.fentry};
     if (hp.entry)
         progs.push_back(hp.entry);
+    return progs;
+}
+
+// The kprobe programs of a hook, each with whether it is a return probe.
+std::vector<std::pair<bpf_program*, bool>> kprobe_programs(const KernelHookPrograms& hp) {
+    std::vector<std::pair<bpf_program*, bool>> progs{{hp.kprobe, false}};
+    if (hp.kretprobe)
+        progs.emplace_back(hp.kretprobe, true);
     return progs;
 }
 
@@ -95,6 +107,11 @@ Tracer& Tracer::operator=(Tracer&&) noexcept = default;
 Tracer::~Tracer() = default;
 
 Result<Tracer> Tracer::start(AttachPlan plan, const Options& opts, RecordHandler handler) {
+    if (int cpus = libbpf_num_possible_cpus(); cpus > CUSTODY_MAX_CPUS)
+        return Error::cannot_run("this machine has " + std::to_string(cpus) +
+                                 " possible CPUs; the tracer keeps counters for at most " +
+                                 std::to_string(CUSTODY_MAX_CPUS) +
+                                 " (CUSTODY_MAX_CPUS in bpf/include/custody_abi.h)");
     auto impl = std::make_unique<Impl>();
     impl->handler = std::move(handler);
     impl->ringbuf_bytes = opts.ringbuf_bytes;
@@ -122,7 +139,8 @@ Result<Tracer> Tracer::start(AttachPlan plan, const Options& opts, RecordHandler
             ro->remote_move_arg_p = h->arg_p;
         }
         if (h->mechanism == Mechanism::Kprobe) {
-            bpf_program__set_autoload(hp.kprobe, true);
+            for (const auto& kprobe : kprobe_programs(hp))
+                bpf_program__set_autoload(kprobe.first, true);
         } else {
             for (bpf_program* prog : trampoline_programs(hp)) {
                 bpf_program__set_autoload(prog, true);
@@ -144,28 +162,26 @@ Result<Tracer> Tracer::start(AttachPlan plan, const Options& opts, RecordHandler
         HookPlan* h = plan.find(hp.hook);
         if (!h || h->mechanism == Mechanism::None)
             continue;
-        if (h->mechanism == Mechanism::Kprobe) {
-            bpf_link* link = bpf_program__attach_kprobe(hp.kprobe, false, h->target.c_str());
-            if (!link) {
-                h->note += "attach failed: " + errno_text(errno);
-                continue;
-            }
-            impl->kernel_links.emplace_back(link);
-            h->attached = true;
-            continue;
-        }
-        // All of a hook's trampoline programs or none: half a hook would
-        // report some inserts and silently miss the others.
+        // All of a hook's programs or none: half a hook would report some
+        // inserts and silently miss the others.
         std::vector<LinkPtr> links;
-        for (bpf_program* prog : trampoline_programs(hp)) {
-            LinkPtr link(bpf_program__attach(prog));
-            if (!link) {
+        auto add = [&](bpf_link* link) {
+            if (!link)
                 h->note += "attach failed: " + errno_text(errno);
-                links.clear();
-                break;
-            }
-            links.push_back(std::move(link));
+            else
+                links.emplace_back(link);
+            return link != nullptr;
+        };
+        bool all = true;
+        if (h->mechanism == Mechanism::Kprobe) {
+            for (auto [prog, retprobe] : kprobe_programs(hp))
+                all = all && add(bpf_program__attach_kprobe(prog, retprobe, h->target.c_str()));
+        } else {
+            for (bpf_program* prog : trampoline_programs(hp))
+                all = all && add(bpf_program__attach(prog));
         }
+        if (!all)
+            links.clear();
         if (links.empty())
             continue;
         for (auto& link : links)
@@ -217,7 +233,7 @@ Status Tracer::trace_scheduler(const SchedulerPrograms& progs) {
     disable_all(skel.get());
     const custody_trace* kernel = impl_->kernel.get();
     for (auto [mine, theirs] : {std::pair{skel->maps.events, kernel->maps.events},
-                                std::pair{skel->maps.counters, kernel->maps.counters},
+                                std::pair{skel->maps.bss, kernel->maps.bss},
                                 std::pair{skel->maps.watched, kernel->maps.watched}}) {
         if (int err = bpf_map__reuse_fd(mine, bpf_map__fd(theirs)); err)
             return Error::system("share the tracer's maps", -err);
@@ -283,14 +299,34 @@ int Tracer::drain() {
 }
 
 Result<std::vector<custody_cpu_counters>> Tracer::read_counters() const {
-    int cpus = libbpf_num_possible_cpus();
+    const int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0)
         return Error::system("count possible CPUs", -cpus);
-    std::vector<custody_cpu_counters> out(static_cast<size_t>(cpus));
-    uint32_t zero = 0;
-    if (bpf_map_lookup_elem(bpf_map__fd(impl_->kernel->maps.counters), &zero, out.data()) != 0)
-        return Error::system("read the tracer's counters", errno);
-    return out;
+    // Through the mapped .bss, not a syscall (see cpu_counters_by_cpu). Each
+    // field is a naturally aligned 64-bit word: a copy never tears one.
+    const auto* live = impl_->kernel->bss->cpu_counters_by_cpu;
+    return std::vector<custody_cpu_counters>(
+        live, live + std::min(cpus, static_cast<int>(CUSTODY_MAX_CPUS)));
+}
+
+uint64_t Tracer::missed_runs() const {
+    const custody_trace* skel = impl_->kernel.get();
+    // These only count: a skipped run of theirs loses no event.
+    const bpf_program* counting_only[] = {
+        skel->progs.custody_on_ops_dequeue, skel->progs.custody_kp_ops_dequeue,
+        skel->progs.custody_on_remote_move, skel->progs.custody_kp_remote_move};
+    uint64_t missed = 0;
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, skel->obj) {
+        const int fd = bpf_program__fd(prog);
+        if (fd < 0 || std::ranges::find(counting_only, prog) != std::end(counting_only))
+            continue;
+        bpf_prog_info info{};
+        uint32_t len = sizeof(info);
+        if (bpf_prog_get_info_by_fd(fd, &info, &len) == 0)
+            missed += info.recursion_misses;
+    }
+    return missed;
 }
 
 double Tracer::ringbuf_fill() const {

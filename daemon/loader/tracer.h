@@ -52,6 +52,12 @@ class Tracer {
     Result<std::vector<custody_cpu_counters>> read_counters() const;
     // How full the ring buffer is now, 0..1.
     double ringbuf_fill() const;
+    // Runs the kernel skipped for the kernel-function programs: a kprobe is
+    // not run while another kprobe program or a map syscall is active on the
+    // same CPU, a trampoline program not while it already runs there. Each is
+    // an event never emitted (programs that only count are left out). One
+    // bpf_prog_get_info_by_fd per program: no map syscall.
+    uint64_t missed_runs() const;
 
     const AttachPlan& plan() const { return plan_; }
 

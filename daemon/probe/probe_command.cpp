@@ -1,5 +1,6 @@
 #include "probe/probe_command.h"
 
+#include "commands/attach_option.h"
 #include "loader/attach_plan.h"
 #include "loader/kernel_btf.h"
 #include "loader/sched_programs.h"
@@ -31,6 +32,10 @@ std::vector<std::string> visibility(const loader::AttachPlan& plan, bool schedul
                                            "terminal arrivals)"
                                          : "cannot see DSQ inserts: custody enters on user DSQs "
                                            "and terminal arrivals are invisible");
+    if (const auto* insert = plan.find("dsq_insert");
+        insert && insert->attached && insert->mechanism == loader::Mechanism::Kprobe)
+        out.push_back("DSQ inserts are seen through a kprobe, on entry: the kernel's own custody "
+                      "bit is not judged");
     out.push_back(attached("local_move")
                       ? "sees tasks moved to local DSQs from user DSQs"
                       : "cannot see moves to local DSQs: late dequeues are not detectable");
@@ -58,6 +63,7 @@ CLI::App* add_probe_command(CLI::App& app, ProbeOptions& opts) {
     cmd->add_option("--format", opts.format, "text or json")
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
+    commands::add_attach_option(*cmd, opts.attach);
     cmd->footer("Exit codes: 0 the audit can run here, 3 it cannot (the cause is printed), "
                 "4 it can run with reduced coverage.");
     return cmd;
@@ -78,7 +84,7 @@ ExitCode run_probe(const ProbeOptions& opts) {
     if (!btf)
         return fail(btf.error());
     auto syms = loader::KernelSymbols::load();
-    auto plan = loader::AttachPlan::for_kernel(*btf, syms);
+    auto plan = loader::AttachPlan::for_kernel(*btf, syms, opts.attach);
 
     // Trial attach: the plan says what should work; the attach proves it.
     auto tracer = loader::Tracer::start(plan, {}, [](std::span<const std::byte>) {});

@@ -2,6 +2,7 @@
 // attaches where it matters.
 #pragma once
 
+#include "loader/attach_plan.h"
 #include "util/result.h"
 
 #include <string>
@@ -14,6 +15,7 @@ namespace scx_custody::probe {
 
 struct ProbeOptions {
     std::string format = "text";
+    loader::AttachPreference attach = loader::AttachPreference::Auto;
 };
 
 CLI::App* add_probe_command(CLI::App& app, ProbeOptions& opts);

@@ -3,7 +3,8 @@
 # exported to the host (for replay there).
 . /workload.sh
 duration=${AUDIT_DURATION:-15}
-scx-custody audit --sched reference --duration "$duration" --format json \
+# AUDIT_ARGS: extra audit options (one word, e.g. --attach=kprobe).
+scx-custody audit --sched reference --duration "$duration" --format json ${AUDIT_ARGS:-} \
 	--output /export/audit.json --record /export/audit.rec -- sh /run_workload.sh $((duration + 30))
 rc=$?
 echo "audit rc=$rc"
