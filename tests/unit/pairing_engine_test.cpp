@@ -715,6 +715,22 @@ TEST(PairingEngine, LostEventsMakeTasksIndeterminateNotViolations) {
     EXPECT_EQ(engine.totals().indeterminate, 3u + 4u);
 }
 
+// Runs the kernel skipped belong to no CPU: the loss counts in the totals
+// and still makes every task indeterminate.
+TEST(PairingEngine, LossOnNoCpuCountsInTotalsOnly) {
+    PairingEngine engine;
+    Stream stream(engine);
+    stream.attach().enqueue(kTaskA, kNoDsq, 1).lost(2, UINT32_MAX);
+
+    EXPECT_EQ(engine.totals().lost_events, 2u);
+    EXPECT_EQ(engine.totals().indeterminate, 1u);
+    EXPECT_EQ(engine.cpu_counters(0).lost_events, 0u);
+    EXPECT_EQ(engine.cpu_counters(1).lost_events, 0u);
+    EXPECT_EQ(engine.state_of(kTaskA), CustodyState::Indeterminate);
+    stream.insert(kTaskA, kDsqLocal).running(kTaskA).enqueue(kTaskA);
+    expect_violations(engine.totals(), {});
+}
+
 TEST(PairingEngine, NewAttachEndsTheUncertaintyOfALoss) {
     PairingEngine engine;
     Stream stream(engine);
