@@ -18,7 +18,7 @@
 enum custody_evt_type {
 	CUSTODY_EVT_ENQUEUE = 1, /* the scheduler's ops.enqueue returned; dsq_id = direct-dispatch
 				    DSQ or SCX_DSQ_INVALID */
-	CUSTODY_EVT_DSQ_INSERT = 2, /* the kernel put the task on DSQ dsq_id (after the insert) */
+	CUSTODY_EVT_DSQ_INSERT = 2, /* the kernel puts the task on DSQ dsq_id */
 	CUSTODY_EVT_DEQUEUE = 3,    /* the scheduler's ops.dequeue ran; flags = deq_flags */
 	CUSTODY_EVT_RUNNING = 4,    /* a task the tracer watches started running */
 	CUSTODY_EVT_TASK_EXIT = 5,  /* a task the tracer watches exited */
@@ -46,7 +46,7 @@ enum custody_kernel_flag {
 };
 
 struct custody_event {
-	__u64 ts_ns;	     /* bpf_ktime_get_ns() */
+	__u64 ts_ns;	     /* bpf_ktime_get_ns(); a built-in-DSQ insert: when it began */
 	__u64 task_start_ns; /* task->start_time: with pid, a key that pid reuse cannot alias */
 	__u64 dsq_id;
 	__u64 flags; /* enq_flags or deq_flags */

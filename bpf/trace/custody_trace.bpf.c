@@ -8,7 +8,8 @@
  *                           -> CUSTODY_EVT_DSQ_INSERT for a user DSQ (before the
  *                              insert: see on_user_dsq_insert())
  *                   fexit  the same function
- *                           -> CUSTODY_EVT_DSQ_INSERT for a built-in DSQ (after)
+ *                           -> CUSTODY_EVT_DSQ_INSERT for a built-in DSQ (after),
+ *                              stamped with the time the insert began
  *   local_move      fexit  move_local_task_to_local_dsq | scx_move_local_..._dsq,
  *                          or where both are inlined (7.0, 7.1) the local-DSQ
  *                          insert tail local_dsq_post_enq | rq_owned_post_enq
@@ -82,24 +83,25 @@ struct {
 } watched SEC(".maps");
 
 /*
- * A kprobed call's (task, where) arguments, kept for its kretprobe: a kprobe
- * cannot see the result and a kretprobe cannot see the arguments. These
- * functions run with the rq lock held and do not nest on a CPU; if one ever
- * did, the overwritten record is counted as dropped, never lost silently.
+ * A call seen on entry and finished on return: its (task, where) arguments,
+ * which a kretprobe cannot see, and when it began. These functions run with
+ * the rq lock held and do not nest on a CPU; if one ever did, the overwritten
+ * record is counted as dropped, never lost silently.
  */
-struct kprobe_call {
+struct pending_call {
 	__u64 p;
 	__u64 where;
+	__u64 begin_ns;
 };
 
-enum kprobe_slot { KPROBE_SLOT_DSQ_INSERT, KPROBE_SLOT_LOCAL_MOVE, KPROBE_NR_SLOTS };
+enum pending_slot { PENDING_DSQ_INSERT, PENDING_LOCAL_MOVE, PENDING_NR_SLOTS };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, KPROBE_NR_SLOTS);
+	__uint(max_entries, PENDING_NR_SLOTS);
 	__type(key, __u32);
-	__type(value, struct kprobe_call);
-} kprobe_calls SEC(".maps");
+	__type(value, struct pending_call);
+} pending_calls SEC(".maps");
 
 static __always_inline struct custody_cpu_counters *cpu_counters(void)
 {
@@ -138,7 +140,7 @@ static __always_inline __u8 kernel_custody_flag(struct task_struct *p)
  */
 static __always_inline void emit_record(struct task_struct *p, enum custody_evt_type type,
 					enum custody_hook hook, __u64 dsq_id, __u64 flags,
-					bool read_flag)
+					bool read_flag, __u64 ts_ns)
 {
 	struct custody_cpu_counters *c = cpu_counters();
 	struct custody_event *e;
@@ -149,7 +151,7 @@ static __always_inline void emit_record(struct task_struct *p, enum custody_evt_
 			COUNT(c->dropped);
 		return;
 	}
-	e->ts_ns = bpf_ktime_get_ns();
+	e->ts_ns = ts_ns ? ts_ns : bpf_ktime_get_ns();
 	e->task_start_ns = BPF_CORE_READ(p, start_time);
 	e->dsq_id = dsq_id;
 	e->flags = flags;
@@ -168,7 +170,7 @@ static __always_inline void emit_record(struct task_struct *p, enum custody_evt_
 static __always_inline void emit(struct task_struct *p, enum custody_evt_type type,
 				 enum custody_hook hook, __u64 dsq_id, __u64 flags)
 {
-	emit_record(p, type, hook, dsq_id, flags, true);
+	emit_record(p, type, hook, dsq_id, flags, true, 0);
 }
 
 static __always_inline bool is_user_dsq(__u64 dsq_id)
@@ -190,6 +192,34 @@ static __always_inline void unwatch(struct task_struct *p)
 	bpf_map_delete_elem(&watched, &pid);
 }
 
+static __always_inline void call_begin(__u32 slot, __u64 p, __u64 where)
+{
+	struct pending_call *call = bpf_map_lookup_elem(&pending_calls, &slot);
+	struct custody_cpu_counters *c;
+
+	if (!call)
+		return;
+	if (call->p) {
+		c = cpu_counters();
+		if (c)
+			COUNT(c->dropped);
+	}
+	call->p = p;
+	call->where = where;
+	call->begin_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline bool call_end(__u32 slot, struct pending_call *out)
+{
+	struct pending_call *call = bpf_map_lookup_elem(&pending_calls, &slot);
+
+	if (!call || !call->p)
+		return false;
+	*out = *call;
+	call->p = 0;
+	return true;
+}
+
 static __always_inline __u64 dsq_id_of(struct scx_dispatch_q *dsq)
 {
 	return dsq ? BPF_CORE_READ(dsq, id) : SCX_DSQ_INVALID;
@@ -209,24 +239,41 @@ static __always_inline void on_user_dsq_insert(struct task_struct *p, struct scx
 
 	if (!p || !is_user_dsq(dsq_id))
 		return;
-	emit_record(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_DSQ_INSERT, dsq_id, 0, false);
+	emit_record(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_DSQ_INSERT, dsq_id, 0, false, 0);
 	watch(p, WATCH_IN_CUSTODY);
 }
 
+/* dispatch_enqueue() entry: a user DSQ's insert is reported now, a built-in one on return. */
+static __always_inline void on_dsq_insert_entry(__u64 p, __u64 dsq)
+{
+	if (is_user_dsq(dsq_id_of((void *)dsq)))
+		on_user_dsq_insert((void *)p, (void *)dsq);
+	else
+		call_begin(PENDING_DSQ_INSERT, p, dsq);
+}
+
 /*
- * dispatch_enqueue() return, built-in DSQs (local, global): the task is on
- * `dsq` now and its custody bit has its final value.
+ * dispatch_enqueue() return. Built-in DSQs (local, global): the task is on
+ * `dsq` now, any ops.dequeue() the insert made has run, and the custody bit
+ * has its final value. The record carries the time the insert *began*: the
+ * global DSQ's lock is dropped before this runs, so the task may already have
+ * run and entered a new custody, whose records then precede this one; the
+ * engine recognises such an overtaken insert by that time.
  */
-static __always_inline void on_builtin_dsq_insert(struct task_struct *p, struct scx_dispatch_q *dsq)
+static __always_inline void on_dsq_insert_return(struct task_struct *p, struct scx_dispatch_q *dsq)
 {
 	struct custody_cpu_counters *c;
+	struct pending_call call = {};
 	__u64 dsq_id = dsq_id_of(dsq);
 
 	count_hook(CUSTODY_HOOK_DSQ_INSERT);
 	if (!p || !dsq)
 		return;
 	if (!is_user_dsq(dsq_id)) {
-		emit(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_DSQ_INSERT, dsq_id, 0);
+		if (!call_end(PENDING_DSQ_INSERT, &call) || call.p != (__u64)p)
+			call.begin_ns = 0; /* not seen on entry: stamped now */
+		emit_record(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_DSQ_INSERT, dsq_id, 0, true,
+			    call.begin_ns);
 		return;
 	}
 	/* Evidence for the entry-time record: was the task taken meanwhile? */
@@ -270,16 +317,15 @@ static __always_inline __u64 func_arg(void *ctx, __u32 n)
 SEC("fentry")
 int custody_on_dsq_insert_entry(void *ctx)
 {
-	on_user_dsq_insert((void *)func_arg(ctx, dsq_insert_arg_p),
-			   (void *)func_arg(ctx, dsq_insert_arg_dsq));
+	on_dsq_insert_entry(func_arg(ctx, dsq_insert_arg_p), func_arg(ctx, dsq_insert_arg_dsq));
 	return 0;
 }
 
 SEC("fexit")
 int custody_on_dsq_insert(void *ctx)
 {
-	on_builtin_dsq_insert((void *)func_arg(ctx, dsq_insert_arg_p),
-			      (void *)func_arg(ctx, dsq_insert_arg_dsq));
+	on_dsq_insert_return((void *)func_arg(ctx, dsq_insert_arg_p),
+			     (void *)func_arg(ctx, dsq_insert_arg_dsq));
 	return 0;
 }
 
@@ -357,77 +403,51 @@ static __always_inline __u64 kprobe_arg(struct pt_regs *regs, __u32 n)
 	}
 }
 
-static __always_inline void kprobe_call_begin(__u32 slot, __u64 p, __u64 where)
-{
-	struct kprobe_call *call = bpf_map_lookup_elem(&kprobe_calls, &slot);
-	struct custody_cpu_counters *c;
-
-	if (!call)
-		return;
-	if (call->p) {
-		c = cpu_counters();
-		if (c)
-			COUNT(c->dropped);
-	}
-	call->p = p;
-	call->where = where;
-}
-
-static __always_inline bool kprobe_call_end(__u32 slot, struct kprobe_call *out)
-{
-	struct kprobe_call *call = bpf_map_lookup_elem(&kprobe_calls, &slot);
-
-	if (!call || !call->p)
-		return false;
-	*out = *call;
-	call->p = 0;
-	return true;
-}
-
 /*
- * The kprobe twins of the dsq_insert fentry/fexit pair: a user-DSQ insert is
- * reported on entry (as the fentry does), a built-in one on return (as the
- * fexit does: 7.1+ calls ops.dequeue() inside the insert, before it).
+ * The kprobe twins of the dsq_insert fentry/fexit pair. The kretprobe cannot
+ * see the arguments: they come from the entry's pending call.
  */
 SEC("kprobe")
 int custody_kp_dsq_insert(struct pt_regs *regs)
 {
-	__u64 p = kprobe_arg(regs, dsq_insert_arg_p);
-	__u64 dsq = kprobe_arg(regs, dsq_insert_arg_dsq);
+	__u64 p = kprobe_arg(regs, dsq_insert_arg_p), dsq = kprobe_arg(regs, dsq_insert_arg_dsq);
 
-	if (is_user_dsq(dsq_id_of((void *)dsq)))
-		on_user_dsq_insert((void *)p, (void *)dsq);
-	else
-		kprobe_call_begin(KPROBE_SLOT_DSQ_INSERT, p, dsq);
+	on_dsq_insert_entry(p, dsq);
 	return 0;
 }
 
 SEC("kretprobe")
 int custody_kretp_dsq_insert(struct pt_regs *regs)
 {
-	struct kprobe_call call;
+	struct pending_call call;
+	__u32 slot = PENDING_DSQ_INSERT;
+	struct pending_call *pending = bpf_map_lookup_elem(&pending_calls, &slot);
 
-	if (kprobe_call_end(KPROBE_SLOT_DSQ_INSERT, &call))
-		on_builtin_dsq_insert((void *)call.p, (void *)call.where);
-	else
+	/* A user-DSQ insert left no pending call: it was reported on entry. */
+	if (!pending || !pending->p) {
 		count_hook(CUSTODY_HOOK_DSQ_INSERT);
+		return 0;
+	}
+	call = *pending;
+	/* on_dsq_insert_return() takes the pending call itself. */
+	on_dsq_insert_return((void *)call.p, (void *)call.where);
 	return 0;
 }
 
 SEC("kprobe")
 int custody_kp_local_move(struct pt_regs *regs)
 {
-	kprobe_call_begin(KPROBE_SLOT_LOCAL_MOVE, kprobe_arg(regs, local_move_arg_p),
-			  kprobe_arg(regs, local_move_arg_where));
+	call_begin(PENDING_LOCAL_MOVE, kprobe_arg(regs, local_move_arg_p),
+		   kprobe_arg(regs, local_move_arg_where));
 	return 0;
 }
 
 SEC("kretprobe")
 int custody_kretp_local_move(struct pt_regs *regs)
 {
-	struct kprobe_call call;
+	struct pending_call call;
 
-	if (kprobe_call_end(KPROBE_SLOT_LOCAL_MOVE, &call))
+	if (call_end(PENDING_LOCAL_MOVE, &call))
 		on_local_move((void *)call.p, (void *)call.where);
 	return 0;
 }

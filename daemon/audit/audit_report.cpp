@@ -41,6 +41,7 @@ json counter_details(const Counters& c) {
         {"custody_abandoned_at_unload", c.custody_abandoned_at_unload},
         {"in_custody_at_end", c.in_custody_at_end},
         {"reenqueue_in_custody", c.reenqueue_in_custody},
+        {"inserts_overtaken", c.inserts_overtaken},
         {"evicted", c.evicted},
         {"custody_enter_by_path", by_path},
         {"custody_duration",

@@ -195,6 +195,19 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
 
     // Our own scheduler is traced before the plan is recorded, so the report's
     // plan shows its hooks; schedulers found later are added as they come.
+    // What was attached to each scheduler's own programs while it ran: the
+    // final plan no longer shows it (untracing clears those rows).
+    nlohmann::json scheduler_hooks = nlohmann::json::array();
+    auto note_scheduler_hooks = [&](const std::string& name) {
+        nlohmann::json hooks = nlohmann::json::array();
+        for (const char* hook : {"sched_dequeue", "sched_enqueue"})
+            if (const auto* h = tracer->plan().find(hook))
+                hooks.push_back({{"hook", h->hook},
+                                 {"target", h->target},
+                                 {"attached", h->attached},
+                                 {"note", h->note}});
+        scheduler_hooks.push_back({{"scheduler", name}, {"hooks", hooks}});
+    };
     std::optional<loader::SchedulerPrograms> ref_progs;
     if (reference) {
         auto progs = ref->programs();
@@ -202,6 +215,7 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
             return progs.error();
         if (auto traced = tracer->trace_scheduler(*progs); !traced)
             return traced.error();
+        note_scheduler_hooks(progs->name);
         ref_progs.emplace(std::move(progs.value()));
     }
 
@@ -250,6 +264,7 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
     auto trace = [&](const loader::SchedulerPrograms& progs, bool before_audit) {
         if (auto traced = tracer->trace_scheduler(progs); !traced)
             log->warn("cannot trace {}'s programs: {}", progs.name, traced.error().message);
+        note_scheduler_hooks(progs.name);
         announce(progs, before_audit);
         if (opts.hooks.on_plan)
             opts.hooks.on_plan(tracer->plan());
@@ -367,6 +382,7 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
         end.tracer = tracer_summary(*counters, tracer->ringbuf_fill(), tracer->missed_runs());
     }
     end.tracer["attach_plan_final"] = tracer->plan().to_json();
+    end.tracer["scheduler_hooks"] = scheduler_hooks;
     end.tracer["events_outside_scheduler"] = outside_scheduler;
     if (child_status)
         end.tracer["command_exit_status"] = *child_status;

@@ -36,6 +36,10 @@ struct Counters {
     std::array<uint64_t, kEnterPathCount> custody_enter_by_path{};
     // ops.enqueue() on a task already in custody.
     uint64_t reenqueue_in_custody = 0;
+    // Built-in-DSQ inserts that began before the task's current custody: their
+    // record was overtaken by the custody's (the global DSQ's lock is dropped
+    // before the insert's record is made). Ignored: they cannot end it.
+    uint64_t inserts_overtaken = 0;
     // Counted dequeues: those that ended a custody period, late ones included, and
     // those that resynchronised an indeterminate task. Duplicate and out-of-custody
     // dequeues are findings, not counted here.
@@ -78,6 +82,7 @@ struct Counters {
         for (std::size_t i = 0; i < kEnterPathCount; ++i)
             custody_enter_by_path[i] += other.custody_enter_by_path[i];
         reenqueue_in_custody += other.reenqueue_in_custody;
+        inserts_overtaken += other.inserts_overtaken;
         for (std::size_t i = 0; i < kDequeueReasonCount; ++i)
             dequeue_by_reason[i] += other.dequeue_by_reason[i];
         for (std::size_t i = 0; i < kViolationKindCount; ++i)

@@ -381,6 +381,14 @@ void PairingEngine::on_insert(const Event& event) {
     TaskState& task = acquire(event);
     const CustodyState before = task.state;
 
+    // A built-in-DSQ insert is stamped with the time it began. One that began
+    // before the task's latest custody cannot end that custody, and the
+    // custody bit it read belongs to a later moment: its record was overtaken.
+    if (!is_user_dsq(event.dsq_id) && task.enter_ts_ns != 0 && event.ts_ns < task.enter_ts_ns) {
+        count(event.cpu, [](Counters& c) { ++c.inserts_overtaken; });
+        return;
+    }
+
     if (is_user_dsq(event.dsq_id)) {
         switch (before) {
         case CustodyState::InCustody:

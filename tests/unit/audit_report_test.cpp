@@ -80,9 +80,10 @@ TEST(AuditReport, CleanRunHasEveryStableKey) {
 
     const json& details = report["details"];
     for (const char* key :
-         {"custody_abandoned_at_unload", "in_custody_at_end", "reenqueue_in_custody", "evicted",
-          "custody_enter_by_path", "verdict_reasons", "incomplete", "notes", "lost_events_per_cpu",
-          "decode_errors", "events", "events_by_hook", "coverage", "run"}) {
+         {"custody_abandoned_at_unload", "in_custody_at_end", "reenqueue_in_custody",
+          "inserts_overtaken", "evicted", "custody_enter_by_path", "verdict_reasons", "incomplete",
+          "notes", "lost_events_per_cpu", "decode_errors", "events", "events_by_hook", "coverage",
+          "run"}) {
         EXPECT_TRUE(details.contains(key)) << key;
     }
     EXPECT_EQ(details["custody_enter_by_path"]["enqueue_held"], 2u);

@@ -80,6 +80,15 @@ class Stream {
         event.kernel_flag = kernel_flag;
         return feed(event);
     }
+    // A built-in-DSQ insert stamped with the time it began (an earlier one).
+    Stream& insert_begun_at(uint64_t begin_ts_ns, const TaskKey& task, uint64_t dsq_id,
+                            uint32_t cpu = 0, KernelCustodyFlag kernel_flag = kUnknown) {
+        Event event = base(EventKind::DsqInsert, task, cpu);
+        event.ts_ns = begin_ts_ns;
+        event.dsq_id = dsq_id;
+        event.kernel_flag = kernel_flag;
+        return feed(event);
+    }
     Stream& dequeue(const TaskKey& task, uint64_t deq_flags = 0, uint32_t cpu = 0,
                     KernelCustodyFlag kernel_flag = kUnknown) {
         Event event = base(EventKind::Dequeue, task, cpu);
@@ -713,6 +722,35 @@ TEST(PairingEngine, LostEventsMakeTasksIndeterminateNotViolations) {
     stream.lost(0, 1);
     EXPECT_EQ(engine.totals().lost_events, 6u);
     EXPECT_EQ(engine.totals().indeterminate, 3u + 4u);
+}
+
+// The global DSQ's lock is dropped before the insert's record is made: the
+// task can run, sleep and enter a new custody first. That late record began
+// before the new custody and must neither end it nor judge its custody bit.
+TEST(PairingEngine, InsertThatBeganBeforeTheCustodyDoesNotEndIt) {
+    PairingEngine engine;
+    Stream stream(engine);
+    stream.attach();
+    const uint64_t insert_began = stream.now();
+    stream
+        .enqueue(kTaskA, kDsqGlobal, 1) // direct dispatch: no custody
+        .running(kTaskA, 0)
+        .enqueue(kTaskA, kNoDsq, 0) // a new custody, held
+        .insert_begun_at(insert_began, kTaskA, kDsqGlobal, 1, kSet);
+
+    EXPECT_EQ(engine.state_of(kTaskA), CustodyState::InCustody);
+    EXPECT_EQ(engine.totals().inserts_overtaken, 1u);
+    EXPECT_EQ(engine.cpu_counters(1).inserts_overtaken, 1u);
+
+    stream.dequeue(kTaskA, 0, 0).insert(kTaskA, dsq_local_on(0), 0, kClear).running(kTaskA, 0);
+    expect_violations(engine.totals(), {});
+    EXPECT_EQ(engine.totals().custody_enter, 1u);
+    EXPECT_EQ(engine.totals().dequeue(), 1u);
+    EXPECT_EQ(engine.totals().inserts_overtaken, 1u);
+
+    // An insert that began after the custody did still ends it.
+    stream.enqueue(kTaskA, kNoDsq, 0).insert(kTaskA, dsq_local_on(0), 0).dequeue(kTaskA, 0, 0);
+    expect_violations(engine.totals(), {{ViolationKind::LateDequeue, 1}});
 }
 
 // Runs the kernel skipped belong to no CPU: the loss counts in the totals
