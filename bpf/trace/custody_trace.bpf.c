@@ -58,6 +58,13 @@ const volatile __u32 local_move_arg_where = 3; /* rq (a move) or dsq (the witnes
 const volatile __u32 local_move_is_witness = 0;
 const volatile __u32 ops_dequeue_arg_p = 1;
 const volatile __u32 remote_move_arg_p = 0;
+/*
+ * Test hook, 0 in normal use: spin this long on return from a user- or
+ * global-DSQ insert, after the DSQ lock is dropped. It widens the window in
+ * which another CPU takes the task before the return program is done, so a
+ * guest test can show that the record order holds (see on_dsq_insert_return).
+ */
+const volatile __u64 test_insert_return_delay_ns = 0;
 
 #define WATCH_IN_CUSTODY 1
 #define WATCH_RAN 2
@@ -243,6 +250,22 @@ static __always_inline void on_user_dsq_insert(struct task_struct *p, struct scx
 	watch(p, WATCH_IN_CUSTODY);
 }
 
+static long spin_until(__u64 index, void *deadline_ns)
+{
+	return bpf_ktime_get_ns() >= *(__u64 *)deadline_ns;
+}
+
+/* The test hook's delay, where the DSQ lock is already dropped. */
+static __always_inline void test_delay(__u64 dsq_id)
+{
+	__u64 deadline_ns;
+
+	if (!test_insert_return_delay_ns || !(is_user_dsq(dsq_id) || dsq_id == SCX_DSQ_GLOBAL))
+		return;
+	deadline_ns = bpf_ktime_get_ns() + test_insert_return_delay_ns;
+	bpf_loop(1 << 20, spin_until, &deadline_ns, 0);
+}
+
 /* dispatch_enqueue() entry: a user DSQ's insert is reported now, a built-in one on return. */
 static __always_inline void on_dsq_insert_entry(__u64 p, __u64 dsq)
 {
@@ -269,6 +292,7 @@ static __always_inline void on_dsq_insert_return(struct task_struct *p, struct s
 	count_hook(CUSTODY_HOOK_DSQ_INSERT);
 	if (!p || !dsq)
 		return;
+	test_delay(dsq_id);
 	if (!is_user_dsq(dsq_id)) {
 		if (!call_end(PENDING_DSQ_INSERT, &call) || call.p != (__u64)p)
 			call.begin_ns = 0; /* not seen on entry: stamped now */

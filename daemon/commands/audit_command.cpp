@@ -56,6 +56,10 @@ CLI::App* add_audit_command(CLI::App& app, AuditOptions& opts) {
         "Also write the raw event stream to FILE (scx-custody replay FILE re-audits it)");
     cmd->add_flag("--strict", l.strict, "Fail (exit 3) if any required hook cannot be attached");
     add_attach_option(*cmd, l.attach);
+    // Hidden: for the guest test that widens the record-order race window.
+    cmd->add_option("--test-insert-return-delay-us", l.test_insert_return_delay_us)
+        ->check(CLI::Range(0, 10000))
+        ->group("");
     cmd->add_option("command", l.command,
                     "-- COMMAND [ARGS...]: audit while it runs, following every scheduler it "
                     "loads and unloads");

@@ -173,6 +173,7 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
     uint64_t outside_scheduler = 0;
     loader::Tracer::Options tracer_opts;
     tracer_opts.ringbuf_bytes = opts.ringbuf_bytes;
+    tracer_opts.test_insert_return_delay_ns = opts.test_insert_return_delay_us * 1000;
     auto tracer = loader::Tracer::start(plan, tracer_opts, [&](std::span<const std::byte> rec) {
         uint64_t ts = 0;
         if (rec.size() >= sizeof(ts))

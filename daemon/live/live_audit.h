@@ -56,6 +56,8 @@ struct LiveAuditOptions {
     // its HTTP threads start); the audit installs its own when null.
     StopSignals* signals = nullptr;
     loader::AttachPreference attach = loader::AttachPreference::Auto;
+    // Test hook (hidden option): see loader::Tracer::Options.
+    uint64_t test_insert_return_delay_us = 0;
 };
 
 // The report (DESIGN.md schema), or why the audit could not run.

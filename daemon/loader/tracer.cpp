@@ -32,24 +32,33 @@ std::string errno_text(int err) {
 // optional second trampoline program on the same function (dsq_insert reports
 // user-DSQ inserts on entry, built-in ones on return), its kprobe twin and,
 // where the return matters, a kretprobe.
+// The argument positions (from the plan's BTF lookup) go to the rodata
+// fields named here; the kfunc hooks read fixed positions.
 struct KernelHookPrograms {
     const char* hook;
     bpf_program* fentry;
     bpf_program* kprobe;
     bpf_program* entry = nullptr;
     bpf_program* kretprobe = nullptr;
+    __u32* arg_p = nullptr;
+    __u32* arg_where = nullptr;
 };
 
 std::vector<KernelHookPrograms> kernel_hook_programs(custody_trace* skel) {
+    auto& progs = skel->progs;
+    auto* ro = skel->rodata;
     return {
-        {"dsq_insert", skel->progs.custody_on_dsq_insert, skel->progs.custody_kp_dsq_insert,
-         skel->progs.custody_on_dsq_insert_entry, skel->progs.custody_kretp_dsq_insert},
-        {"local_move", skel->progs.custody_on_local_move, skel->progs.custody_kp_local_move,
-         nullptr, skel->progs.custody_kretp_local_move},
-        {"ops_dequeue", skel->progs.custody_on_ops_dequeue, skel->progs.custody_kp_ops_dequeue},
-        {"remote_move", skel->progs.custody_on_remote_move, skel->progs.custody_kp_remote_move},
-        {"dsq_move", skel->progs.custody_on_dsq_move, nullptr},
-        {"dsq_move_vtime", skel->progs.custody_on_dsq_move_vtime, nullptr},
+        {"dsq_insert", progs.custody_on_dsq_insert, progs.custody_kp_dsq_insert,
+         progs.custody_on_dsq_insert_entry, progs.custody_kretp_dsq_insert, &ro->dsq_insert_arg_p,
+         &ro->dsq_insert_arg_dsq},
+        {"local_move", progs.custody_on_local_move, progs.custody_kp_local_move, nullptr,
+         progs.custody_kretp_local_move, &ro->local_move_arg_p, &ro->local_move_arg_where},
+        {"ops_dequeue", progs.custody_on_ops_dequeue, progs.custody_kp_ops_dequeue, nullptr,
+         nullptr, &ro->ops_dequeue_arg_p},
+        {"remote_move", progs.custody_on_remote_move, progs.custody_kp_remote_move, nullptr,
+         nullptr, &ro->remote_move_arg_p},
+        {"dsq_move", progs.custody_on_dsq_move, nullptr},
+        {"dsq_move_vtime", progs.custody_on_dsq_move_vtime, nullptr},
     };
 }
 
@@ -126,18 +135,12 @@ Result<Tracer> Tracer::start(AttachPlan plan, const Options& opts, RecordHandler
         HookPlan* h = plan.find(hp.hook);
         if (!h || h->mechanism == Mechanism::None)
             continue;
-        if (std::string(hp.hook) == "dsq_insert") {
-            ro->dsq_insert_arg_p = h->arg_p;
-            ro->dsq_insert_arg_dsq = h->arg_where;
-        } else if (std::string(hp.hook) == "local_move") {
-            ro->local_move_arg_p = h->arg_p;
-            ro->local_move_arg_where = h->arg_where;
-            ro->local_move_is_witness = h->witness ? 1 : 0;
-        } else if (std::string(hp.hook) == "ops_dequeue") {
-            ro->ops_dequeue_arg_p = h->arg_p;
-        } else if (std::string(hp.hook) == "remote_move") {
-            ro->remote_move_arg_p = h->arg_p;
-        }
+        if (hp.arg_p)
+            *hp.arg_p = h->arg_p;
+        if (hp.arg_where)
+            *hp.arg_where = h->arg_where;
+        if (h->witness) // only local_move has a witness form
+            ro->local_move_is_witness = 1;
         if (h->mechanism == Mechanism::Kprobe) {
             for (const auto& kprobe : kprobe_programs(hp))
                 bpf_program__set_autoload(kprobe.first, true);
@@ -149,6 +152,7 @@ Result<Tracer> Tracer::start(AttachPlan plan, const Options& opts, RecordHandler
             }
         }
     }
+    ro->test_insert_return_delay_ns = opts.test_insert_return_delay_ns;
     bpf_program__set_autoload(skel->progs.custody_on_sched_switch, true);
     bpf_program__set_autoload(skel->progs.custody_on_task_exit, true);
     if (int err = bpf_map__set_max_entries(skel->maps.events, opts.ringbuf_bytes); err)

@@ -29,6 +29,9 @@ class Tracer {
   public:
     struct Options {
         uint32_t ringbuf_bytes = 16u << 20; // power of two
+        // Test hook (0: off): spin this long on return from a user- or
+        // global-DSQ insert, to widen the record-order race window.
+        uint64_t test_insert_return_delay_ns = 0;
     };
 
     static Result<Tracer> start(AttachPlan plan, const Options& opts, RecordHandler handler);
