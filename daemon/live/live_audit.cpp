@@ -60,7 +60,7 @@ class LossTracker {
         if (missed_runs > last_missed_) {
             record::LostRecord lost;
             lost.ts_ns = monotonic_ns();
-            lost.cpu = kNoCpu;
+            lost.cpu = pairing::kNoCpu;
             lost.count = missed_runs - last_missed_;
             session.on_lost(lost);
             last_missed_ = missed_runs;
@@ -79,8 +79,6 @@ class LossTracker {
     }
 
   private:
-    // Beyond every CPU slot: counted in the totals only.
-    static constexpr uint32_t kNoCpu = UINT32_MAX;
     std::vector<uint64_t> last_;
     uint64_t last_missed_ = 0;
 };

@@ -78,6 +78,8 @@ inline constexpr std::size_t kKernelCustodyFlagCount = 3;
 
 // Event::hook of an event that did not come from a tracer hook.
 inline constexpr uint8_t kNoHook = 0xff;
+// Lost: events of no CPU in particular (tracer program runs the kernel skipped).
+inline constexpr uint32_t kNoCpu = UINT32_MAX;
 
 using Comm = std::array<char, 16>;
 

@@ -45,6 +45,13 @@ template <std::size_t N> class CpuCounterGrid {
         return *extra_row(cpu)[column];
     }
 
+    // The series of what belongs to no CPU (cpu="none"), created on first use.
+    prometheus::Counter& no_cpu(std::size_t column = 0) {
+        if (!none_)
+            none_ = make_row("none");
+        return *(*none_)[column];
+    }
+
   private:
     Row make_row(const std::string& cpu) {
         Row row{};
@@ -73,6 +80,7 @@ template <std::size_t N> class CpuCounterGrid {
     std::vector<Row> rows_;
     std::map<uint32_t, Row> extra_;
     std::optional<Row> other_;
+    std::optional<Row> none_;
 };
 
 } // namespace scx_custody::prom::detail

@@ -61,7 +61,8 @@ void CustodyCollector::on_custody_abandoned_at_unload(uint32_t /*cpu*/, uint64_t
 }
 
 void CustodyCollector::on_lost_events(uint32_t cpu, uint64_t count) {
-    lost_events_.at(cpu).Increment(static_cast<double>(count));
+    auto& series = cpu == pairing::kNoCpu ? lost_events_.no_cpu() : lost_events_.at(cpu);
+    series.Increment(static_cast<double>(count));
 }
 
 void CustodyCollector::on_evicted(uint32_t /*cpu*/) {

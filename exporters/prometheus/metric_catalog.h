@@ -92,7 +92,7 @@ inline constexpr MetricInfo kLostEventsTotal{
     MetricType::Counter,
     {"cpu"},
     "Events lost before they reached the auditor (ring buffer full), by the CPU that "
-    "produced them.",
+    "produced them; cpu=\"none\": runs of the tracer's programs the kernel skipped.",
 };
 inline constexpr MetricInfo kTasksEvictedTotal{
     "scx_custody_tasks_evicted_total",

@@ -379,6 +379,20 @@ TEST(CollectorCpus, SeriesForStrayCpusAreBounded) {
     EXPECT_EQ(s.sum("scx_custody_custody_enter_total"), static_cast<double>(strays));
 }
 
+// Skipped program runs are lost events of no CPU: their own series, not a
+// numbered one for CPU 4294967295.
+TEST(CollectorCpus, LossOfNoCpuHasItsOwnSeries) {
+    auto registry = std::make_shared<prometheus::Registry>();
+    CustodyCollector collector(registry, 2);
+    collector.on_lost_events(pairing::kNoCpu, 3);
+    collector.on_lost_events(1, 2);
+
+    const Scrape s(*registry);
+    EXPECT_EQ(s.value("scx_custody_lost_events_total", {{"cpu", "none"}}), 3.0);
+    EXPECT_EQ(s.value("scx_custody_lost_events_total", {{"cpu", "1"}}), 2.0);
+    EXPECT_EQ(s.series("scx_custody_lost_events_total"), 3u);
+}
+
 // ---- SelfMetrics -------------------------------------------------------------------
 
 TEST(SelfMetrics, StartsAtZeroWithBuildInfo) {
