@@ -11,9 +11,10 @@ CLI::Option* add_attach_option(CLI::App& cmd, loader::AttachPreference& preferen
     return cmd
         .add_option("--attach", preference,
                     "How kernel functions are hooked: auto (fentry/fexit where the kernel "
-                    "allows, kprobes elsewhere) or kprobe (kprobes only: the fallback path; "
-                    "inserts are then seen on entry and the kernel's custody bit is not judged)")
-        ->transform(CLI::CheckedTransformer(names))
+                    "allows, kprobes elsewhere) or kprobe (kprobes and kretprobes only: the "
+                    "fallback path, forced)")
+        ->transform(CLI::CheckedTransformer(names).description(""))
+        ->type_name("auto|kprobe")
         ->default_str("auto");
 }
 

@@ -34,8 +34,10 @@ std::vector<std::string> visibility(const loader::AttachPlan& plan, bool schedul
                                            "and terminal arrivals are invisible");
     if (const auto* insert = plan.find("dsq_insert");
         insert && insert->attached && insert->mechanism == loader::Mechanism::Kprobe)
-        out.push_back("DSQ inserts are seen through a kprobe, on entry: the kernel's own custody "
-                      "bit is not judged");
+        out.push_back("DSQ inserts are seen through kprobes and kretprobes (the fallback)");
+    if (const auto* move = plan.find("dsq_move"); move && !move->attached)
+        out.push_back("cannot see moves made by scx_bpf_dsq_move*() to a local DSQ (this kernel "
+                      "needs an fexit hook on those kfuncs for them)");
     out.push_back(attached("local_move")
                       ? "sees tasks moved to local DSQs from user DSQs"
                       : "cannot see moves to local DSQs: late dequeues are not detectable");
