@@ -14,13 +14,8 @@ sleep ${AUDIT_SECONDS:-15}
 kill -INT $sched
 wait_sched_state disabled
 EOS
-scx-custody audit --format json --output /export/audit.json --record /export/audit.rec \
-	-- sh /tmp/stop_sched.sh
-rc=$?
-echo "audit rc=$rc"
-echo "@@R {\"audit_exit\": $rc}"
+run_audit -- sh /tmp/stop_sched.sh
 wait $sched
 stop_workload
-[ -f /export/audit.json ] && emit_json /export/audit.json
 [ -f /export/ref.json ] && emit_json /export/ref.json
 exit 0

@@ -4,12 +4,8 @@
 . /workload.sh
 duration=${AUDIT_DURATION:-15}
 # AUDIT_ARGS: extra audit options (one word, e.g. --attach=kprobe).
-scx-custody audit --sched reference --duration "$duration" --format json ${AUDIT_ARGS:-} \
-	--output /export/audit.json --record /export/audit.rec -- sh /run_workload.sh $((duration + 30))
-rc=$?
-echo "audit rc=$rc"
-echo "@@R {\"audit_exit\": $rc}"
-[ -f /export/audit.json ] && emit_json /export/audit.json
+run_audit --sched reference --duration "$duration" ${AUDIT_ARGS:-} \
+	-- sh /run_workload.sh $((duration + 30))
 scx-custody replay /export/audit.rec --format json --output /tmp/replay-in-guest.json
 echo "replay in guest rc=$?"
 exit 0

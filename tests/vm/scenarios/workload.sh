@@ -49,3 +49,15 @@ wait_sched_state() {
 emit_json() {
 	printf '@@R %s\n' "$(tr -d '\n' <"$1")"
 }
+
+# run_audit ARGS...: scx-custody audit with a JSON report and a recording in
+# /export (both come back to the host); its exit status and the report as
+# result lines.
+run_audit() {
+	scx-custody audit --format json --output /export/audit.json --record /export/audit.rec "$@"
+	rc=$?
+	echo "audit rc=$rc"
+	echo "@@R {\"audit_exit\": $rc}"
+	[ -f /export/audit.json ] && emit_json /export/audit.json
+	return 0
+}
