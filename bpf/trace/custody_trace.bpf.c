@@ -240,11 +240,9 @@ static __always_inline __u64 dsq_id_of(struct scx_dispatch_q *dsq)
  * then precede the insert's and read as a dequeue outside custody. The bit
  * is not read here (the insert has not happened yet).
  */
-static __always_inline void on_user_dsq_insert(struct task_struct *p, struct scx_dispatch_q *dsq)
+static __always_inline void on_user_dsq_insert(struct task_struct *p, __u64 dsq_id)
 {
-	__u64 dsq_id = dsq_id_of(dsq);
-
-	if (!p || !is_user_dsq(dsq_id))
+	if (!p)
 		return;
 	emit_record(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_DSQ_INSERT, dsq_id, 0, false, 0);
 	watch(p, WATCH_IN_CUSTODY);
@@ -269,8 +267,10 @@ static __always_inline void test_delay(__u64 dsq_id)
 /* dispatch_enqueue() entry: a user DSQ's insert is reported now, a built-in one on return. */
 static __always_inline void on_dsq_insert_entry(__u64 p, __u64 dsq)
 {
-	if (is_user_dsq(dsq_id_of((void *)dsq)))
-		on_user_dsq_insert((void *)p, (void *)dsq);
+	__u64 dsq_id = dsq_id_of((void *)dsq);
+
+	if (is_user_dsq(dsq_id))
+		on_user_dsq_insert((void *)p, dsq_id);
 	else
 		call_begin(PENDING_DSQ_INSERT, p, dsq);
 }
@@ -443,7 +443,6 @@ int custody_kp_dsq_insert(struct pt_regs *regs)
 SEC("kretprobe")
 int custody_kretp_dsq_insert(struct pt_regs *regs)
 {
-	struct pending_call call;
 	__u32 slot = PENDING_DSQ_INSERT;
 	struct pending_call *pending = bpf_map_lookup_elem(&pending_calls, &slot);
 
@@ -452,9 +451,8 @@ int custody_kretp_dsq_insert(struct pt_regs *regs)
 		count_hook(CUSTODY_HOOK_DSQ_INSERT);
 		return 0;
 	}
-	call = *pending;
-	/* on_dsq_insert_return() takes the pending call itself. */
-	on_dsq_insert_return((void *)call.p, (void *)call.where);
+	/* The arguments are read here; on_dsq_insert_return() takes the call. */
+	on_dsq_insert_return((void *)pending->p, (void *)pending->where);
 	return 0;
 }
 

@@ -192,8 +192,6 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
                                  " (scx-custody probe shows why)");
     }
 
-    // Our own scheduler is traced before the plan is recorded, so the report's
-    // plan shows its hooks; schedulers found later are added as they come.
     // What was attached to each scheduler's own programs while it ran: the
     // final plan no longer shows it (untracing clears those rows).
     nlohmann::json scheduler_hooks = nlohmann::json::array();
@@ -207,6 +205,8 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
                                  {"note", h->note}});
         scheduler_hooks.push_back({{"scheduler", name}, {"hooks", hooks}});
     };
+    // Our own scheduler is traced before the plan is recorded, so the report's
+    // plan shows its hooks; schedulers found later are added as they come.
     std::optional<loader::SchedulerPrograms> ref_progs;
     if (reference) {
         auto progs = ref->programs();
@@ -377,8 +377,9 @@ Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
     tracer->drain();
     auto counters = tracer->read_counters();
     if (counters) {
-        losses.update(*counters, tracer->missed_runs(), *session);
-        end.tracer = tracer_summary(*counters, tracer->ringbuf_fill(), tracer->missed_runs());
+        const uint64_t missed_runs = tracer->missed_runs();
+        losses.update(*counters, missed_runs, *session);
+        end.tracer = tracer_summary(*counters, tracer->ringbuf_fill(), missed_runs);
     }
     end.tracer["attach_plan_final"] = tracer->plan().to_json();
     end.tracer["scheduler_hooks"] = scheduler_hooks;

@@ -76,9 +76,9 @@ const char* to_string(Mechanism m) {
 
 AttachPlan AttachPlan::for_kernel(const KernelBtf& btf, const KernelSymbols& syms,
                                   AttachPreference preference) {
-    const auto resolve = [&](const KernelHookSpec& spec, const KernelBtf& b,
-                             const KernelSymbols& s) {
-        return resolve_hook(spec, b, s, preference);
+    // Every kernel-function hook resolves against this kernel, this way.
+    const auto resolve = [&](const KernelHookSpec& spec) {
+        return resolve_hook(spec, btf, syms, preference);
     };
     AttachPlan plan;
     plan.custody_semantics =
@@ -89,8 +89,7 @@ AttachPlan AttachPlan::for_kernel(const KernelBtf& btf, const KernelSymbols& sym
                                "p",
                                "dsq",
                                Mechanism::Fexit,
-                               true},
-                              btf, syms);
+                               true});
     if (insert.mechanism == Mechanism::Fexit)
         insert.note += "user-DSQ inserts reported on entry (fentry), built-in ones on return";
     plan.hooks_.push_back(insert);
@@ -100,8 +99,7 @@ AttachPlan AttachPlan::for_kernel(const KernelBtf& btf, const KernelSymbols& sym
                               "p",
                               "dst_rq",
                               Mechanism::Fexit,
-                              true},
-                             btf, syms);
+                              true});
     if (local.mechanism == Mechanism::None) {
         // Inlined (7.0, 7.1): every local-DSQ insert ends in this tail, so it
         // witnesses the same arrivals (plus those dsq_insert also reports).
@@ -110,8 +108,7 @@ AttachPlan AttachPlan::for_kernel(const KernelBtf& btf, const KernelSymbols& sym
                                     "p",
                                     "dsq",
                                     Mechanism::Fexit,
-                                    true},
-                                   btf, syms);
+                                    true});
         if (witness.mechanism != Mechanism::None) {
             witness.witness = true;
             witness.candidates.insert(witness.candidates.begin(), local.candidates.begin(),
@@ -134,8 +131,7 @@ AttachPlan AttachPlan::for_kernel(const KernelBtf& btf, const KernelSymbols& sym
                          "p",
                          "dsq_id",
                          Mechanism::Fexit,
-                         false},
-                        btf, syms);
+                         false});
             if (h.mechanism == Mechanism::Kprobe) { // the result is needed: fexit only
                 h.mechanism = Mechanism::None;
                 h.note = "needs fexit (whether the task moved is its result): moves to a local "
@@ -145,11 +141,10 @@ AttachPlan AttachPlan::for_kernel(const KernelBtf& btf, const KernelSymbols& sym
         }
     }
 
+    plan.hooks_.push_back(
+        resolve({"ops_dequeue", {"ops_dequeue"}, "p", nullptr, Mechanism::Fentry, false}));
     plan.hooks_.push_back(resolve(
-        {"ops_dequeue", {"ops_dequeue"}, "p", nullptr, Mechanism::Fentry, false}, btf, syms));
-    plan.hooks_.push_back(resolve(
-        {"remote_move", {"move_remote_task_to_local_dsq"}, "p", nullptr, Mechanism::Fexit, false},
-        btf, syms));
+        {"remote_move", {"move_remote_task_to_local_dsq"}, "p", nullptr, Mechanism::Fexit, false}));
 
     for (const char* tp : {"sched_switch", "sched_process_exit"}) {
         HookPlan h;

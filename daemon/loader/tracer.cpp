@@ -185,8 +185,6 @@ Result<Tracer> Tracer::start(AttachPlan plan, const Options& opts, RecordHandler
                 all = all && add(bpf_program__attach(prog));
         }
         if (!all)
-            links.clear();
-        if (links.empty())
             continue;
         for (auto& link : links)
             impl->kernel_links.push_back(std::move(link));
