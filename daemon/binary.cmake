@@ -19,6 +19,7 @@ add_library(custody_loader STATIC
   live/finding_log.cpp
   live/live_audit.cpp
   live/sched_watcher.cpp
+  live/scheduler_follower.cpp
   loader/attach_plan.cpp
   loader/kernel_btf.cpp
   loader/libbpf_logging.cpp
@@ -32,7 +33,7 @@ add_library(custody_loader STATIC
 add_dependencies(custody_loader bpf_skeletons_gen)
 target_include_directories(custody_loader PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_definitions(custody_loader PRIVATE SCX_CUSTODY_VERSION="${PROJECT_VERSION}")
-target_link_libraries(custody_loader PUBLIC custody_util custody_audit custody_prometheus bpf_skeletons spdlog::spdlog
+target_link_libraries(custody_loader PUBLIC custody_util custody_audit custody_consumer custody_prometheus bpf_skeletons spdlog::spdlog
   CLI11::CLI11 nlohmann_json::nlohmann_json)
 
 add_executable(scx-custody main.cpp)

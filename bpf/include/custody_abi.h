@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTODY_ABI_VERSION 2
+#define CUSTODY_ABI_VERSION 3
 #define CUSTODY_COMM_LEN 16
 
 enum custody_evt_type {
@@ -22,6 +22,20 @@ enum custody_evt_type {
 	CUSTODY_EVT_DEQUEUE = 3,    /* the scheduler's ops.dequeue ran; flags = deq_flags */
 	CUSTODY_EVT_RUNNING = 4,    /* a task the tracer watches started running */
 	CUSTODY_EVT_TASK_EXIT = 5,  /* a task the tracer watches exited */
+	/*
+	 * Scheduler lifecycle, in ring order with the custody records. The task
+	 * fields are the registering (or disabling) task's; comm is the first 15
+	 * characters of the scheduler's name.
+	 *   SCHED_ENABLE   bpf_scx_reg*() entered: dsq_id = struct_ops map id,
+	 *                  flags = sub_cgroup_id (0 or 1: a root scheduler)
+	 *   SCHED_ENABLED  bpf_scx_reg*() returned: dsq_id = map id, flags = its
+	 *                  return value (0: registered)
+	 *   SCHED_DISABLE  scx_disable_workfn() returned (every task has left the
+	 *                  scheduler): dsq_id = exit kind, flags = sub_cgroup_id
+	 */
+	CUSTODY_EVT_SCHED_ENABLE = 6,
+	CUSTODY_EVT_SCHED_ENABLED = 7,
+	CUSTODY_EVT_SCHED_DISABLE = 8,
 };
 
 /* Where an event came from (the attach plan's rows). */
@@ -35,7 +49,9 @@ enum custody_hook {
 	CUSTODY_HOOK_TASK_EXIT = 6,	/* tp_btf/sched_process_exit */
 	CUSTODY_HOOK_REMOTE_MOVE = 7,	/* move_remote_task_to_local_dsq */
 	CUSTODY_HOOK_DSQ_MOVE = 8,	/* scx_bpf_dsq_move(_vtime) kfuncs that moved a task */
-	CUSTODY_NR_HOOKS = 9,
+	CUSTODY_HOOK_SCHED_REG = 9,	/* bpf_scx_reg / bpf_scx_reg_cid */
+	CUSTODY_HOOK_SCHED_DISABLE = 10, /* scx_disable_workfn */
+	CUSTODY_NR_HOOKS = 11,
 };
 
 /* The kernel's own SCX_TASK_IN_CUSTODY bit, read at the event (7.1+). */
@@ -74,14 +90,20 @@ struct custody_cpu_counters {
 	 * entry, so it still precedes that CPU's records.
 	 */
 	__u64 user_insert_overtaken;
+	/*
+	 * Scheduler lifecycle records (SCHED_*) the ring buffer had no room for.
+	 * Also counted in `dropped`; kept apart because a lost section boundary
+	 * makes the daemon re-read the schedulers from sysfs.
+	 */
+	__u64 lifecycle_dropped;
 };
 
 #ifdef __cplusplus
 static_assert(sizeof(struct custody_event) == 64, "custody_event layout");
-static_assert(sizeof(struct custody_cpu_counters) == 8 * (4 + CUSTODY_NR_HOOKS), "counters layout");
+static_assert(sizeof(struct custody_cpu_counters) == 8 * (5 + CUSTODY_NR_HOOKS), "counters layout");
 #else
 _Static_assert(sizeof(struct custody_event) == 64, "custody_event layout");
-_Static_assert(sizeof(struct custody_cpu_counters) == 8 * (4 + CUSTODY_NR_HOOKS),
+_Static_assert(sizeof(struct custody_cpu_counters) == 8 * (5 + CUSTODY_NR_HOOKS),
 	       "counters layout");
 #endif
 

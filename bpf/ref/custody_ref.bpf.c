@@ -47,6 +47,14 @@ const volatile __u32 dsq_move_every = 4;    /* every Nth dispatch uses the DSQ i
 const volatile __u32 reenq_every = 64;	    /* every Nth dispatch re-enqueues the FIFO DSQ */
 const volatile __u64 slice_ns = 5ULL * 1000 * 1000;
 const volatile __u32 nr_cpus = 1;
+/*
+ * Test knob (0: off): eject ourselves with scx_bpf_error() this long after
+ * ops.init, at the first dispatch that finds tasks in custody. A scheduler
+ * that lives only this long must still be audited.
+ */
+const volatile __u64 error_after_ns = 0;
+
+__u64 init_ns;
 
 struct custody_ref_exit_info exit_info;
 
@@ -377,11 +385,33 @@ static __always_inline bool dispatch_by_iterator(s32 cpu, u64 n)
 	return moved;
 }
 
+/*
+ * The --error-after-ms knob, once tasks wait on our FIFO DSQ: they are in our
+ * custody when the kernel ejects us.
+ */
+static __always_inline void maybe_eject_ourselves(void)
+{
+	s32 queued;
+	u64 age_ns;
+
+	if (!error_after_ns)
+		return;
+	age_ns = bpf_ktime_get_ns() - init_ns;
+	queued = scx_bpf_dsq_nr_queued(CUSTODY_REF_FIFO_DSQ);
+	if (age_ns < error_after_ns || queued <= 0)
+		return;
+	scx_bpf_error("custody_ref: ejecting itself %llu us after init with %d tasks queued in "
+		      "custody (--error-after-ms)",
+		      age_ns / 1000, queued);
+}
+
 void BPF_STRUCT_OPS(custody_ref_dispatch, s32 cpu, struct task_struct *prev)
 {
 	u32 zero = 0;
 	u64 *calls = bpf_map_lookup_elem(&dispatch_calls, &zero);
 	u64 n = 0;
+
+	maybe_eject_ourselves();
 
 	if (calls)
 		n = (*calls)++;
@@ -464,6 +494,7 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(custody_ref_init)
 			    bpf_ksym_exists(scx_bpf_dsq_move_vtime) &&
 			    bpf_ksym_exists(scx_bpf_dsq_move_set_vtime);
 	caps.dsq_reenq = bpf_ksym_exists(scx_bpf_dsq_reenq);
+	init_ns = bpf_ktime_get_ns();
 
 	ret = scx_bpf_create_dsq(CUSTODY_REF_FIFO_DSQ, -1);
 	if (ret)

@@ -24,6 +24,12 @@
  *   sched_switch    tp_btf -> CUSTODY_EVT_RUNNING for watched tasks only
  *   task_exit       tp_btf -> CUSTODY_EVT_TASK_EXIT for watched tasks only
  *   remote_move     fexit  move_remote_task_to_local_dsq: counted only
+ *   sched_reg       fentry bpf_scx_reg (and sched_reg_cid: bpf_scx_reg_cid, 7.2+)
+ *                           -> CUSTODY_EVT_SCHED_ENABLE before the scheduler
+ *                              exists: the daemon traces its programs at once
+ *                   fexit  the same -> CUSTODY_EVT_SCHED_ENABLED with the result
+ *   sched_disable   fexit  scx_disable_workfn -> CUSTODY_EVT_SCHED_DISABLE once
+ *                          every task has left the scheduler
  *   dsq_move        fexit  scx_bpf_dsq_move(_vtime), only where local_move is
  *                          witnessed through the insert tail (7.0, 7.1): a move
  *                          to a local DSQ does not reach that tail there
@@ -405,6 +411,123 @@ SEC("fexit")
 int custody_on_remote_move(void *ctx)
 {
 	count_hook(CUSTODY_HOOK_REMOTE_MOVE);
+	return 0;
+}
+
+/*
+ * Scheduler lifecycle. bpf_scx_reg*(kdata, link): kdata is the kernel's copy
+ * of the struct_ops value, the `data` of the map's kvalue: the map (and its
+ * id, the scheduler instance's identity) is found by stepping back over the
+ * two containers. sched_ext_ops_cid mirrors sched_ext_ops up to `priv`, so
+ * the name and sub_cgroup_id are read the same way for both forms.
+ */
+static __always_inline __u32 struct_ops_map_id(__u64 kdata)
+{
+	struct bpf_struct_ops_map *st_map;
+
+	st_map = (void *)(kdata - bpf_core_field_offset(struct bpf_struct_ops_map, kvalue) -
+			  bpf_core_field_offset(struct bpf_struct_ops_value, data));
+	return BPF_CORE_READ(st_map, map.id);
+}
+
+static __always_inline __u64 ops_sub_cgroup_id(struct sched_ext_ops *ops)
+{
+	if (!bpf_core_field_exists(struct sched_ext_ops, sub_cgroup_id))
+		return 0;
+	return BPF_CORE_READ(ops, sub_cgroup_id);
+}
+
+/* A lifecycle record: no task of interest, the current one stands in. */
+static __always_inline void emit_lifecycle(enum custody_evt_type type, enum custody_hook hook,
+					   __u64 a, __u64 b, const char *name)
+{
+	struct task_struct *current = bpf_get_current_task_btf();
+	struct custody_cpu_counters *c = cpu_counters();
+	struct custody_event *e;
+
+	count_hook(hook);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		if (c) {
+			COUNT(c->lifecycle_dropped);
+			COUNT(c->dropped);
+		}
+		return;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
+	e->task_start_ns = current->start_time;
+	e->dsq_id = a;
+	e->flags = b;
+	e->pid = current->pid;
+	e->cpu = bpf_get_smp_processor_id();
+	e->type = type;
+	e->hook = hook;
+	e->kernel_flag = CUSTODY_KFLAG_UNKNOWN;
+	e->_pad = 0;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), name);
+	bpf_ringbuf_submit(e, 0);
+	if (c)
+		COUNT(c->events);
+}
+
+static __always_inline void on_sched_reg(void *ctx)
+{
+	__u64 kdata = func_arg(ctx, 0);
+	struct sched_ext_ops *ops = (void *)kdata;
+
+	emit_lifecycle(CUSTODY_EVT_SCHED_ENABLE, CUSTODY_HOOK_SCHED_REG, struct_ops_map_id(kdata),
+		       ops_sub_cgroup_id(ops), ops->name);
+}
+
+static __always_inline void on_sched_reg_return(void *ctx)
+{
+	__u64 kdata = func_arg(ctx, 0), ret = 0;
+	struct sched_ext_ops *ops = (void *)kdata;
+
+	bpf_get_func_ret(ctx, &ret);
+	emit_lifecycle(CUSTODY_EVT_SCHED_ENABLED, CUSTODY_HOOK_SCHED_REG, struct_ops_map_id(kdata),
+		       ret, ops->name);
+}
+
+SEC("fentry")
+int custody_on_sched_reg(void *ctx)
+{
+	on_sched_reg(ctx);
+	return 0;
+}
+
+SEC("fexit")
+int custody_on_sched_reg_exit(void *ctx)
+{
+	on_sched_reg_return(ctx);
+	return 0;
+}
+
+SEC("fentry")
+int custody_on_sched_reg_cid(void *ctx)
+{
+	on_sched_reg(ctx);
+	return 0;
+}
+
+SEC("fexit")
+int custody_on_sched_reg_cid_exit(void *ctx)
+{
+	on_sched_reg_return(ctx);
+	return 0;
+}
+
+/* scx_disable_workfn(work): work is the scheduler's disable_work. */
+SEC("fexit")
+int custody_on_sched_disable(void *ctx)
+{
+	__u64 work = func_arg(ctx, 0);
+	struct scx_sched *sch;
+
+	sch = (void *)(work - bpf_core_field_offset(struct scx_sched, disable_work));
+	emit_lifecycle(CUSTODY_EVT_SCHED_DISABLE, CUSTODY_HOOK_SCHED_DISABLE,
+		       BPF_CORE_READ(sch, exit_info, kind), ops_sub_cgroup_id(&sch->ops),
+		       sch->ops.name);
 	return 0;
 }
 

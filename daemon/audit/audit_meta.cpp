@@ -165,6 +165,7 @@ nlohmann::json to_json(const EndMetadata& end) {
         {"finish_ts_ns", end.finish_ts_ns},
         {"reference", end.reference},
         {"tracer", end.tracer},
+        {"coverage_gaps", end.coverage_gaps},
     };
 }
 
@@ -214,6 +215,7 @@ Result<EndMetadata> end_metadata_from_json(const nlohmann::json& json) {
     }
     RETURN_IF_ERROR(
         fields.of_type("tracer", end.tracer, nlohmann::json::value_t::object, "an object"));
+    RETURN_IF_ERROR(fields.strings("coverage_gaps", end.coverage_gaps));
     return end;
 }
 

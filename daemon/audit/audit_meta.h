@@ -18,7 +18,7 @@
 //    "start_ts_ns": 123}
 // End document:
 //   {"phase": "end", "duration_s": 30.0, "finish_ts_ns": 456,
-//    "reference": {...} | null, "tracer": {...}}
+//    "reference": {...} | null, "tracer": {...}, "coverage_gaps": ["..."]}
 //
 // Missing keys take the defaults below; a key of the wrong type is an error.
 #pragma once
@@ -74,6 +74,10 @@ struct EndMetadata {
     // The tracer's own figures, passed through to the report's details (per-CPU
     // events and drops, hook hits, ...).
     nlohmann::json tracer = nlohmann::json::object();
+    // What the audit could not see, found while it ran: a scheduler instance
+    // enabled but never seen, a sub-scheduler it does not follow, ... Each
+    // makes the verdict inconclusive.
+    std::vector<std::string> coverage_gaps;
 };
 
 struct AuditMeta {

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "audit/coverage.h"
 #include "audit/json_util.h"
 #include "pairing/kinds.h"
 #include "pairing/scx_constants.h"
@@ -40,6 +41,7 @@ json counter_details(const Counters& c) {
     return {
         {"custody_abandoned_at_unload", c.custody_abandoned_at_unload},
         {"in_custody_at_end", c.in_custody_at_end},
+        {"dequeue_after_indeterminate", c.dequeue_after_indeterminate},
         {"reenqueue_in_custody", c.reenqueue_in_custody},
         {"inserts_overtaken", c.inserts_overtaken},
         {"evicted", c.evicted},
@@ -114,6 +116,9 @@ json section_json(const pairing::SchedulerSection& s) {
         {"open", s.open},
         {"begin_ts_ns", s.begin_ts_ns},
         {"end_ts_ns", s.end_ts_ns},
+        {"instance_id", s.instance_id},
+        {"found_by", s.found_by},
+        {"traced", s.traced},
         {"details", counter_details(s.counts)},
     };
 }
@@ -170,50 +175,80 @@ ExitCode exit_code(Verdict verdict) {
     return ExitCode::Usage;
 }
 
+namespace {
+
+std::vector<std::string> loss_reasons(const Counters& totals, const SessionStats& stats) {
+    if (totals.lost_events == 0)
+        return {};
+    std::string reason = plural(totals.lost_events, "event lost", "events lost");
+    if (stats.decode_errors > 0) {
+        reason += " (" +
+                  plural(stats.decode_errors, "record that did not decode",
+                         "records that did not decode") +
+                  ")";
+    }
+    return {reason};
+}
+
+// The kernel hooks: the producer's own coverage judgement comes first; the
+// plan is checked only when it claims completeness, so a gap is never
+// reported twice.
+std::vector<std::string> hook_reasons(const StartMetadata& start) {
+    if (!start.coverage_complete) {
+        std::string reason = "coverage incomplete";
+        for (std::size_t i = 0; i < start.coverage_notes.size(); ++i)
+            reason += (i == 0 ? ": " : "; ") + start.coverage_notes[i];
+        return {reason};
+    }
+    std::vector<std::string> reasons;
+    for (const json& hook : start.attach_plan) {
+        if (!bool_or(hook, "required") || bool_or(hook, "attached"))
+            continue;
+        const json* name = find_key(hook, "hook");
+        std::string reason =
+            "required hook " + (name ? scalar_text(*name) : std::string("?")) + " not attached";
+        const std::string why = hook_reason(hook);
+        if (!why.empty())
+            reason += ": " + why;
+        reasons.push_back(reason);
+    }
+    return reasons;
+}
+
+// Scheduler instances: each one not fully seen, or nothing judged at all.
+std::vector<std::string> instance_reasons(const pairing::PairingEngine& engine,
+                                          const EndMetadata& end) {
+    std::vector<std::string> reasons;
+    for (const pairing::SchedulerSection& section : engine.sections())
+        for (std::string& gap : section_gaps(section))
+            reasons.push_back(std::move(gap));
+    for (std::string& gap : judged_nothing(engine.sections()))
+        reasons.push_back(std::move(gap));
+    reasons.insert(reasons.end(), end.coverage_gaps.begin(), end.coverage_gaps.end());
+    return reasons;
+}
+
+void append(std::vector<std::string>& to, std::vector<std::string> from) {
+    for (std::string& item : from)
+        to.push_back(std::move(item));
+}
+
+} // namespace
+
 VerdictDecision decide_verdict(const pairing::PairingEngine& engine, const AuditMeta& meta,
                                const SessionStats& stats) {
     const Counters& totals = engine.totals();
     VerdictDecision decision;
-
-    if (totals.lost_events > 0) {
-        std::string reason = plural(totals.lost_events, "event lost", "events lost");
-        if (stats.decode_errors > 0) {
-            reason += " (" +
-                      plural(stats.decode_errors, "record that did not decode",
-                             "records that did not decode") +
-                      ")";
-        }
-        decision.incomplete.push_back(reason);
-    }
-    if (!meta.start.coverage_complete) {
-        std::string reason = "coverage incomplete";
-        for (std::size_t i = 0; i < meta.start.coverage_notes.size(); ++i)
-            reason += (i == 0 ? ": " : "; ") + meta.start.coverage_notes[i];
-        decision.incomplete.push_back(reason);
-    }
-    // The producer's own coverage judgement comes first; the plan is checked only
-    // when it claims completeness, so a gap is never reported twice.
-    for (const json& hook : meta.start.attach_plan) {
-        if (!meta.start.coverage_complete)
-            break;
-        if (bool_or(hook, "required") && !bool_or(hook, "attached")) {
-            const json* name = find_key(hook, "hook");
-            std::string reason =
-                "required hook " + (name ? scalar_text(*name) : std::string("?")) + " not attached";
-            const std::string why = hook_reason(hook);
-            if (!why.empty())
-                reason += ": " + why;
-            decision.incomplete.push_back(reason);
-        }
-    }
+    append(decision.incomplete, loss_reasons(totals, stats));
+    append(decision.incomplete, hook_reasons(meta.start));
+    append(decision.incomplete, instance_reasons(engine, meta.end));
     if (totals.evicted > 0) {
         decision.incomplete.push_back(
             plural(totals.evicted, "task record evicted", "task records evicted") +
             " at the engine's capacity");
     }
 
-    const uint64_t violations = totals.violations_total();
-    if (violations > 0) {
+    if (totals.violations_total() > 0) {
         decision.verdict = Verdict::Violations;
         for (pairing::ViolationKind kind : pairing::kAllViolationKinds) {
             if (totals.violation(kind) > 0)
@@ -266,6 +301,25 @@ nlohmann::json build_report(const pairing::PairingEngine& engine, const AuditMet
         by_hook[std::string(consumer::hook_name(static_cast<uint8_t>(hook)))] =
             stats.events_by_hook[hook];
 
+    json instances = json::array();
+    bool instances_complete = true;
+    for (const pairing::SchedulerSection& section : sections) {
+        instances.push_back(instance_coverage(section));
+        instances_complete = instances_complete && section_gaps(section).empty();
+    }
+    instances_complete =
+        instances_complete && judged_nothing(sections).empty() && meta.end.coverage_gaps.empty();
+    json coverage = {
+        // Every required hook attached, every instance traced and judged, and
+        // no gap found while the audit ran.
+        {"complete",
+         meta.start.coverage_complete && hook_reasons(meta.start).empty() && instances_complete},
+        {"hooks_complete", meta.start.coverage_complete},
+        {"notes", meta.start.coverage_notes},
+        {"gaps", meta.end.coverage_gaps},
+        {"instances", std::move(instances)},
+    };
+
     json notes = json::array();
     if (attach_not_observed > 0) {
         notes.push_back(plural(attach_not_observed, "scheduler section", "scheduler sections") +
@@ -294,8 +348,6 @@ nlohmann::json build_report(const pairing::PairingEngine& engine, const AuditMet
     details["records"] = {{"event", stats.event_records},
                           {"control", stats.control_records},
                           {"lost", stats.lost_records}};
-    details["coverage"] = {{"complete", meta.start.coverage_complete},
-                           {"notes", meta.start.coverage_notes}};
     details["run"] = {
         {"producer", meta.start.producer},       {"command_line", meta.start.command_line},
         {"options", meta.start.options},         {"strict", meta.start.strict},
@@ -317,6 +369,7 @@ nlohmann::json build_report(const pairing::PairingEngine& engine, const AuditMet
         {"lost_events", totals.lost_events},
         {"schedulers", std::move(schedulers)},
         {"attach_plan", meta.start.attach_plan},
+        {"coverage", std::move(coverage)},
         {"samples", std::move(samples)},
         {"details", std::move(details)},
     };

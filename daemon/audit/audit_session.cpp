@@ -99,7 +99,13 @@ void AuditSession::on_control(const record::ControlRecord& control) {
     event.cpu = control.cpu;
     event.sched_name = control.name;
     event.implements_dequeue = control.implements_dequeue;
-    event.attached_before_audit = control.attached_before_audit;
+    event.tasks_start_indeterminate = control.tasks_start_indeterminate;
+    event.instance_id = control.instance_id;
+    event.traced = control.traced;
+    event.enable_ts_ns = control.enable_ts_ns;
+    event.traced_from_ns = control.traced_from_ns;
+    event.found_by = std::string(record::to_string(control.source));
+    event.note = control.note;
     process(event);
 }
 

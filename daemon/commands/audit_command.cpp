@@ -56,6 +56,17 @@ CLI::App* add_audit_command(CLI::App& app, AuditOptions& opts) {
         "Also write the raw event stream to FILE (scx-custody replay FILE re-audits it)");
     cmd->add_flag("--strict", l.strict, "Fail (exit 3) if any required hook cannot be attached");
     add_attach_option(*cmd, l.attach);
+    cmd->add_option_function<uint32_t>(
+           "--ringbuf-mb", [&l](const uint32_t& mb) { l.ringbuf_bytes = mb << 20; },
+           "Ring buffer size in MiB, a power of two (default 16): a smaller one loses events "
+           "sooner, and a loss makes the verdict inconclusive at best")
+        ->check(CLI::Range(1u, 1024u))
+        ->check(CLI::Validator(
+            [](const std::string& v) {
+                const unsigned long mb = std::stoul(v);
+                return (mb & (mb - 1)) == 0 ? std::string() : "must be a power of two";
+            },
+            "POWER OF TWO"));
     // Hidden: for the guest test that widens the record-order race window.
     cmd->add_option("--test-insert-return-delay-us", l.test_insert_return_delay_us)
         ->check(CLI::Range(0, 10000))

@@ -26,14 +26,15 @@ static_assert(offsetof(custody_event, comm) == 48);
 static_assert(CUSTODY_COMM_LEN == std::tuple_size_v<pairing::Comm>);
 
 constexpr std::array<std::string_view, kHookCount> kHookNames = {
-    "dsq_insert",   "local_move", "ops_dequeue", "sched_dequeue", "sched_enqueue",
-    "sched_switch", "task_exit",  "remote_move", "dsq_move",
+    "dsq_insert", "local_move",  "ops_dequeue", "sched_dequeue", "sched_enqueue", "sched_switch",
+    "task_exit",  "remote_move", "dsq_move",    "sched_reg",     "sched_disable",
 };
 static_assert(CUSTODY_HOOK_DSQ_INSERT == 0 && CUSTODY_HOOK_LOCAL_MOVE == 1 &&
               CUSTODY_HOOK_OPS_DEQUEUE == 2 && CUSTODY_HOOK_SCHED_DEQUEUE == 3 &&
               CUSTODY_HOOK_SCHED_ENQUEUE == 4 && CUSTODY_HOOK_SCHED_SWITCH == 5 &&
               CUSTODY_HOOK_TASK_EXIT == 6 && CUSTODY_HOOK_REMOTE_MOVE == 7 &&
-              CUSTODY_HOOK_DSQ_MOVE == 8);
+              CUSTODY_HOOK_DSQ_MOVE == 8 && CUSTODY_HOOK_SCHED_REG == 9 &&
+              CUSTODY_HOOK_SCHED_DISABLE == 10);
 
 Error decode_error(std::string what) {
     return Error::usage("custody event: " + std::move(what));

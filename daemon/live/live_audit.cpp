@@ -2,11 +2,13 @@
 
 #include "audit/audit_session.h"
 #include "consumer/event_decode.h"
+#include "consumer/loss_gate.h"
+#include "consumer/record_batch.h"
 #include "live/child_process.h"
-#include "live/sched_watcher.h"
+#include "live/monotonic.h"
+#include "live/scheduler_follower.h"
 #include "loader/attach_plan.h"
 #include "loader/kernel_btf.h"
-#include "loader/sched_programs.h"
 #include "loader/tracer.h"
 #include "sched/ref_scheduler.h"
 #include "util/kernel_env.h"
@@ -17,7 +19,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <ctime>
 #include <optional>
 
 namespace scx_custody::live {
@@ -25,68 +26,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The clock bpf_ktime_get_ns() reads, so control records sort with events.
-uint64_t monotonic_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-record::ControlRecord attach_record(const std::string& name, bool implements_dequeue,
-                                    bool before_audit) {
-    record::ControlRecord c;
-    c.ts_ns = monotonic_ns();
-    c.action = record::ControlAction::Attach;
-    c.name = name;
-    c.implements_dequeue = implements_dequeue;
-    c.attached_before_audit = before_audit;
-    return c;
-}
-
-record::ControlRecord detach_record(const std::string& name) {
-    record::ControlRecord c;
-    c.ts_ns = monotonic_ns();
-    c.action = record::ControlAction::Detach;
-    c.name = name;
-    return c;
-}
-
-// Turns growth of the tracer's per-CPU drop counters, and of the runs the
-// kernel skipped (on no CPU in particular), into Lost records.
-class LossTracker {
-  public:
-    void update(const std::vector<custody_cpu_counters>& now, uint64_t missed_runs,
-                audit::AuditSession& session) {
-        if (missed_runs > last_missed_) {
-            record::LostRecord lost;
-            lost.ts_ns = monotonic_ns();
-            lost.cpu = pairing::kNoCpu;
-            lost.count = missed_runs - last_missed_;
-            session.on_lost(lost);
-            last_missed_ = missed_runs;
-        }
-        last_.resize(now.size(), 0);
-        for (size_t cpu = 0; cpu < now.size(); cpu++) {
-            if (now[cpu].dropped > last_[cpu]) {
-                record::LostRecord lost;
-                lost.ts_ns = monotonic_ns();
-                lost.cpu = static_cast<uint32_t>(cpu);
-                lost.count = now[cpu].dropped - last_[cpu];
-                session.on_lost(lost);
-                last_[cpu] = now[cpu].dropped;
-            }
-        }
-    }
-
-  private:
-    std::vector<uint64_t> last_;
-    uint64_t last_missed_ = 0;
-};
-
 nlohmann::json tracer_summary(const std::vector<custody_cpu_counters>& counters,
                               double ringbuf_fill, uint64_t missed_runs) {
     nlohmann::json hooks = nlohmann::json::object();
-    uint64_t events = 0, dropped = 0, in_custody = 0, overtaken = 0;
+    uint64_t events = 0, dropped = 0, lifecycle_dropped = 0, in_custody = 0, overtaken = 0;
     nlohmann::json per_cpu_lost = nlohmann::json::array();
     for (int h = 0; h < CUSTODY_NR_HOOKS; h++) {
         uint64_t sum = 0;
@@ -97,12 +40,14 @@ nlohmann::json tracer_summary(const std::vector<custody_cpu_counters>& counters,
     for (const auto& c : counters) {
         events += c.events;
         dropped += c.dropped;
+        lifecycle_dropped += c.lifecycle_dropped;
         in_custody += c.kernel_dequeue_in_custody;
         overtaken += c.user_insert_overtaken;
         per_cpu_lost.push_back(c.dropped);
     }
     return {{"events", events},
             {"dropped", dropped},
+            {"lifecycle_dropped", lifecycle_dropped},
             {"lost_per_cpu", per_cpu_lost},
             {"hook_hits", hooks},
             {"kernel_dequeue_in_custody", in_custody},
@@ -111,288 +56,298 @@ nlohmann::json tracer_summary(const std::vector<custody_cpu_counters>& counters,
             {"ringbuf_fill_at_end", ringbuf_fill}};
 }
 
-struct Scheduler {
-    std::string name;
-    bool traced = false;
+// One audit on this machine, phase by phase: preflight, tracer, session,
+// following the schedulers, the loop, the end.
+class LiveAudit {
+  public:
+    explicit LiveAudit(const LiveAuditOptions& opts)
+        : opts_(opts), reference_(opts.sched == "reference") {}
+
+    Result<nlohmann::json> run() {
+        for (Status (LiveAudit::*phase)() :
+             {&LiveAudit::preflight, &LiveAudit::install_signals, &LiveAudit::load_reference,
+              &LiveAudit::start_tracer, &LiveAudit::open_session, &LiveAudit::start_following,
+              &LiveAudit::start_command}) {
+            if (Status done = (this->*phase)(); !done)
+                return done.error();
+        }
+        loop();
+        return finish();
+    }
+
+  private:
+    Status preflight();
+    Status install_signals();
+    Status load_reference();
+    Status start_tracer();
+    Status open_session();
+    Status start_following();
+    Status start_command();
+    void loop();
+    bool should_stop();
+    // The records of one poll: losses first, then the records in ring order.
+    void process_delivered();
+    nlohmann::json finish();
+    audit::StartMetadata start_metadata() const;
+
+    const LiveAuditOptions& opts_;
+    const bool reference_;
+    std::optional<SchedExtStatus> status_;
+    std::optional<loader::KernelBtf> btf_;
+    std::optional<StopSignals> own_signals_;
+    StopSignals* signals_ = nullptr;
+    std::optional<sched::RefScheduler> ref_;
+    std::optional<loader::Tracer> tracer_;
+    std::optional<SchedulerFollower> follower_;
+    std::optional<audit::AuditSession> session_;
+    consumer::RecordBatch batch_;
+    consumer::LossGate losses_;
+    std::optional<ChildProcess> child_;
+    std::optional<int> child_status_;
+    bool ejected_ = false;
+    Clock::time_point started_;
 };
 
-} // namespace
-
-Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
-    auto log = spdlog::default_logger();
-    const bool reference = opts.sched == "reference";
+Status LiveAudit::preflight() {
     if (auto root = require_root("auditing"); !root)
         return root.error();
     auto status = sched_ext_status();
     if (!status)
         return status.error();
-    if (reference && status->state != "disabled")
+    status_ = *status;
+    if (reference_ && status->state != "disabled")
         return Error::cannot_run("--sched reference needs sched_ext idle, but \"" +
                                  status->scheduler + "\" is running: stop it first");
-    if (!reference && opts.command.empty() && !opts.wait_for_scheduler &&
+    if (!reference_ && opts_.command.empty() && !opts_.wait_for_scheduler &&
         status->state != "enabled")
         return Error::cannot_run("no sched_ext scheduler is running: start one, use --sched "
                                  "reference, or give -- COMMAND that loads one");
-
     auto btf = loader::KernelBtf::load();
     if (!btf)
         return btf.error();
-    auto plan = loader::AttachPlan::for_kernel(*btf, loader::KernelSymbols::load(), opts.attach);
+    btf_.emplace(std::move(btf.value()));
+    return ok_status();
+}
 
-    // The caller's signalfd if it has one: a second one would race it for
-    // the same SIGINT/SIGTERM.
-    std::optional<StopSignals> own_signals;
-    StopSignals* signals = opts.signals;
-    if (!signals) {
-        auto installed = StopSignals::install();
-        if (!installed)
-            return installed.error();
-        own_signals.emplace(std::move(installed.value()));
-        signals = &*own_signals;
-    }
+// The caller's signalfd if it has one: a second one would race it for the
+// same SIGINT/SIGTERM.
+Status LiveAudit::install_signals() {
+    signals_ = opts_.signals;
+    if (signals_)
+        return ok_status();
+    auto installed = StopSignals::install();
+    if (!installed)
+        return installed.error();
+    own_signals_.emplace(std::move(installed.value()));
+    signals_ = &*own_signals_;
+    return ok_status();
+}
 
-    std::optional<sched::RefScheduler> ref;
-    if (reference) {
-        auto loaded = sched::RefScheduler::load(opts.knobs);
-        if (!loaded)
-            return loaded.error();
-        ref.emplace(std::move(loaded.value()));
-    }
+Status LiveAudit::load_reference() {
+    if (!reference_)
+        return ok_status();
+    auto loaded = sched::RefScheduler::load(opts_.knobs);
+    if (!loaded)
+        return loaded.error();
+    ref_.emplace(std::move(loaded.value()));
+    return ok_status();
+}
 
-    // Records reach the session only while a scheduler is announced to it:
-    // with no scheduler there is no custody, and the stragglers of an unload
-    // that arrive after its section closed are counted, not audited.
-    // Records older than the announcement are dropped too: they were emitted
-    // before the scheduler's own programs were traced, so their dequeues
-    // were not seen.
-    audit::AuditSession* session_ptr = nullptr;
-    bool accepting = false;
-    uint64_t accept_from_ns = 0;
-    uint64_t outside_scheduler = 0;
+Status LiveAudit::start_tracer() {
+    auto plan = loader::AttachPlan::for_kernel(*btf_, loader::KernelSymbols::load(), opts_.attach);
     loader::Tracer::Options tracer_opts;
-    tracer_opts.ringbuf_bytes = opts.ringbuf_bytes;
-    tracer_opts.test_insert_return_delay_ns = opts.test_insert_return_delay_us * 1000;
-    auto tracer = loader::Tracer::start(plan, tracer_opts, [&](std::span<const std::byte> rec) {
-        uint64_t ts = 0;
-        if (rec.size() >= sizeof(ts))
-            std::memcpy(&ts, rec.data(), sizeof(ts)); // custody_event.ts_ns comes first
-        if (accepting && ts >= accept_from_ns)
-            session_ptr->on_event_bytes(rec);
-        else
-            outside_scheduler++;
+    tracer_opts.ringbuf_bytes = opts_.ringbuf_bytes;
+    tracer_opts.test_insert_return_delay_ns = opts_.test_insert_return_delay_us * 1000;
+    // Delivered records are held back until the poll's losses are known; a
+    // scheduler's registration is acted upon at once (see SchedulerFollower).
+    auto tracer = loader::Tracer::start(plan, tracer_opts, [this](std::span<const std::byte> rec) {
+        batch_.add(rec);
+        follower_->on_delivered(rec);
     });
     if (!tracer)
         return tracer.error();
-    if (opts.strict && !tracer->plan().complete()) {
+    tracer_.emplace(std::move(tracer.value()));
+    if (opts_.strict && !tracer_->plan().complete()) {
         std::string missing;
-        for (const auto& h : tracer->plan().hooks())
+        for (const auto& h : tracer_->plan().hooks())
             if (h.required && !h.attached)
                 missing += (missing.empty() ? "" : ", ") + h.hook;
         return Error::cannot_run("--strict: required hooks not attached: " + missing +
                                  " (scx-custody probe shows why)");
     }
-
-    // What was attached to each scheduler's own programs while it ran: the
-    // final plan no longer shows it (untracing clears those rows).
-    nlohmann::json scheduler_hooks = nlohmann::json::array();
-    auto note_scheduler_hooks = [&](const std::string& name) {
-        nlohmann::json hooks = nlohmann::json::array();
-        for (const char* hook : {"sched_dequeue", "sched_enqueue"})
-            if (const auto* h = tracer->plan().find(hook))
-                hooks.push_back({{"hook", h->hook},
-                                 {"target", h->target},
-                                 {"attached", h->attached},
-                                 {"note", h->note}});
-        scheduler_hooks.push_back({{"scheduler", name}, {"hooks", hooks}});
-    };
-    // Our own scheduler is traced before the plan is recorded, so the report's
-    // plan shows its hooks; schedulers found later are added as they come.
-    std::optional<loader::SchedulerPrograms> ref_progs;
-    if (reference) {
-        auto progs = ref->programs();
+    follower_.emplace(*tracer_, *btf_);
+    follower_->on_plan = opts_.hooks.on_plan;
+    // Our own scheduler is traced before the plan is recorded, so the
+    // report's plan shows its hooks.
+    if (reference_) {
+        auto progs = ref_->programs();
         if (!progs)
             return progs.error();
-        if (auto traced = tracer->trace_scheduler(*progs); !traced)
-            return traced.error();
-        note_scheduler_hooks(progs->name);
-        ref_progs.emplace(std::move(progs.value()));
+        return follower_->trace_reference(*progs);
     }
+    return ok_status();
+}
 
+audit::StartMetadata LiveAudit::start_metadata() const {
     audit::StartMetadata start;
     start.producer = std::string("scx-custody ") + SCX_CUSTODY_VERSION;
     start.kernel = kernel_release();
-    start.command_line = opts.argv;
-    start.options = {{"sched", opts.sched},
-                     {"duration_s", opts.duration_s},
-                     {"command", opts.command},
-                     {"strict", opts.strict}};
-    start.strict = opts.strict;
-    start.attach_plan = tracer->plan().to_json();
-    start.coverage_complete = tracer->plan().complete();
-    for (const auto& h : tracer->plan().hooks())
+    start.command_line = opts_.argv;
+    start.options = {{"sched", opts_.sched},
+                     {"duration_s", opts_.duration_s},
+                     {"command", opts_.command},
+                     {"strict", opts_.strict}};
+    start.strict = opts_.strict;
+    start.attach_plan = tracer_->plan().to_json();
+    start.coverage_complete = tracer_->plan().complete();
+    for (const auto& h : tracer_->plan().hooks())
         if (h.required && !h.attached)
             start.coverage_notes.push_back(h.hook + " not attached: " + h.note);
-    start.engine.kernel_has_core_sched = btf->has_func("sched_core_get");
+    start.engine.kernel_has_core_sched = btf_->has_func("sched_core_get");
     start.start_ts_ns = monotonic_ns();
+    return start;
+}
 
+Status LiveAudit::open_session() {
     std::unique_ptr<record::RecordingWriter> writer;
-    if (!opts.record_path.empty()) {
-        auto w = record::RecordingWriter::create(opts.record_path);
+    if (!opts_.record_path.empty()) {
+        auto w = record::RecordingWriter::create(opts_.record_path);
         if (!w)
             return w.error();
         writer = std::make_unique<record::RecordingWriter>(std::move(w.value()));
     }
-    auto session = audit::AuditSession::create(start, std::move(writer), opts.observer);
+    auto session = audit::AuditSession::create(start_metadata(), std::move(writer), opts_.observer);
     if (!session)
         return session.error();
-    session_ptr = &session.value();
+    session_.emplace(std::move(session.value()));
+    follower_->attach_session(*session_);
+    return ok_status();
+}
 
-    LossTracker losses;
-    SchedWatcher watcher;
-    Scheduler current;
-    auto announce = [&](const loader::SchedulerPrograms& progs, bool before_audit) {
-        auto control = attach_record(progs.name, progs.implements_dequeue(), before_audit);
-        session->on_control(control);
-        accepting = true;
-        accept_from_ns = control.ts_ns;
-        current = {progs.name, true};
-        log->info(
-            "auditing scheduler {}{}", progs.name,
-            progs.implements_dequeue() ? "" : " (no ops.dequeue: custody auditing does not apply)");
-    };
-    auto trace = [&](const loader::SchedulerPrograms& progs, bool before_audit) {
-        if (auto traced = tracer->trace_scheduler(progs); !traced)
-            log->warn("cannot trace {}'s programs: {}", progs.name, traced.error().message);
-        note_scheduler_hooks(progs.name);
-        announce(progs, before_audit);
-        if (opts.hooks.on_plan)
-            opts.hooks.on_plan(tracer->plan());
-    };
-    auto untrace = [&] {
-        if (!current.traced)
-            return;
-        tracer->drain();
-        session->on_control(detach_record(current.name));
-        accepting = false;
-        tracer->untrace_scheduler();
-        if (opts.hooks.on_plan)
-            opts.hooks.on_plan(tracer->plan());
-        log->info("scheduler {} stopped", current.name);
-        current = {};
-    };
-
-    if (opts.hooks.on_plan)
-        opts.hooks.on_plan(tracer->plan());
-    if (reference) {
-        announce(*ref_progs, false);
-        if (auto attached = ref->attach(); !attached)
-            return attached.error();
+// A scheduler already running is announced before the first poll, so the
+// records already waiting belong to its section.
+Status LiveAudit::start_following() {
+    if (opts_.hooks.on_plan)
+        opts_.hooks.on_plan(tracer_->plan());
+    if (reference_) {
+        follower_->announce_reference(monotonic_ns());
+        return ref_->attach();
     }
+    if (status_->state == "enabled")
+        follower_->adopt_running(status_->scheduler, monotonic_ns());
+    if (!follower_->lifecycle_hooks())
+        spdlog::warn("the scheduler lifecycle hooks are not attached: schedulers are found by "
+                     "polling sysfs, and their sections start unwitnessed");
+    return ok_status();
+}
 
-    // A scheduler already running is announced before the first poll, so
-    // the records already waiting belong to its section.
-    auto follow_schedulers = [&] {
-        while (auto change = watcher.poll()) {
-            if (change->kind == SchedChange::Kind::Stopped) {
-                untrace();
-                continue;
-            }
-            auto progs = loader::find_scheduler_programs(*btf, change->name);
-            if (!progs) {
-                log->warn("{}", progs.error().message);
-                continue;
-            }
-            // Seen after it started: its first custodies may predate us.
-            trace(*progs, true);
+Status LiveAudit::start_command() {
+    started_ = Clock::now();
+    if (opts_.command.empty())
+        return ok_status();
+    auto spawned = ChildProcess::spawn(opts_.command);
+    if (!spawned)
+        return spawned.error();
+    child_.emplace(std::move(spawned.value()));
+    spdlog::info("running {} (pid {})", opts_.command.front(), child_->pid());
+    return ok_status();
+}
+
+void LiveAudit::process_delivered() {
+    auto counters = tracer_->read_counters();
+    const uint64_t now = monotonic_ns();
+    if (counters) {
+        for (const record::LostRecord& lost : losses_.take(*counters, tracer_->missed_runs(), now))
+            session_->on_lost(lost);
+        follower_->after_poll(*counters, now);
+    }
+    for (std::size_t i = 0; i < batch_.size(); ++i)
+        follower_->on_record(batch_[i]);
+    batch_.clear();
+    if (counters && opts_.hooks.on_tick)
+        opts_.hooks.on_tick(*counters, tracer_->ringbuf_fill(), session_->engine());
+}
+
+bool LiveAudit::should_stop() {
+    if (auto sig = signals_->wait(std::chrono::milliseconds(0))) {
+        spdlog::info("signal {}: stopping", *sig);
+        return true;
+    }
+    if (opts_.duration_s > 0 &&
+        Clock::now() >= started_ + std::chrono::duration<double>(opts_.duration_s))
+        return true;
+    if (child_ && (child_status_ = child_->poll())) {
+        spdlog::info("{} exited with {}", opts_.command.front(), *child_status_);
+        return true;
+    }
+    if (reference_) {
+        if (auto exit = ref_->exit_info()) {
+            ejected_ = true;
+            spdlog::error("the kernel ejected custody_ref: {} {}", exit->reason, exit->msg);
+            return true;
         }
-    };
-    if (!reference)
-        follow_schedulers();
-
-    std::optional<ChildProcess> child;
-    if (!opts.command.empty()) {
-        auto spawned = ChildProcess::spawn(opts.command);
-        if (!spawned)
-            return spawned.error();
-        child.emplace(std::move(spawned.value()));
-        log->info("running {} (pid {})", opts.command.front(), child->pid());
     }
+    return false;
+}
 
-    const auto started = Clock::now();
-    const auto deadline = started + std::chrono::duration<double>(opts.duration_s);
-    std::optional<int> child_status;
-    bool ejected = false;
+void LiveAudit::loop() {
     for (;;) {
-        int n = tracer->poll(100);
-        if (n < 0 && n != -EINTR)
-            log->warn("ring buffer poll: {}", strerror(-n));
-        if (auto counters = tracer->read_counters()) {
-            losses.update(*counters, tracer->missed_runs(), *session);
-            if (opts.hooks.on_tick)
-                opts.hooks.on_tick(*counters, tracer->ringbuf_fill(), session->engine());
-        }
-        if (auto sig = signals->wait(std::chrono::milliseconds(0))) {
-            log->info("signal {}: stopping", *sig);
-            break;
-        }
-        if (opts.duration_s > 0 && Clock::now() >= deadline)
-            break;
-        if (child && (child_status = child->poll())) {
-            log->info("{} exited with {}", opts.command.front(), *child_status);
-            break;
-        }
-        if (reference) {
-            if (auto exit = ref->exit_info()) {
-                ejected = true;
-                log->error("the kernel ejected custody_ref: {} {}", exit->reason, exit->msg);
-                break;
-            }
-            continue;
-        }
-        follow_schedulers();
+        if (int n = tracer_->poll(100); n < 0 && n != -EINTR)
+            spdlog::warn("ring buffer poll: {}", strerror(-n));
+        process_delivered();
+        if (should_stop())
+            return;
+        follower_->poll_sysfs(monotonic_ns());
     }
+}
 
-    const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+nlohmann::json LiveAudit::finish() {
     audit::EndMetadata end;
-    end.duration_s = elapsed;
-    if (reference) {
-        ref->detach();
-        tracer->drain();
-        untrace();
-        auto stats = ref->read_stats();
-        if (stats) {
-            auto caps = ref->caps();
+    end.duration_s = std::chrono::duration<double>(Clock::now() - started_).count();
+    if (reference_) {
+        ref_->detach();
+        if (auto stats = ref_->read_stats()) {
+            auto caps = ref_->caps();
             end.reference = stats->to_json();
             end.reference["caps"] = {{"dsq_iterator", caps.dsq_iterator},
                                      {"dsq_reenq", caps.dsq_reenq}};
-            if (auto exit = ref->exit_info())
+            if (auto exit = ref_->exit_info())
                 end.reference["exit"] = {
                     {"kind", exit->kind}, {"reason", exit->reason}, {"msg", exit->msg}};
         }
-    } else {
-        untrace();
     }
-    if (child && !child_status)
-        child_status = child->terminate(std::chrono::milliseconds(3000));
-    tracer->drain();
-    auto counters = tracer->read_counters();
-    if (counters) {
-        const uint64_t missed_runs = tracer->missed_runs();
-        losses.update(*counters, missed_runs, *session);
-        end.tracer = tracer_summary(*counters, tracer->ringbuf_fill(), missed_runs);
-    }
-    end.tracer["attach_plan_final"] = tracer->plan().to_json();
-    end.tracer["scheduler_hooks"] = scheduler_hooks;
-    end.tracer["events_outside_scheduler"] = outside_scheduler;
-    if (child_status)
-        end.tracer["command_exit_status"] = *child_status;
-    if (ejected)
+    // A command still running is stopped first: its scheduler's unload is
+    // part of the audit.
+    tracer_->drain();
+    process_delivered();
+    if (child_ && !child_status_)
+        child_status_ = child_->terminate(std::chrono::milliseconds(3000));
+    tracer_->drain();
+    process_delivered();
+    follower_->finish(monotonic_ns());
+
+    const uint64_t missed_runs = tracer_->missed_runs();
+    if (auto counters = tracer_->read_counters())
+        end.tracer = tracer_summary(*counters, tracer_->ringbuf_fill(), missed_runs);
+    end.tracer["attach_plan_final"] = tracer_->plan().to_json();
+    end.tracer.update(follower_->summary());
+    end.coverage_gaps = follower_->coverage_gaps();
+    if (child_status_)
+        end.tracer["command_exit_status"] = *child_status_;
+    if (ejected_)
         end.tracer["reference_ejected"] = true;
     end.finish_ts_ns = monotonic_ns();
-    nlohmann::json report = session->finish(end);
-    if (auto rec = session->recording_status(); !rec)
-        log->error("recording incomplete: {}", rec.error().message);
+    nlohmann::json report = session_->finish(end);
+    if (auto rec = session_->recording_status(); !rec)
+        spdlog::error("recording incomplete: {}", rec.error().message);
     return report;
+}
+
+} // namespace
+
+Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts) {
+    LiveAudit audit(opts);
+    return audit.run();
 }
 
 } // namespace scx_custody::live

@@ -22,6 +22,8 @@ class SchedWatcher {
     // One change at most per call; call until it returns nullopt.
     std::optional<SchedChange> poll();
     const std::string& current() const { return current_; }
+    // A scheduler already known to run: not reported as Started again.
+    void assume_running(const std::string& name) { current_ = name; }
 
   private:
     std::string current_; // empty: none

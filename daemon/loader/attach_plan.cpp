@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
+
 namespace scx_custody::loader {
 namespace {
 
@@ -54,6 +56,30 @@ HookPlan resolve_hook(const KernelHookSpec& spec, const KernelBtf& btf, const Ke
     }
     plan.note += "not in this kernel (inlined or renamed)";
     return plan;
+}
+
+// The scheduler lifecycle hooks: how a scheduler instance's registration and
+// its disabling are seen in ring order with the custody records. Trampolines
+// only: the return value and the arguments are both needed on return, and a
+// registration sleeps (it can end on another CPU than it began).
+void add_lifecycle_hooks(std::vector<HookPlan>& hooks,
+                         const std::function<HookPlan(const KernelHookSpec&)>& resolve) {
+    const KernelHookSpec specs[] = {
+        {"sched_reg", {"bpf_scx_reg"}, "kdata", nullptr, Mechanism::Fexit, false},
+        {"sched_reg_cid", {"bpf_scx_reg_cid"}, "kdata", nullptr, Mechanism::Fexit, false},
+        {"sched_disable", {"scx_disable_workfn"}, "work", nullptr, Mechanism::Fexit, false},
+    };
+    for (const auto& spec : specs) {
+        HookPlan h = resolve(spec);
+        if (h.mechanism == Mechanism::Kprobe) {
+            h.mechanism = Mechanism::None;
+            h.note = "needs fentry/fexit: schedulers are found by polling sysfs instead, and "
+                     "their sections start unwitnessed";
+        } else if (h.mechanism == Mechanism::None && spec.hook == std::string("sched_reg_cid")) {
+            h.note = "no cid-form struct_ops (sched_ext_ops_cid) on this kernel";
+        }
+        hooks.push_back(h);
+    }
 }
 
 } // namespace
@@ -146,6 +172,7 @@ AttachPlan AttachPlan::for_kernel(const KernelBtf& btf, const KernelSymbols& sym
     plan.hooks_.push_back(resolve(
         {"remote_move", {"move_remote_task_to_local_dsq"}, "p", nullptr, Mechanism::Fexit, false}));
 
+    add_lifecycle_hooks(plan.hooks_, resolve);
     for (const char* tp : {"sched_switch", "sched_process_exit"}) {
         HookPlan h;
         h.hook = std::string(tp) == "sched_switch" ? "sched_switch" : "task_exit";

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <span>
 
 namespace scx_custody::loader {
 namespace {
@@ -57,6 +58,10 @@ std::vector<KernelHookPrograms> kernel_hook_programs(custody_trace* skel) {
          nullptr, &ro->ops_dequeue_arg_p},
         {"remote_move", progs.custody_on_remote_move, progs.custody_kp_remote_move, nullptr,
          nullptr, &ro->remote_move_arg_p},
+        {"sched_reg", progs.custody_on_sched_reg_exit, nullptr, progs.custody_on_sched_reg},
+        {"sched_reg_cid", progs.custody_on_sched_reg_cid_exit, nullptr,
+         progs.custody_on_sched_reg_cid},
+        {"sched_disable", progs.custody_on_sched_disable, nullptr},
         {"dsq_move", progs.custody_on_dsq_move, nullptr},
         {"dsq_move_vtime", progs.custody_on_dsq_move_vtime, nullptr},
     };
@@ -78,6 +83,22 @@ std::vector<std::pair<bpf_program*, bool>> kprobe_programs(const KernelHookProgr
     return progs;
 }
 
+// Skipped runs of the loaded programs of one tracer object, except `skip`.
+uint64_t object_missed_runs(const custody_trace* skel, std::span<const bpf_program* const> skip) {
+    uint64_t missed = 0;
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, skel->obj) {
+        const int fd = bpf_program__fd(prog);
+        if (fd < 0 || std::ranges::find(skip, prog) != skip.end())
+            continue;
+        bpf_prog_info info{};
+        uint32_t len = sizeof(info);
+        if (bpf_prog_get_info_by_fd(fd, &info, &len) == 0)
+            missed += info.recursion_misses;
+    }
+    return missed;
+}
+
 void disable_all(custody_trace* skel) {
     bpf_program* prog;
     bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
@@ -93,6 +114,9 @@ struct Tracer::Impl {
     std::unique_ptr<ring_buffer, RingBufferDeleter> rb;
     RecordHandler handler;
     uint32_t ringbuf_bytes = 0;
+    uint32_t sched_map_id = 0;
+    // Skipped runs of scheduler instances no longer traced.
+    uint64_t untraced_missed_runs = 0;
 
     static int on_record(void* ctx, void* data, size_t size) {
         auto* self = static_cast<Impl*>(ctx);
@@ -281,12 +305,20 @@ Status Tracer::trace_scheduler(const SchedulerPrograms& progs) {
         h->attached = true;
     }
     impl_->sched = std::move(skel);
+    impl_->sched_map_id = progs.map_id;
     return ok_status();
+}
+
+uint32_t Tracer::traced_map_id() const {
+    return impl_->sched ? impl_->sched_map_id : 0;
 }
 
 void Tracer::untrace_scheduler() {
     impl_->sched_links.clear();
+    if (impl_->sched)
+        impl_->untraced_missed_runs += object_missed_runs(impl_->sched.get(), {});
     impl_->sched.reset();
+    impl_->sched_map_id = 0;
     for (const char* hook : {"sched_dequeue", "sched_enqueue"})
         if (HookPlan* h = plan_.find(hook))
             h->attached = false;
@@ -317,17 +349,9 @@ uint64_t Tracer::missed_runs() const {
     const bpf_program* counting_only[] = {
         skel->progs.custody_on_ops_dequeue, skel->progs.custody_kp_ops_dequeue,
         skel->progs.custody_on_remote_move, skel->progs.custody_kp_remote_move};
-    uint64_t missed = 0;
-    bpf_program* prog;
-    bpf_object__for_each_program(prog, skel->obj) {
-        const int fd = bpf_program__fd(prog);
-        if (fd < 0 || std::ranges::find(counting_only, prog) != std::end(counting_only))
-            continue;
-        bpf_prog_info info{};
-        uint32_t len = sizeof(info);
-        if (bpf_prog_get_info_by_fd(fd, &info, &len) == 0)
-            missed += info.recursion_misses;
-    }
+    uint64_t missed = impl_->untraced_missed_runs + object_missed_runs(skel, counting_only);
+    if (impl_->sched)
+        missed += object_missed_runs(impl_->sched.get(), {});
     return missed;
 }
 

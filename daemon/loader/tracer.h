@@ -44,6 +44,8 @@ class Tracer {
     // previous scheduler instance. Records the outcome in the plan.
     Status trace_scheduler(const SchedulerPrograms& progs);
     void untrace_scheduler();
+    // The struct_ops map id of the traced scheduler instance (0: none).
+    uint32_t traced_map_id() const;
 
     // Delivers ready records to the handler; waits up to timeout_ms.
     // Returns the number of records or a negative errno.
@@ -55,10 +57,11 @@ class Tracer {
     Result<std::vector<custody_cpu_counters>> read_counters() const;
     // How full the ring buffer is now, 0..1.
     double ringbuf_fill() const;
-    // Runs the kernel skipped for the kernel-function programs: a kprobe is
-    // not run while another kprobe program or a map syscall is active on the
-    // same CPU, a trampoline program not while it already runs there. Each is
-    // an event never emitted (programs that only count are left out). One
+    // Runs the kernel skipped for the event-emitting programs, of the kernel
+    // instance and of every scheduler instance traced so far: a kprobe is not
+    // run while another kprobe program or a map syscall is active on the same
+    // CPU, a trampoline program not while it already runs there. Each is an
+    // event never emitted (programs that only count are left out). One
     // bpf_prog_get_info_by_fd per program: no map syscall.
     uint64_t missed_runs() const;
 

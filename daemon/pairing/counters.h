@@ -56,6 +56,9 @@ struct Counters {
     uint64_t evicted = 0;
     // Tasks in custody at finish().
     uint64_t in_custody_at_end = 0;
+    // Counted dequeues of tasks whose custody began unseen (Indeterminate):
+    // they end a custody period no custody_enter counted.
+    uint64_t dequeue_after_indeterminate = 0;
     DurationSummary custody_duration;
 
     uint64_t custody_enter_by(EnterPath path) const {
@@ -92,6 +95,7 @@ struct Counters {
         lost_events += other.lost_events;
         evicted += other.evicted;
         in_custody_at_end += other.in_custody_at_end;
+        dequeue_after_indeterminate += other.dequeue_after_indeterminate;
         custody_duration += other.custody_duration;
         return *this;
     }

@@ -40,7 +40,7 @@ struct TaskKeyHash {
 
 enum class EventKind : uint8_t {
     // A sched_ext scheduler was enabled. Fields: sched_name, implements_dequeue,
-    // attached_before_audit. Must precede the scheduler's first ops.enqueue event.
+    // tasks_start_indeterminate. Must precede the scheduler's first ops.enqueue event.
     // At a genuine attach no task is in custody.
     SchedulerAttach,
     // The scheduler was disabled or unloaded. sched_name may be set.
@@ -102,7 +102,14 @@ struct Event {
     // SchedulerAttach: the scheduler was already running when the audit started
     // (found at start-up, not seen attaching). Its section opens, but task states
     // are unknown until each task's first clean custody cycle.
-    bool attached_before_audit = false;
+    bool tasks_start_indeterminate = false;
+    // SchedulerAttach: the instance (SchedulerDetach: instance_id only).
+    uint32_t instance_id = 0;    // the kernel's struct_ops map id; 0: unknown
+    bool traced = true;          // its ops.enqueue/ops.dequeue programs are traced
+    uint64_t enable_ts_ns = 0;   // when the kernel began enabling it; 0: unknown
+    uint64_t traced_from_ns = 0; // from when its programs were traced
+    std::string found_by;        // how the audit learnt of it (report text)
+    std::string note;            // why it is not traced, or other coverage facts
     KernelCustodyFlag kernel_flag = KernelCustodyFlag::Unknown; // DsqInsert, Dequeue
     // The tracer hook that produced the event (enum custody_hook in custody_abi.h),
     // or kNoHook. For per-hook statistics only: the engine never reads it.

@@ -70,7 +70,13 @@ void PairingEngine::open_new_section(const Event& event, bool implicit) {
     } else {
         section.name = event.sched_name;
         section.implements_dequeue = event.implements_dequeue;
-        section.attach_observed = !event.attached_before_audit;
+        section.attach_observed = !event.tasks_start_indeterminate;
+        section.instance_id = event.instance_id;
+        section.traced = event.traced;
+        section.enable_ts_ns = event.enable_ts_ns;
+        section.traced_from_ns = event.traced_from_ns;
+        section.found_by = event.found_by;
+        section.note = event.note;
     }
     section.begin_ts_ns = event.ts_ns;
     sections_.push_back(std::move(section));
@@ -188,6 +194,8 @@ void PairingEngine::raise(ViolationKind kind, const TaskState& task, const Findi
         section ? section->implements_dequeue : config_.assume_implements_dequeue;
     if (!implements_dequeue && kind != ViolationKind::CustodyFlagMismatch)
         return;
+    if (section && !section->traced)
+        return;
 
     count(context.cpu, [kind](Counters& c) { ++c.violations[to_index(kind)]; });
     ++findings_total_;
@@ -221,6 +229,8 @@ void PairingEngine::enter_custody(TaskState& task, const Event& event, EnterPath
     task.left_dsq_id = kNoDsq;
     task.dequeued_since_enter = false;
     task.mismatch_reported = false;
+    if (SchedulerSection* section = open_section(); section && section->first_enter_ts_ns == 0)
+        section->first_enter_ts_ns = event.ts_ns;
     count(event.cpu, [path](Counters& c) {
         ++c.custody_enter;
         ++c.custody_enter_by_path[to_index(path)];
@@ -238,6 +248,8 @@ void PairingEngine::count_dequeue(TaskState& task, const Event& event, CustodySt
     if (observer_)
         observer_->on_dequeue(event.cpu, reason);
 
+    if (before == CustodyState::Indeterminate)
+        count(event.cpu, [](Counters& c) { ++c.dequeue_after_indeterminate; });
     if (before != CustodyState::Indeterminate) {
         const uint64_t duration =
             event.ts_ns >= task.enter_ts_ns ? event.ts_ns - task.enter_ts_ns : 0;
@@ -319,6 +331,9 @@ void PairingEngine::on_attach(const Event& event) {
 void PairingEngine::on_detach(const Event& event) {
     SchedulerSection* section = open_section();
     if (!section)
+        return;
+    if (event.instance_id != 0 && section->instance_id != 0 &&
+        event.instance_id != section->instance_id)
         return;
     if (section->name.empty() && !event.sched_name.empty())
         section->name = event.sched_name;

@@ -45,8 +45,12 @@
 // Sections and uncertainty
 //   SchedulerAttach opens a per-scheduler section and forgets every task: at a
 //     genuine attach nothing is in custody, so tasks first seen afterwards start
-//     Out. With attached_before_audit they start Indet instead. An attach while a
+//     Out. With tasks_start_indeterminate they start Indet instead. An attach while a
 //     section is open first closes that section as a detach would.
+//   A section whose instance is not traced (traced = false) raises no finding:
+//     without its ops.dequeue calls nothing can be judged (the verdict says so).
+//   SchedulerDetach naming another instance than the open section's (both ids
+//     known) is stale and ignored.
 //   SchedulerDetach: In -> custody_abandoned_at_unload (counted, no finding);
 //     Left, Ran -> missed_dequeue; then every record is dropped, section closed.
 //   An Enqueue, DsqInsert or Dequeue with no open section opens an unnamed section
@@ -121,13 +125,22 @@ struct EngineConfig {
 struct SchedulerSection {
     std::string name; // empty when the attach was not observed and no name was given
     bool implements_dequeue = true;
-    // The attach itself was observed (not attached_before_audit, not implicit).
+    // The attach itself was observed (not tasks_start_indeterminate, not implicit).
     bool attach_observed = false;
     bool open = true;
     // Closed by an observed SchedulerDetach (not by a later attach or finish()).
     bool detach_observed = false;
     uint64_t begin_ts_ns = 0;
     uint64_t end_ts_ns = 0;
+    // The instance, from its SchedulerAttach (see Event).
+    uint32_t instance_id = 0;
+    bool traced = true;
+    uint64_t enable_ts_ns = 0;
+    uint64_t traced_from_ns = 0;
+    std::string found_by;
+    std::string note;
+    // The first custody period judged in the section (0: none).
+    uint64_t first_enter_ts_ns = 0;
     Counters counts;
 };
 

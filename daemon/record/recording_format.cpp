@@ -8,8 +8,10 @@ namespace scx_custody::record {
 namespace {
 
 // Control payload: u64 ts_ns | u32 cpu | u8 action | u8 implements_dequeue
-//                  | u8 attached_before_audit | u8 reserved | u32 name_length | name
-constexpr std::size_t kControlFixedSize = 20;
+//                  | u8 tasks_start_indeterminate | u8 traced | u32 name_length
+//                  | u32 instance_id | u64 enable_ts_ns | u64 traced_from_ns
+//                  | u8 source | u8 reserved[3] | u32 note_length | name | note
+constexpr std::size_t kControlFixedSize = 48;
 // Lost payload: u64 ts_ns | u32 cpu | u32 reserved | u64 count
 constexpr std::size_t kLostSize = 24;
 
@@ -79,16 +81,24 @@ std::vector<std::byte> encode_header(const FileHeader& header) {
 
 std::vector<std::byte> encode_control(const ControlRecord& control) {
     std::vector<std::byte> out;
-    out.reserve(kControlFixedSize + control.name.size());
+    out.reserve(kControlFixedSize + control.name.size() + control.note.size());
     put_u64(out, control.ts_ns);
     put_u32(out, control.cpu);
     out.push_back(static_cast<std::byte>(control.action));
     out.push_back(static_cast<std::byte>(control.implements_dequeue ? 1 : 0));
-    out.push_back(static_cast<std::byte>(control.attached_before_audit ? 1 : 0));
-    out.push_back(std::byte{0});
+    out.push_back(static_cast<std::byte>(control.tasks_start_indeterminate ? 1 : 0));
+    out.push_back(static_cast<std::byte>(control.traced ? 1 : 0));
     put_u32(out, static_cast<uint32_t>(control.name.size()));
-    const auto name = as_bytes(control.name);
-    out.insert(out.end(), name.begin(), name.end());
+    put_u32(out, control.instance_id);
+    put_u64(out, control.enable_ts_ns);
+    put_u64(out, control.traced_from_ns);
+    out.push_back(static_cast<std::byte>(control.source));
+    out.insert(out.end(), 3, std::byte{0});
+    put_u32(out, static_cast<uint32_t>(control.note.size()));
+    for (std::string_view text : {std::string_view(control.name), std::string_view(control.note)}) {
+        const auto bytes = as_bytes(text);
+        out.insert(out.end(), bytes.begin(), bytes.end());
+    }
     return out;
 }
 
@@ -123,28 +133,61 @@ Result<ControlRecord> decode_control(std::span<const std::byte> payload) {
         return Error::usage("control record with unknown action " + std::to_string(action));
     }
     control.action = static_cast<ControlAction>(action);
-    const auto implements_dequeue = static_cast<uint8_t>(payload[13]);
-    const auto attached_before_audit = static_cast<uint8_t>(payload[14]);
-    if (implements_dequeue > 1 || attached_before_audit > 1)
-        return Error::usage("control record with a flag byte other than 0 or 1");
-    control.implements_dequeue = implements_dequeue == 1;
-    control.attached_before_audit = attached_before_audit == 1;
+    for (std::size_t at : {13, 14, 15})
+        if (static_cast<uint8_t>(payload[at]) > 1)
+            return Error::usage("control record with a flag byte other than 0 or 1");
+    control.implements_dequeue = payload[13] == std::byte{1};
+    control.tasks_start_indeterminate = payload[14] == std::byte{1};
+    control.traced = payload[15] == std::byte{1};
     const uint32_t name_length = get_u32(payload, 16);
-    if (name_length > kMaxSchedNameLength) {
+    control.instance_id = get_u32(payload, 20);
+    control.enable_ts_ns = get_u64(payload, 24);
+    control.traced_from_ns = get_u64(payload, 32);
+    const auto source = static_cast<uint8_t>(payload[40]);
+    if (source > static_cast<uint8_t>(ControlSource::RegistrationFailed))
+        return Error::usage("control record with unknown source " + std::to_string(source));
+    control.source = static_cast<ControlSource>(source);
+    const uint32_t note_length = get_u32(payload, 44);
+    if (name_length > kMaxSchedNameLength || note_length > kMaxControlNoteLength) {
         return Error::usage("control record with a " + std::to_string(name_length) +
-                            "-byte scheduler name (limit " + std::to_string(kMaxSchedNameLength) +
-                            ")");
+                            "-byte scheduler name or a " + std::to_string(note_length) +
+                            "-byte note (limits " + std::to_string(kMaxSchedNameLength) + ", " +
+                            std::to_string(kMaxControlNoteLength) + ")");
     }
-    if (payload.size() != kControlFixedSize + name_length) {
+    if (payload.size() != kControlFixedSize + name_length + note_length) {
         return Error::usage("control record of " + std::to_string(payload.size()) +
-                            " bytes, its name needs " +
-                            std::to_string(kControlFixedSize + name_length));
+                            " bytes, its name and note need " +
+                            std::to_string(kControlFixedSize + name_length + note_length));
     }
-    const auto name = payload.subspan(kControlFixedSize);
-    control.name.resize(name.size());
-    std::transform(name.begin(), name.end(), control.name.begin(),
-                   [](std::byte b) { return static_cast<char>(b); });
+    const auto text = [&](std::size_t at, std::size_t length) {
+        std::string out(length, '\0');
+        std::transform(payload.begin() + at, payload.begin() + at + length, out.begin(),
+                       [](std::byte b) { return static_cast<char>(b); });
+        return out;
+    };
+    control.name = text(kControlFixedSize, name_length);
+    control.note = text(kControlFixedSize + name_length, note_length);
     return control;
+}
+
+std::string_view to_string(ControlSource source) {
+    switch (source) {
+    case ControlSource::Reference:
+        return "reference";
+    case ControlSource::KernelHook:
+        return "kernel_hook";
+    case ControlSource::RunningAtStart:
+        return "running_at_start";
+    case ControlSource::Poll:
+        return "poll";
+    case ControlSource::AuditEnd:
+        return "audit_end";
+    case ControlSource::RegistrationFailed:
+        return "registration_failed";
+    case ControlSource::Unknown:
+        break;
+    }
+    return "unknown";
 }
 
 Result<LostRecord> decode_lost(std::span<const std::byte> payload) {

@@ -29,7 +29,7 @@
 namespace scx_custody::record {
 
 inline constexpr std::array<char, 8> kMagic = {'S', 'C', 'X', 'C', 'U', 'S', 'T', '\0'};
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 inline constexpr std::size_t kHeaderSize = 32;
 // kind + length before the payload, crc after it.
 inline constexpr std::size_t kFrameHeaderSize = 8;
@@ -39,6 +39,8 @@ inline constexpr std::size_t kFrameTrailerSize = 4;
 inline constexpr uint32_t kMaxPayloadLength = 1u << 20;
 // Longest scheduler name in a Control record (the kernel's SCX_OPS_NAME_LEN is 128).
 inline constexpr std::size_t kMaxSchedNameLength = 256;
+// Longest note in a Control record.
+inline constexpr std::size_t kMaxControlNoteLength = 1024;
 // Deepest nesting accepted in a Metadata document.
 inline constexpr int kMaxMetadataDepth = 64;
 
@@ -70,15 +72,38 @@ enum class ControlAction : uint8_t {
     Detach = 2,
 };
 
-// A sched_ext scheduler was enabled or disabled (pairing::EventKind::SchedulerAttach
-// and SchedulerDetach).
+// How the audit learnt of a scheduler instance (Attach) or of its end (Detach).
+enum class ControlSource : uint8_t {
+    Unknown = 0,
+    Reference = 1,          // Attach: our reference scheduler, traced before it was enabled
+    KernelHook = 2,         // the kernel's registration / disable path, in ring order
+    RunningAtStart = 3,     // Attach: already running when the audit began
+    Poll = 4,               // sysfs polling (the lifecycle hooks are not attached)
+    AuditEnd = 5,           // Detach: the audit ended (or stopped the scheduler itself)
+    RegistrationFailed = 6, // Detach: the kernel refused the registration
+};
+
+std::string_view to_string(ControlSource source);
+
+// A sched_ext scheduler instance was enabled or disabled (pairing::EventKind::
+// SchedulerAttach and SchedulerDetach).
 struct ControlRecord {
     uint64_t ts_ns = 0;
     uint32_t cpu = 0;
     ControlAction action = ControlAction::Attach;
     std::string name;
-    bool implements_dequeue = true;     // Attach
-    bool attached_before_audit = false; // Attach
+    bool implements_dequeue = true; // Attach
+    // Attach: what happened to tasks before this point is unknown (the
+    // instance ran before its programs were traced), so each task starts
+    // indeterminate until its first clean custody cycle.
+    bool tasks_start_indeterminate = false;
+    // Attach: every op among ops.enqueue/ops.dequeue that the instance has is traced.
+    bool traced = true;
+    uint32_t instance_id = 0;    // the struct_ops map id (0: unknown)
+    uint64_t enable_ts_ns = 0;   // Attach: when the kernel began enabling it (0: unknown)
+    uint64_t traced_from_ns = 0; // Attach: from when its programs were traced
+    ControlSource source = ControlSource::Unknown;
+    std::string note; // Attach: why it is not traced, or how it was found
 
     friend bool operator==(const ControlRecord&, const ControlRecord&) = default;
 };

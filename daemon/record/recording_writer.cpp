@@ -128,9 +128,10 @@ Status RecordingWriter::write_event(std::span<const std::byte> raw) {
 }
 
 Status RecordingWriter::write_control(const ControlRecord& control) {
-    if (control.name.size() > kMaxSchedNameLength) {
+    if (control.name.size() > kMaxSchedNameLength || control.note.size() > kMaxControlNoteLength) {
         return fail(Error::cannot_run("write recording " + path_ + ": scheduler name of " +
-                                      std::to_string(control.name.size()) + " bytes"));
+                                      std::to_string(control.name.size()) + " bytes or note of " +
+                                      std::to_string(control.note.size()) + " bytes"));
     }
     return append(RecordKind::Control, encode_control(control));
 }

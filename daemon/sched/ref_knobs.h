@@ -20,6 +20,9 @@ struct RefKnobs {
     uint32_t reenq_every = 64;      // every Nth dispatch re-enqueues the FIFO DSQ (0: never)
     uint64_t slice_us = 5000;
     bool without_dequeue = false; // register no ops.dequeue: the kernel then owes none
+    // Test knob (0: off): eject itself with scx_bpf_error() this many ms after
+    // ops.init, once tasks are in custody (a short-lived scheduler).
+    uint32_t error_after_ms = 0;
 
     // Percentages that share one decision must not add up to more than 100.
     Status validate() const;

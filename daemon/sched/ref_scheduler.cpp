@@ -55,6 +55,7 @@ Result<RefScheduler> RefScheduler::load(const RefKnobs& knobs) {
     ro->dsq_move_every = knobs.dsq_move_every;
     ro->reenq_every = knobs.reenq_every;
     ro->slice_ns = knobs.slice_us * 1000;
+    ro->error_after_ns = uint64_t{knobs.error_after_ms} * 1000 * 1000;
     int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0)
         return Error::system("count possible CPUs", -cpus);

@@ -110,6 +110,12 @@ CLI::App* add_sched_command(CLI::App& app, SchedOptions& opts) {
     cmd->add_flag("--without-dequeue", k.without_dequeue,
                   "Register no ops.dequeue (a scheduler to which custody auditing does not "
                   "apply)");
+    cmd->add_option("--error-after-ms", k.error_after_ms,
+                    "Eject itself with scx_bpf_error() this many ms after it was enabled, once "
+                    "tasks are in its custody (0: never; for testing auditors on short-lived "
+                    "schedulers)")
+        ->check(CLI::Range(0u, 3600u * 1000u))
+        ->capture_default_str();
     cmd->add_option("--stats", opts.stats_interval_s,
                     "Print the counters every N seconds (0: only at exit)")
         ->check(CLI::NonNegativeNumber)

@@ -25,6 +25,13 @@ std::string kernel_release() {
     return u.release;
 }
 
+std::optional<uint64_t> sched_ext_enable_seq() {
+    const std::string text = read_first_line(std::string(kSchedExtDir) + "/enable_seq");
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    return std::stoull(text);
+}
+
 Result<SchedExtStatus> sched_ext_status() {
     if (access(kSchedExtDir, F_OK) != 0)
         return Error::cannot_run("kernel " + kernel_release() +

@@ -3,6 +3,8 @@
 
 #include "util/result.h"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 namespace scx_custody {
@@ -17,6 +19,10 @@ struct SchedExtStatus {
 // Reads /sys/kernel/sched_ext. Fails with exit code 3 and the cause when the
 // kernel was built without CONFIG_SCHED_CLASS_EXT.
 Result<SchedExtStatus> sched_ext_status();
+
+// /sys/kernel/sched_ext/enable_seq: how many root schedulers the kernel has
+// enabled since boot; nullopt where the kernel does not export it.
+std::optional<uint64_t> sched_ext_enable_seq();
 
 // Fails with exit code 3 unless we run as root (loading BPF needs it).
 Status require_root(const char* what);

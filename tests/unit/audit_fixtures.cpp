@@ -54,15 +54,27 @@ Script& Script::raw(std::vector<std::byte> bytes) {
     return *this;
 }
 
-Script& Script::attach(const std::string& name, bool implements_dequeue, bool attached_before_audit,
-                       uint32_t cpu) {
+Script& Script::attach(const std::string& name, bool implements_dequeue,
+                       bool tasks_start_indeterminate, uint32_t cpu) {
     record::ControlRecord control;
     control.ts_ns = ts_ns_;
     control.cpu = cpu;
     control.action = record::ControlAction::Attach;
     control.name = name;
     control.implements_dequeue = implements_dequeue;
-    control.attached_before_audit = attached_before_audit;
+    control.tasks_start_indeterminate = tasks_start_indeterminate;
+    // As the live audit announces them: our own scheduler is traced before
+    // it is enabled; one that was already running starts indeterminate.
+    control.source = tasks_start_indeterminate ? record::ControlSource::RunningAtStart
+                                               : record::ControlSource::Reference;
+    control.traced_from_ns = ts_ns_;
+    ts_ns_ += 10;
+    records_.emplace_back().body = std::move(control);
+    return *this;
+}
+
+Script& Script::control(record::ControlRecord control) {
+    control.ts_ns = ts_ns_;
     ts_ns_ += 10;
     records_.emplace_back().body = std::move(control);
     return *this;

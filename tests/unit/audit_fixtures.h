@@ -59,8 +59,10 @@ std::vector<std::byte> raw_event(const RawEvent& event);
 class Script {
   public:
     Script& attach(const std::string& name, bool implements_dequeue = true,
-                   bool attached_before_audit = false, uint32_t cpu = 0);
+                   bool tasks_start_indeterminate = false, uint32_t cpu = 0);
     Script& detach(const std::string& name = "", uint32_t cpu = 0);
+    // Any control record, stamped with the script's clock.
+    Script& control(record::ControlRecord control);
     Script& enqueue(uint32_t pid, uint64_t dsq_id = pairing::kNoDsq, uint32_t cpu = 0);
     Script& insert(uint32_t pid, uint64_t dsq_id, uint32_t cpu = 0,
                    uint8_t kernel_flag = kFlagUnknown);

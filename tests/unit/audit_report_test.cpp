@@ -82,10 +82,16 @@ TEST(AuditReport, CleanRunHasEveryStableKey) {
     for (const char* key :
          {"custody_abandoned_at_unload", "in_custody_at_end", "reenqueue_in_custody",
           "inserts_overtaken", "evicted", "custody_enter_by_path", "verdict_reasons", "incomplete",
-          "notes", "lost_events_per_cpu", "decode_errors", "events", "events_by_hook", "coverage",
-          "run"}) {
+          "notes", "lost_events_per_cpu", "decode_errors", "events", "events_by_hook", "run",
+          "dequeue_after_indeterminate"}) {
         EXPECT_TRUE(details.contains(key)) << key;
     }
+    // Coverage is a top-level key: one row per scheduler instance.
+    ASSERT_TRUE(report.contains("coverage"));
+    EXPECT_EQ(report["coverage"]["complete"], true);
+    ASSERT_EQ(report["coverage"]["instances"].size(), 1u);
+    EXPECT_EQ(report["coverage"]["instances"][0]["found_by"], "reference");
+    EXPECT_EQ(report["coverage"]["instances"][0]["custody_periods_judged"], 2u);
     EXPECT_EQ(details["custody_enter_by_path"]["enqueue_held"], 2u);
     EXPECT_EQ(details["events_by_hook"]["sched_dequeue"], 2u);
     EXPECT_EQ(details["run"]["producer"], "scx-custody 0.1.0");

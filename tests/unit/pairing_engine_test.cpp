@@ -58,7 +58,7 @@ class Stream {
     Stream& attach_before_audit(const std::string& name, uint32_t cpu = 0) {
         Event event = base(EventKind::SchedulerAttach, TaskKey{}, cpu);
         event.sched_name = name;
-        event.attached_before_audit = true;
+        event.tasks_start_indeterminate = true;
         return feed(event);
     }
     Stream& detach(uint32_t cpu = 0, const std::string& name = "") {

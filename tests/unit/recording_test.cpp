@@ -42,9 +42,26 @@ class RecordingTest : public ::testing::Test {
             raw.ts_ns = 1000 + i;
             records.push_back({0, EventRecord{fixtures::raw_event(raw)}});
         }
-        records.push_back(
-            {0, ControlRecord{1010, 3, ControlAction::Attach, "custody_ref", false, true}});
-        records.push_back({0, ControlRecord{1020, 1, ControlAction::Detach, "", true, false}});
+        ControlRecord attach;
+        attach.ts_ns = 1010;
+        attach.cpu = 3;
+        attach.name = "custody_ref";
+        attach.implements_dequeue = false;
+        attach.tasks_start_indeterminate = true;
+        attach.traced = false;
+        attach.instance_id = 42;
+        attach.enable_ts_ns = 1005;
+        attach.traced_from_ns = 1008;
+        attach.source = ControlSource::KernelHook;
+        attach.note = "a note";
+        records.push_back({0, attach});
+        ControlRecord detach;
+        detach.ts_ns = 1020;
+        detach.cpu = 1;
+        detach.action = ControlAction::Detach;
+        detach.instance_id = 42;
+        detach.source = ControlSource::RegistrationFailed;
+        records.push_back({0, detach});
         records.push_back({0, LostRecord{1030, 2, 17}});
         records.push_back({0, EventRecord{{std::byte{1}, std::byte{2}, std::byte{3}}}});
         records.push_back({0, EventRecord{}});
@@ -196,8 +213,8 @@ TEST_F(RecordingTest, DamagedHeaders) {
     expect_error_at(bytes, 0, "bad magic");
 
     bytes = good;
-    bytes[8] = std::byte{2}; // format version 2: checked before the CRC
-    expect_error_at(bytes, 8, "recording format version 2");
+    bytes[8] = std::byte{1}; // format version 1 (before instance-aware control records)
+    expect_error_at(bytes, 8, "recording format version 1");
 
     const auto reseal = [](std::vector<std::byte>& header) {
         std::vector<std::byte> crc;
@@ -287,9 +304,12 @@ TEST_F(RecordingTest, WellFramedButInvalidRecords) {
     expect_error_at(framed(7, {}), kHeaderSize, "unknown record kind 7");
     expect_error_at(framed(0, {}), kHeaderSize, "unknown record kind 0");
 
-    std::vector<std::byte> control =
-        encode_control({1, 2, ControlAction::Attach, "x", true, false});
-    expect_error_at(framed(2, std::span(control).first(10)), kHeaderSize, "at least 20");
+    ControlRecord attach;
+    attach.ts_ns = 1;
+    attach.cpu = 2;
+    attach.name = "x";
+    std::vector<std::byte> control = encode_control(attach);
+    expect_error_at(framed(2, std::span(control).first(10)), kHeaderSize, "at least 48");
     std::vector<std::byte> bad = control;
     bad[12] = std::byte{3};
     expect_error_at(framed(2, bad), kHeaderSize, "unknown action 3");
@@ -298,7 +318,10 @@ TEST_F(RecordingTest, WellFramedButInvalidRecords) {
     expect_error_at(framed(2, bad), kHeaderSize, "flag byte");
     bad = control;
     bad[16] = std::byte{5}; // name length 5, payload holds 1
-    expect_error_at(framed(2, bad), kHeaderSize, "its name needs 25");
+    expect_error_at(framed(2, bad), kHeaderSize, "its name and note need 53");
+    bad = control;
+    bad[40] = std::byte{9};
+    expect_error_at(framed(2, bad), kHeaderSize, "unknown source 9");
     bad = control;
     bad[17] = std::byte{0x10}; // name length 4097
     expect_error_at(framed(2, bad), kHeaderSize, "scheduler name");

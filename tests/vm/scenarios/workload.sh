@@ -34,12 +34,12 @@ stop_workload() {
 	return 0
 }
 
-# wait_sched_state STATE: wait (at most 20 s) until sched_ext is in STATE
-# (enabled, disabled); fails if it never gets there.
+# wait_sched_state STATE [SECONDS]: wait (at most SECONDS, default 20) until
+# sched_ext is in STATE (enabled, disabled); fails if it never gets there.
 wait_sched_state() {
 	n=0
 	while [ "$(cat /sys/kernel/sched_ext/state)" != "$1" ]; do
-		[ $n -ge 200 ] && return 1
+		[ $n -ge $((${2:-20} * 10)) ] && return 1
 		sleep 0.1
 		n=$((n + 1))
 	done

@@ -1,0 +1,383 @@
+#include "live/scheduler_follower.h"
+
+#include "audit/audit_session.h"
+#include "live/monotonic.h"
+#include "loader/tracer.h"
+#include "util/kernel_env.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+namespace scx_custody::live {
+namespace {
+
+using record::ControlSource;
+
+// The record's custody_event.type without decoding the rest.
+uint16_t record_type(std::span<const std::byte> record) {
+    uint16_t type = 0;
+    if (record.size() == sizeof(custody_event))
+        std::memcpy(&type, record.data() + offsetof(custody_event, type), sizeof(type));
+    return type;
+}
+
+uint64_t record_ts(std::span<const std::byte> record) {
+    uint64_t ts = 0;
+    if (record.size() >= sizeof(ts))
+        std::memcpy(&ts, record.data(), sizeof(ts)); // custody_event.ts_ns comes first
+    return ts;
+}
+
+bool lifecycle_hooks_attached(const loader::AttachPlan& plan) {
+    const auto* reg = plan.find("sched_reg");
+    const auto* disable = plan.find("sched_disable");
+    return reg && reg->attached && disable && disable->attached;
+}
+
+// Every scheduler op the instance has is traced.
+bool scheduler_hooks_attached(const loader::AttachPlan& plan) {
+    for (const char* hook : {"sched_dequeue", "sched_enqueue"}) {
+        const auto* h = plan.find(hook);
+        if (h && h->required && !h->attached)
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+SchedulerFollower::SchedulerFollower(loader::Tracer& tracer, const loader::KernelBtf& btf)
+    : tracer_(tracer), btf_(btf), lifecycle_hooks_(lifecycle_hooks_attached(tracer.plan())),
+      enable_seq_at_start_(sched_ext_enable_seq()) {}
+
+void SchedulerFollower::notify_plan() {
+    if (on_plan)
+        on_plan(tracer_.plan());
+}
+
+// What was attached to each instance's own programs while it ran: the final
+// plan no longer shows it (untracing clears those rows).
+void SchedulerFollower::note_hooks(const std::string& name) {
+    nlohmann::json hooks = nlohmann::json::array();
+    for (const char* hook : {"sched_dequeue", "sched_enqueue"})
+        if (const auto* h = tracer_.plan().find(hook))
+            hooks.push_back({{"hook", h->hook},
+                             {"target", h->target},
+                             {"attached", h->attached},
+                             {"note", h->note}});
+    scheduler_hooks_.push_back({{"scheduler", name}, {"hooks", hooks}});
+}
+
+SchedulerFollower::Instance
+SchedulerFollower::trace_instance(const loader::SchedulerPrograms& progs, ControlSource source,
+                                  uint64_t enable_ts_ns) {
+    Instance instance;
+    instance.map_id = progs.map_id;
+    instance.name = progs.name;
+    instance.implements_dequeue = progs.implements_dequeue();
+    instance.source = source;
+    instance.enable_ts_ns = enable_ts_ns;
+    if (auto traced = tracer_.trace_scheduler(progs); !traced) {
+        instance.note = traced.error().message;
+    } else {
+        instance.traced = scheduler_hooks_attached(tracer_.plan());
+        if (!instance.traced)
+            instance.note = "attaching to its programs failed (see the attach plan)";
+    }
+    instance.traced_from_ns = monotonic_ns();
+    note_hooks(progs.name);
+    notify_plan();
+    if (!instance.traced)
+        spdlog::warn("cannot trace {}'s programs: {}", progs.name, instance.note);
+    return instance;
+}
+
+SchedulerFollower::Instance SchedulerFollower::trace_by_map_id(uint32_t map_id,
+                                                               uint64_t enable_ts_ns) {
+    auto progs = loader::scheduler_by_map_id(btf_, map_id);
+    if (progs)
+        return trace_instance(*progs, ControlSource::KernelHook, enable_ts_ns);
+    Instance instance;
+    instance.map_id = map_id;
+    instance.source = ControlSource::KernelHook;
+    instance.enable_ts_ns = enable_ts_ns;
+    instance.traced_from_ns = monotonic_ns();
+    instance.note = progs.error().message;
+    return instance;
+}
+
+Status SchedulerFollower::trace_reference(const loader::SchedulerPrograms& progs) {
+    Instance instance = trace_instance(progs, ControlSource::Reference, 0);
+    if (!instance.traced)
+        return Error::cannot_run("trace the reference scheduler: " + instance.note);
+    instance.is_reference = true;
+    instance.traced_from_ns = 0; // traced before it was enabled: nothing to drop
+    delivered_root_ = instance.map_id;
+    traced_early_[instance.map_id] = instance;
+    return ok_status();
+}
+
+void SchedulerFollower::announce_reference(uint64_t ts_ns) {
+    auto it = traced_early_.find(delivered_root_);
+    if (it == traced_early_.end())
+        return;
+    Instance instance = it->second;
+    traced_early_.erase(it);
+    announce(instance, ts_ns);
+}
+
+void SchedulerFollower::adopt_running(const std::string& name, uint64_t now_ns) {
+    Instance instance;
+    if (auto progs = loader::find_scheduler_programs(btf_, name)) {
+        instance = trace_instance(*progs, ControlSource::RunningAtStart, 0);
+    } else {
+        instance.name = name;
+        instance.source = ControlSource::RunningAtStart;
+        instance.traced_from_ns = now_ns;
+        instance.note = progs.error().message;
+    }
+    delivered_root_ = instance.map_id;
+    watcher_.assume_running(name);
+    announce(instance, now_ns);
+}
+
+void SchedulerFollower::announce(const Instance& instance, uint64_t ts_ns) {
+    record::ControlRecord c;
+    c.ts_ns = ts_ns;
+    c.action = record::ControlAction::Attach;
+    c.name = instance.name;
+    c.implements_dequeue = instance.implements_dequeue;
+    c.tasks_start_indeterminate = instance.source != ControlSource::Reference;
+    c.traced = instance.traced;
+    c.instance_id = instance.map_id;
+    c.enable_ts_ns = instance.enable_ts_ns;
+    c.traced_from_ns = instance.traced_from_ns;
+    c.source = instance.source;
+    c.note = instance.note;
+    session_->on_control(c);
+    open_ = instance;
+    // An untraced instance's records cannot be judged: none are fed.
+    accepting_ = instance.traced && subs_.empty();
+    accept_from_ns_ = instance.traced_from_ns;
+    spdlog::info("auditing scheduler {} (instance {}, {}){}", instance.name, instance.map_id,
+                 record::to_string(instance.source),
+                 instance.implements_dequeue ? ""
+                                             : ": no ops.dequeue, custody auditing does "
+                                               "not apply");
+}
+
+void SchedulerFollower::close(uint64_t ts_ns, ControlSource source) {
+    if (!open_)
+        return;
+    record::ControlRecord c;
+    c.ts_ns = ts_ns;
+    c.action = record::ControlAction::Detach;
+    c.name = open_->name;
+    c.instance_id = open_->map_id;
+    c.source = source;
+    session_->on_control(c);
+    if (open_->map_id != 0 && tracer_.traced_map_id() == open_->map_id) {
+        tracer_.untrace_scheduler();
+        notify_plan();
+    }
+    spdlog::info("scheduler {} (instance {}) stopped", open_->name, open_->map_id);
+    open_.reset();
+    accepting_ = false;
+}
+
+void SchedulerFollower::on_delivered(std::span<const std::byte> record) {
+    const uint16_t type = record_type(record);
+    if (type != CUSTODY_EVT_SCHED_ENABLE && type != CUSTODY_EVT_SCHED_DISABLE &&
+        type != CUSTODY_EVT_SCHED_ENABLED)
+        return;
+    const auto rec = consumer::decode_lifecycle(record);
+    if (!rec)
+        return;
+    // The delivery-time view of which root instance is enabled: a second
+    // root registration while one runs is refused by the kernel, and must
+    // not take the tracer away from the running one.
+    if (rec->kind == consumer::LifecycleRecord::Kind::Disable && rec->is_root()) {
+        delivered_root_ = 0;
+    } else if (rec->kind == consumer::LifecycleRecord::Kind::Enabled && rec->result != 0 &&
+               rec->map_id == delivered_root_) {
+        delivered_root_ = 0;
+    } else if (rec->kind == consumer::LifecycleRecord::Kind::Enable && rec->is_root() &&
+               delivered_root_ == 0) {
+        delivered_root_ = rec->map_id;
+        traced_early_[rec->map_id] = trace_by_map_id(rec->map_id, rec->ts_ns);
+    }
+}
+
+void SchedulerFollower::on_record(std::span<const std::byte> record) {
+    if (auto rec = consumer::decode_lifecycle(record)) {
+        if (rec->ts_ns >= resync_ts_ns_)
+            on_lifecycle(*rec);
+        return;
+    }
+    if (!accepting_ || record_ts(record) < accept_from_ns_) {
+        if (!subs_.empty() && open_)
+            ++dropped_while_blind_;
+        else
+            ++outside_scheduler_;
+        return;
+    }
+    session_->on_event_bytes(record);
+}
+
+void SchedulerFollower::on_lifecycle(const consumer::LifecycleRecord& rec) {
+    using Kind = consumer::LifecycleRecord::Kind;
+    switch (rec.kind) {
+    case Kind::Enable:
+        if (rec.is_root())
+            on_root_enable(rec);
+        else
+            on_sub_scheduler(rec);
+        break;
+    case Kind::Enabled:
+        on_enabled(rec);
+        break;
+    case Kind::Disable:
+        if (rec.is_root())
+            on_root_disable(rec.ts_ns, ControlSource::KernelHook);
+        else
+            on_sub_scheduler(rec);
+        break;
+    }
+}
+
+void SchedulerFollower::on_root_enable(const consumer::LifecycleRecord& rec) {
+    ++root_enables_seen_;
+    root_maps_.insert(rec.map_id);
+    if (open_ && open_->map_id == rec.map_id)
+        return; // ours, or found running at start: already announced
+    auto it = traced_early_.find(rec.map_id);
+    if (open_ || it == traced_early_.end())
+        return; // another root runs: the kernel refuses this one (EBUSY)
+    Instance instance = it->second;
+    traced_early_.erase(it);
+    announce(instance, rec.ts_ns);
+}
+
+void SchedulerFollower::on_enabled(const consumer::LifecycleRecord& rec) {
+    if (rec.result == 0) {
+        if (root_maps_.contains(rec.map_id))
+            ++root_enables_succeeded_;
+        return;
+    }
+    traced_early_.erase(rec.map_id);
+    if (auto sub = sub_maps_.find(rec.map_id); sub != sub_maps_.end()) {
+        subs_.erase(sub->second);
+        sub_maps_.erase(sub);
+        resume_after_subs(rec.ts_ns);
+    } else if (open_ && open_->map_id == rec.map_id) {
+        close(rec.ts_ns, ControlSource::RegistrationFailed);
+    }
+}
+
+void SchedulerFollower::on_root_disable(uint64_t ts_ns, ControlSource source) {
+    close(ts_ns, source);
+}
+
+// Sub-schedulers are not followed yet: their tasks' custody would be judged
+// against the root's programs. While one runs nothing is judged.
+void SchedulerFollower::on_sub_scheduler(const consumer::LifecycleRecord& rec) {
+    if (rec.kind == consumer::LifecycleRecord::Kind::Enable) {
+        const std::string label = "sub-scheduler \"" + rec.name_prefix + "\" (instance " +
+                                  std::to_string(rec.map_id) + ", cgroup " +
+                                  std::to_string(rec.sub_cgroup_id) + ")";
+        gaps_.push_back(label + " ran during the audit: sub-scheduler trees are not audited, "
+                                "and nothing was judged while it ran");
+        subs_[rec.sub_cgroup_id] = label;
+        sub_maps_[rec.map_id] = rec.sub_cgroup_id;
+        accepting_ = false;
+        return;
+    }
+    subs_.erase(rec.sub_cgroup_id);
+    resume_after_subs(rec.ts_ns);
+}
+
+void SchedulerFollower::resume_after_subs(uint64_t ts_ns) {
+    if (!subs_.empty())
+        return;
+    if (dropped_while_blind_ > 0) {
+        // The tasks' histories have a hole: every task starts over indeterminate.
+        session_->on_lost({ts_ns, pairing::kNoCpu, dropped_while_blind_});
+        dropped_while_blind_ = 0;
+    }
+    accepting_ = open_ && open_->traced;
+}
+
+void SchedulerFollower::after_poll(const std::vector<custody_cpu_counters>& counters,
+                                   uint64_t now_ns) {
+    uint64_t lifecycle_dropped = 0;
+    for (const auto& c : counters)
+        lifecycle_dropped += c.lifecycle_dropped;
+    if (lifecycle_dropped <= lifecycle_dropped_)
+        return;
+    lifecycle_dropped_ = lifecycle_dropped;
+    // A section boundary may be missing: nothing consumed so far can be
+    // placed. Close what is open, ignore the lifecycle records already
+    // delivered, and start over from what sysfs says runs now.
+    gaps_.push_back("a scheduler lifecycle record was lost (ring buffer full): scheduler "
+                    "instances were re-read from sysfs, and records before that were not judged");
+    resync_ts_ns_ = now_ns;
+    close(now_ns, ControlSource::Unknown);
+    traced_early_.clear();
+    delivered_root_ = 0;
+    if (auto status = sched_ext_status(); status && status->state == "enabled")
+        adopt_running(status->scheduler, now_ns);
+}
+
+void SchedulerFollower::poll_sysfs(uint64_t now_ns) {
+    if (lifecycle_hooks_)
+        return;
+    while (auto change = watcher_.poll()) {
+        if (change->kind == SchedChange::Kind::Stopped) {
+            close(now_ns, ControlSource::Poll);
+            continue;
+        }
+        Instance instance;
+        if (auto progs = loader::find_scheduler_programs(btf_, change->name)) {
+            instance = trace_instance(*progs, ControlSource::Poll, 0);
+        } else {
+            instance.name = change->name;
+            instance.source = ControlSource::Poll;
+            instance.traced_from_ns = now_ns;
+            instance.note = progs.error().message;
+        }
+        announce(instance, now_ns);
+    }
+}
+
+void SchedulerFollower::finish(uint64_t now_ns) {
+    close(now_ns, ControlSource::AuditEnd);
+    const auto seq_now = sched_ext_enable_seq();
+    enable_seq_at_end_ = seq_now;
+    if (!lifecycle_hooks_ || !enable_seq_at_start_ || !seq_now)
+        return;
+    const uint64_t enabled = *seq_now - *enable_seq_at_start_;
+    if (enabled > root_enables_succeeded_) {
+        gaps_.push_back(std::to_string(enabled - root_enables_succeeded_) +
+                        " root scheduler instance(s) enabled during the audit (by "
+                        "/sys/kernel/sched_ext/enable_seq) were not seen");
+    }
+}
+
+std::vector<std::string> SchedulerFollower::coverage_gaps() const {
+    return gaps_;
+}
+
+nlohmann::json SchedulerFollower::summary() const {
+    auto seq = [](const std::optional<uint64_t>& v) { return v ? nlohmann::json(*v) : nullptr; };
+    return {
+        {"scheduler_hooks", scheduler_hooks_},
+        {"events_outside_scheduler", outside_scheduler_},
+        {"lifecycle_hooks", lifecycle_hooks_},
+        {"root_enables_seen", root_enables_seen_},
+        {"root_enables_succeeded", root_enables_succeeded_},
+        {"enable_seq", {{"start", seq(enable_seq_at_start_)}, {"end", seq(enable_seq_at_end_)}}},
+    };
+}
+
+} // namespace scx_custody::live

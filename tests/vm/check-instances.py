@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""check-instances.py MODE --kernel VER --binary SCX_CUSTODY OUTDIR
+
+Scheduler instances the audit did not load itself, and fail-closed verdicts.
+
+  qmap      scx_qmap (kernel's tools/sched_ext, sched_ext_ops_cid) was running
+            before the audit: one section "qmap" found running at start, its
+            ops.dequeue traced, >= 500 custody periods, verdict clean, and the
+            custody books balance exactly: enters == dequeues - dequeues of
+            tasks whose custody began unseen + custodies open at the end.
+  simple    scx_simple (no ops.dequeue): its section says so, custody periods
+            are counted, nothing is judged: verdict inconclusive (exit 4) with
+            a reason that says custody auditing does not apply.
+  restart   scx_simple ejected by a CPU hotplug and reloaded under the same
+            name: one section per registration (enable_seq rose by the ones
+            that succeeded), each with its own struct_ops map id, opened by
+            the kernel hook and closed by the kernel's disable, the last one's
+            custody counted to the end; verdict inconclusive (no ops.dequeue).
+  short     the reference scheduler in a separate process ejects itself
+            ~40 ms after it was enabled: its section was opened by the kernel
+            hook, its start window measured, custody judged inside its life;
+            pre-fix kernels: missed_dequeue found (verdict violations).
+Every mode replays the recording on the host to the identical report.
+"""
+import argparse
+import sys
+
+import vmcheck
+
+
+def books_balance(c, section):
+    d = section["details"]
+    enters = section["counts"]["custody_enter"]
+    ends = (section["counts"]["dequeue"] - d["dequeue_after_indeterminate"] +
+            d["custody_abandoned_at_unload"] + d["in_custody_at_end"])
+    c.check(enters == ends, f"{section['name']}: custody_enter {enters} != dequeues "
+            f"{section['counts']['dequeue']} - after-indeterminate "
+            f"{d['dequeue_after_indeterminate']} + abandoned {d['custody_abandoned_at_unload']}"
+            f" + open at end {d['in_custody_at_end']}")
+
+
+def check_qmap(c, r, rc, lines):
+    c.check((r["verdict"], rc) == ("clean", 0), f"verdict {r['verdict']} exit {rc}: "
+            f"{r['details']['verdict_reasons']}")
+    c.check([s["name"] for s in r["schedulers"]] == ["qmap"], "want one section named qmap")
+    for s in r["schedulers"][:1]:
+        c.check(s["implements_dequeue"] and s["traced"], f"qmap: {s}")
+        c.check(s["found_by"] == "running_at_start", f"found_by {s['found_by']}")
+        c.check(s["instance_id"] > 0, "no instance id")
+        c.check(s["counts"]["custody_enter"] >= 500, f"only {s['counts']['custody_enter']} custodies")
+        books_balance(c, s)
+    c.check(r["coverage"]["complete"] is True, f"coverage {r['coverage']}")
+
+
+def check_simple(c, r, rc, lines):
+    c.check((r["verdict"], rc) == ("inconclusive", 4), f"verdict {r['verdict']} exit {rc}")
+    c.check(any("does not apply" in why for why in r["details"]["verdict_reasons"]),
+            f"reasons {r['details']['verdict_reasons']}")
+    c.check([s["name"] for s in r["schedulers"]] == ["simple"], "want one section named simple")
+    for s in r["schedulers"][:1]:
+        c.check(s["implements_dequeue"] is False and s["traced"], f"simple: {s}")
+        c.check(s["counts"]["custody_enter"] >= 500, f"custody counted: {s['counts']}")
+        c.check(all(v == 0 for v in s["violations"].values()), f"violations {s['violations']}")
+
+
+def check_restart(c, r, rc, lines):
+    before = [d["enable_seq_before"] for d in lines if "enable_seq_before" in d]
+    after = [d["enable_seq_after"] for d in lines if "enable_seq_after" in d]
+    enabled = after[0] - before[0] if before and after else -1
+    secs = r["schedulers"]
+    tracer = r["details"]["tracer"]
+    # One hotplug cycle: the first load, a reload with the CPU offline, and
+    # (when the CPU comes back before it) a reload after the hotplug sequence
+    # moved. A reload the kernel refuses is an instance too, without an
+    # enable_seq step.
+    c.check(enabled >= 2, f"enable_seq rose by {enabled}: the scheduler never reloaded")
+    c.check(tracer["root_enables_succeeded"] == enabled,
+            f"{tracer['root_enables_succeeded']} registrations seen succeeding, enable_seq "
+            f"rose by {enabled}")
+    c.check(len(secs) == tracer["root_enables_seen"] and len(secs) >= enabled,
+            f"{len(secs)} sections for {tracer['root_enables_seen']} registrations")
+    c.check(all(s["name"] == "simple" for s in secs), "every section is simple")
+    c.check(len({s["instance_id"] for s in secs}) == len(secs), "instance ids repeat")
+    for s in secs:
+        c.check(s["found_by"] == "kernel_hook", f"#{s['instance_id']} found by {s['found_by']}")
+        c.check(s["detach_observed"], f"#{s['instance_id']}: its end was not seen")
+        c.check(s["implements_dequeue"] is False and s["traced"], f"#{s['instance_id']}: {s}")
+    for cov in vmcheck.instances(r):
+        c.check(cov["window_ns"] is not None, f"#{cov['instance_id']}: no window measured")
+    if secs:
+        c.check(secs[-1]["counts"]["custody_enter"] >= 100,
+                f"the last instance's custody was not counted: {secs[-1]['counts']}")
+    # scx_simple has no ops.dequeue: nothing can be judged, whatever ran.
+    c.check((r["verdict"], rc) == ("inconclusive", 4), f"verdict {r['verdict']} exit {rc}")
+    c.check(all(v == 0 for v in r["violations"].values()), f"violations {r['violations']}")
+
+
+def check_short(c, r, rc, lines, expect):
+    refs = [d for d in lines if "counters" in d and "custody_enter" in d]
+    c.check(refs and "ejecting itself" in refs[0].get("exit", {}).get("msg", ""),
+            f"the scheduler did not eject itself: {refs[0].get('exit') if refs else None}")
+    secs = r["schedulers"]
+    c.check([s["name"] for s in secs] == ["custody_ref"], f"sections {vmcheck.sections_text(r)}")
+    for s in secs[:1]:
+        c.check(s["found_by"] == "kernel_hook" and s["detach_observed"], f"section {s}")
+        c.check(s["counts"]["custody_enter"] > 0, "no custody period judged")
+        life_ms = (s["end_ts_ns"] - s["begin_ts_ns"]) / 1e6
+        c.check(life_ms < 1000, f"the scheduler lived {life_ms:.0f} ms")
+    cov = vmcheck.instances(r)
+    c.check(cov and cov[0]["window_ns"] is not None, "no start window measured")
+    if expect == "pre-fix":
+        c.check(r["violations"]["missed_dequeue"] > 0, f"violations {r['violations']}")
+        c.check((r["verdict"], rc) == ("violations", 1), f"verdict {r['verdict']} exit {rc}")
+    else:
+        c.check(all(v == 0 for v in r["violations"].values()), f"violations {r['violations']}")
+        c.check((r["verdict"], rc) == ("clean", 0), f"verdict {r['verdict']} exit {rc}: "
+                f"{r['details']['verdict_reasons']}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["qmap", "simple", "restart", "short"])
+    ap.add_argument("--expect", default="fixed", choices=["pre-fix", "remote-bug", "fixed"])
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("outdir")
+    args = ap.parse_args()
+    c = vmcheck.Checks()
+    lines = vmcheck.results(args.outdir)
+    r, rc = vmcheck.one_audit(lines)
+    if args.mode == "short":
+        check_short(c, r, rc, lines, args.expect)
+    else:
+        {"qmap": check_qmap, "simple": check_simple, "restart": check_restart}[args.mode](
+            c, r, rc, lines)
+    vmcheck.replay_matches(c, args.binary, args.outdir, r, rc)
+    cov = ", ".join(f"#{i['instance_id']} window={i['window_ns']}" for i in vmcheck.instances(r))
+    return c.finish(f"{args.kernel} {args.mode}: verdict={r['verdict']} "
+                    f"sections={vmcheck.sections_text(r)} coverage=[{cov}]")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+# audit_restart.sh — `audit -- COMMAND` where COMMAND starts scx_simple and
+# takes CPU 1 offline and back: the kernel ejects the scheduler (it has no
+# CPU hotplug ops), and it reloads itself under the same name, once with the
+# CPU offline and again when the CPU comes back (the hotplug sequence it
+# recorded no longer matches). Every instance must get a section of its own,
+# the last one audited to the end.
+. /workload.sh
+start_workload 120
+cat >/tmp/restart.sh <<'EOS'
+. /workload.sh
+scx_simple >/tmp/simple.log 2>&1 &
+sched=$!
+renice -n -20 -p $sched >/dev/null
+wait_sched_state enabled 60 || exit 1
+sleep 3
+echo 0 >/sys/devices/system/cpu/cpu1/online
+sleep 3
+echo 1 >/sys/devices/system/cpu/cpu1/online
+sleep 3
+wait_sched_state enabled 60 || exit 1
+sleep 3
+kill -INT $sched
+wait_sched_state disabled
+EOS
+echo "@@R {\"enable_seq_before\": $(cat /sys/kernel/sched_ext/enable_seq)}"
+run_audit -- sh /tmp/restart.sh
+echo "@@R {\"enable_seq_after\": $(cat /sys/kernel/sched_ext/enable_seq)}"
+stop_workload
+exit 0

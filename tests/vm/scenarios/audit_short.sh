@@ -1,0 +1,11 @@
+# audit_short.sh — `audit -- COMMAND` where COMMAND loads the reference
+# scheduler in a separate process that ejects itself with scx_bpf_error()
+# SHORT_MS after it was enabled (--error-after-ms), with tasks in custody:
+# a scheduler that lives shorter than any polling interval.
+. /workload.sh
+start_workload 60
+run_audit -- scx-custody sched --error-after-ms "${SHORT_MS:-40}" --format json \
+	--output /export/short_ref.json
+[ -f /export/short_ref.json ] && emit_json /export/short_ref.json
+stop_workload
+exit 0
