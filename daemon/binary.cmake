@@ -3,6 +3,8 @@
 find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 
 add_library(custody_util STATIC
   util/kernel_env.cpp
@@ -10,6 +12,11 @@ add_library(custody_util STATIC
   util/output_file.cpp
   util/signals.cpp)
 target_include_directories(custody_util PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+
+# sd_notify() for `run` under a Type=notify unit with a watchdog.
+add_library(custody_systemd_notify STATIC util/systemd_notify.cpp)
+target_include_directories(custody_systemd_notify PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(custody_systemd_notify PUBLIC spdlog::spdlog PkgConfig::LIBSYSTEMD)
 
 add_library(custody_loader STATIC
   commands/attach_option.cpp
@@ -33,7 +40,7 @@ add_library(custody_loader STATIC
 add_dependencies(custody_loader bpf_skeletons_gen)
 target_include_directories(custody_loader PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_definitions(custody_loader PRIVATE SCX_CUSTODY_VERSION="${PROJECT_VERSION}")
-target_link_libraries(custody_loader PUBLIC custody_util custody_audit custody_consumer custody_prometheus bpf_skeletons spdlog::spdlog
+target_link_libraries(custody_loader PUBLIC custody_util custody_systemd_notify custody_audit custody_consumer custody_prometheus bpf_skeletons spdlog::spdlog
   CLI11::CLI11 nlohmann_json::nlohmann_json)
 
 add_executable(scx-custody main.cpp)

@@ -13,6 +13,7 @@
 #include "pairing/pairing_engine.h"
 #include "util/kv_config.h"
 #include "util/signals.h"
+#include "util/systemd_notify.h"
 
 #include <CLI/CLI.hpp>
 #include <bpf/libbpf.h>
@@ -21,6 +22,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <utility>
 
 namespace scx_custody::commands {
 namespace {
@@ -81,6 +83,23 @@ class DaemonStatus {
     Clock::time_point next_summary_;
     std::vector<uint64_t> last_events_;
 };
+
+// systemd's STATUS= line: which scheduler is audited, through how many hooks.
+std::string audit_status(const loader::AttachPlan& plan) {
+    size_t attached = 0;
+    std::string scheduler;
+    for (const auto& h : plan.hooks()) {
+        attached += h.attached ? 1 : 0;
+        // A scheduler's hooks are named after it: "<scheduler>.dequeue".
+        if (h.attached && (h.hook == "sched_dequeue" || h.hook == "sched_enqueue") &&
+            !h.candidates.empty())
+            scheduler = h.candidates.front().substr(0, h.candidates.front().find('.'));
+    }
+    return (scheduler.empty() ? "waiting for a sched_ext scheduler"
+                              : "auditing scheduler " + scheduler) +
+           "; " + std::to_string(attached) + " of " + std::to_string(plan.hooks().size()) +
+           " hooks attached";
+}
 
 } // namespace
 
@@ -208,7 +227,9 @@ ExitCode run_daemon(RunOptions opts, const std::vector<std::string>& argv) {
         return server.error().exit_code;
     }
     DaemonStatus status(self, health, opts.summary_interval_s);
+    auto notifier = SystemdNotifier::from_environment();
     bool announced = false;
+    bool notified_ready = false;
     live::LiveAuditOptions live;
     live.sched = opts.sched;
     live.strict = opts.strict;
@@ -226,13 +247,21 @@ ExitCode run_daemon(RunOptions opts, const std::vector<std::string>& argv) {
             announced = true;
         }
         status.on_plan(plan);
+        // The first plan comes once the kernel hooks are attached, and
+        // /metrics has answered since the server started: ready.
+        if (std::exchange(notified_ready, true))
+            notifier.status(audit_status(plan));
+        else
+            notifier.ready(audit_status(plan));
     };
     live.hooks.on_tick = [&](const std::vector<custody_cpu_counters>& c, double fill,
                              const pairing::PairingEngine& engine) {
         status.on_tick(c, fill, engine);
+        notifier.watchdog_tick(Clock::now());
     };
     auto report = live::run_live_audit(live);
     health.set_attached(false, "stopping");
+    notifier.stopping("stopping");
     if (!report) {
         log->error("{}", report.error().message);
         return report.error().exit_code;
