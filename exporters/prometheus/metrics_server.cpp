@@ -40,9 +40,38 @@ namespace {
 
 constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 constexpr std::string_view kTextContentType = "text/plain; charset=utf-8";
-constexpr std::string_view kIndex = "scx-custody\n"
-                                    "  /metrics  Prometheus metrics\n"
-                                    "  /healthz  200 when attached and consuming, else 503\n";
+constexpr std::string_view kHtmlContentType = "text/html; charset=utf-8";
+constexpr std::string_view kIndex =
+    "<!DOCTYPE html>\n"
+    "<html><head><meta charset=\"utf-8\"><title>scx-custody</title></head><body>\n"
+    "<h1>scx-custody</h1>\n<ul>\n"
+    "<li><a href=\"/metrics\">/metrics</a>: Prometheus metrics</li>\n"
+    "<li><a href=\"/healthz\">/healthz</a>: 200 when attached and consuming, else 503</li>\n"
+    "</ul>\n</body></html>\n";
+
+// civetweb's settings. Its defaults suit a file server; these bound what a client
+// can hold or make the server allocate (tests/prometheus/check_hostile_requests.py
+// measures the result).
+//
+// Workers: each serves one connection at a time, and a client that never finishes
+// its request holds one until the request timeout, so N stalled connections delay a
+// scrape by about N / workers timeouts. With 64 workers and 200 connections stalled
+// on purpose a scrape took at most 6 s (2 workers and a 10 s timeout: over 11 s, and
+// unbounded while the attack lasts); they cost about 3 MiB of RSS.
+constexpr const char* kWorkerThreads = "64";
+// The whole request head must arrive within this time (Prometheus sends it at
+// once); it is also the longest a response write may go without progress.
+constexpr const char* kRequestTimeoutMs = "2000";
+// Longest request head (request line and headers; a scrape's is under 1 KiB): a
+// longer one is answered 413 without buffering more. Also each worker's buffer.
+constexpr const char* kMaxRequestSize = "8192";
+// Connections the kernel holds while every worker is busy, instead of refusing.
+constexpr const char* kListenBacklog = "512";
+// One request per connection: a kept-alive connection would pin a worker between
+// scrapes.
+constexpr const char* kKeepAlive = "no";
+// Paths are matched exactly as sent (see handle_request): no percent-decoding.
+constexpr const char* kDecodeUrl = "no";
 
 int send(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
          bool head_only) {
@@ -52,6 +81,7 @@ int send(mg_connection* conn, int status, std::string_view content_type, std::st
                            static_cast<int>(content_type.size()));
     mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
     mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+    mg_response_header_add(conn, "X-Content-Type-Options", "nosniff", -1);
     if (status == 405)
         mg_response_header_add(conn, "Allow", "GET, HEAD", -1);
     mg_response_header_send(conn);
@@ -68,7 +98,10 @@ int handle_request(mg_connection* conn, void* cbdata) {
     auto* impl = static_cast<MetricsServer::Impl*>(cbdata);
     const mg_request_info* request = mg_get_request_info(conn);
     const std::string_view method = request->request_method ? request->request_method : "";
-    const std::string_view path = request->local_uri ? request->local_uri : "";
+    // The path as sent, without the query string: "/metrics" only, never an encoded
+    // (/%6detrics) or dotted (/x/../metrics) alias of it. Null for a request that
+    // does not address this server (an absolute URI for another host, "*").
+    const std::string_view path = request->local_uri_raw ? request->local_uri_raw : "";
     const bool head = method == "HEAD";
 
     // Exceptions must not cross civetweb's C frames.
@@ -86,7 +119,7 @@ int handle_request(mg_connection* conn, void* cbdata) {
             const std::string reason = health.reason.empty() ? "unhealthy" : health.reason;
             return send(conn, 503, kTextContentType, reason + "\n", head);
         }
-        return send(conn, 200, kTextContentType, kIndex, head);
+        return send(conn, 200, kHtmlContentType, kIndex, head);
     } catch (const std::exception& e) {
         return send(conn, 500, kTextContentType, std::string(e.what()) + "\n", head);
     } catch (...) {
@@ -176,10 +209,19 @@ Result<MetricsServer> MetricsServer::start(const ListenAddress& listen,
     impl->log = std::move(log);
 
     const std::string ports = listen.to_string();
+    // One name-value pair per line.
+    // clang-format off
     const char* options[] = {
-        "listening_ports",    ports.c_str(), "num_threads", "2",
-        "request_timeout_ms", "10000",       nullptr,
+        "listening_ports",    ports.c_str(),
+        "num_threads",        kWorkerThreads,
+        "request_timeout_ms", kRequestTimeoutMs,
+        "max_request_size",   kMaxRequestSize,
+        "listen_backlog",     kListenBacklog,
+        "enable_keep_alive",  kKeepAlive,
+        "decode_url",         kDecodeUrl,
+        nullptr,
     };
+    // clang-format on
     mg_callbacks callbacks{};
     callbacks.log_message = handle_log;
     impl->context = mg_start(&callbacks, impl.get(), options);

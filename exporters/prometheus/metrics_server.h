@@ -1,7 +1,11 @@
-// MetricsServer: the HTTP endpoint of `scx-custody run`, on one port:
-//   /metrics  the registry in the Prometheus text exposition format (GET, HEAD)
+// MetricsServer: the HTTP endpoint of `scx-custody run`, on one port, read-only:
+//   /metrics  the registry in the Prometheus text exposition format
 //   /healthz  200 "ok", or 503 with the health check's reason
-//   /         a short index
+//   /         an HTML index linking the two
+// Any other path is 404; on these three, any method but GET and HEAD is 405. The
+// server bounds what a client can hold (workers, request timeout, request size:
+// see metrics_server.cpp), so stalled or hostile connections cannot starve a
+// scrape for long (tests/prometheus/check_hostile_requests.py).
 //
 // It serves a prometheus-cpp Collectable (normally the Registry that CustodyCollector
 // and SelfMetrics fill) through civetweb, the HTTP server prometheus-cpp's own

@@ -201,10 +201,24 @@ TEST_F(ServerTest, ServesMetricsHealthAndIndex) {
     EXPECT_EQ(healthy.status, 200);
     EXPECT_EQ(healthy.body, "ok\n");
 
-    EXPECT_EQ(http(port, "GET", "/").status, 200);
+    Response index = http(port, "GET", "/");
+    EXPECT_EQ(index.status, 200);
+    EXPECT_NE(index.headers.find("text/html"), std::string::npos);
+    EXPECT_NE(index.body.find("<a href=\"/metrics\">"), std::string::npos);
+    EXPECT_NE(index.body.find("<a href=\"/healthz\">"), std::string::npos);
     EXPECT_EQ(http(port, "GET", "/nope").status, 404);
     EXPECT_EQ(http(port, "GET", "/metrics/extra").status, 404);
-    EXPECT_EQ(http(port, "POST", "/metrics").status, 405);
+    // Only the exact paths: no encoded or dotted aliases.
+    EXPECT_EQ(http(port, "GET", "/%6detrics").status, 404);
+    EXPECT_EQ(http(port, "GET", "/x/../metrics").status, 404);
+    EXPECT_EQ(http(port, "GET", "/metrics?name[]=x").status, 200);
+    for (std::string_view method : {"POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
+        for (std::string_view path : {"/metrics", "/healthz", "/"}) {
+            Response refused = http(port, method, path);
+            EXPECT_EQ(refused.status, 405) << method << " " << path;
+            EXPECT_NE(refused.headers.find("Allow: GET, HEAD"), std::string::npos);
+        }
+    }
 
     // New series show up in the next scrape.
     self_.add_events(0, 3);
