@@ -1,6 +1,7 @@
 #include "consumer/event_decode.h"
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -24,6 +25,9 @@ static_assert(offsetof(custody_event, hook) == 42);
 static_assert(offsetof(custody_event, kernel_flag) == 43);
 static_assert(offsetof(custody_event, comm) == 48);
 static_assert(CUSTODY_COMM_LEN == std::tuple_size_v<pairing::Comm>);
+static_assert(CUSTODY_COMM_LEN == 2 * sizeof(uint64_t));
+static_assert(std::endian::native == std::endian::little,
+              "the comm masks assume a little-endian host (as the ring buffer's byte order)");
 
 constexpr std::array<std::string_view, kHookCount> kHookNames = {
     "dsq_insert", "local_move",  "ops_dequeue", "sched_dequeue", "sched_enqueue", "sched_switch",
@@ -36,71 +40,115 @@ static_assert(CUSTODY_HOOK_DSQ_INSERT == 0 && CUSTODY_HOOK_LOCAL_MOVE == 1 &&
               CUSTODY_HOOK_DSQ_MOVE == 8 && CUSTODY_HOOK_SCHED_REG == 9 &&
               CUSTODY_HOOK_SCHED_DISABLE == 10);
 
-Error decode_error(std::string what) {
-    return Error::usage("custody event: " + std::move(what));
+// custody_evt_type - kFirstType -> EventKind: the types are dense from 1.
+constexpr uint32_t kFirstType = CUSTODY_EVT_ENQUEUE;
+constexpr std::array<pairing::EventKind, 5> kKindByType = {
+    pairing::EventKind::Enqueue, pairing::EventKind::DsqInsert, pairing::EventKind::Dequeue,
+    pairing::EventKind::Running, pairing::EventKind::TaskExit,
+};
+static_assert(CUSTODY_EVT_DSQ_INSERT == kFirstType + 1 && CUSTODY_EVT_DEQUEUE == kFirstType + 2 &&
+              CUSTODY_EVT_RUNNING == kFirstType + 3 && CUSTODY_EVT_TASK_EXIT == kFirstType + 4);
+
+// custody_kernel_flag values are KernelCustodyFlag's, so the value converts as is.
+static_assert(CUSTODY_KFLAG_UNKNOWN == static_cast<int>(pairing::KernelCustodyFlag::Unknown) &&
+              CUSTODY_KFLAG_SET == static_cast<int>(pairing::KernelCustodyFlag::Set) &&
+              CUSTODY_KFLAG_CLEAR == static_cast<int>(pairing::KernelCustodyFlag::Clear));
+static_assert(pairing::kKernelCustodyFlagCount == 3);
+
+template <class T> T load(const std::byte* record, std::size_t offset) {
+    T value;
+    std::memcpy(&value, record + offset, sizeof value);
+    return value;
+}
+
+// 0x80 in every byte of `word` that is zero, at least in the lowest such byte
+// (higher ones may be false positives, which the caller never looks at).
+constexpr uint64_t zero_bytes(uint64_t word) {
+    constexpr uint64_t kOnes = 0x0101010101010101ull;
+    constexpr uint64_t kHighs = 0x8080808080808080ull;
+    return (word - kOnes) & ~word & kHighs;
+}
+
+// The 16 raw comm bytes as make_comm(first NUL-terminated run, at most 15
+// characters) leaves them: the bytes from the first NUL on are zero, and so is
+// the last. The BPF side copies bpf_get_current_comm()-style buffers, NUL-
+// terminated in practice but never trusted to be. Two masks, no scan.
+pairing::Comm canonical_comm(const std::byte* raw) {
+    uint64_t low = load<uint64_t>(raw, 0);
+    uint64_t high = load<uint64_t>(raw, 8) & 0x00ffffffffffffffull;
+    const uint64_t low_zeros = zero_bytes(low);
+    // Below the lowest zero byte's marker bit: that byte and all after it go.
+    low &= low_zeros != 0 ? (low_zeros & (~low_zeros + 1)) - 1 : ~uint64_t{0};
+    const uint64_t high_zeros = zero_bytes(high); // never 0: the last byte is
+    high &= low_zeros != 0 ? 0 : (high_zeros & (~high_zeros + 1)) - 1;
+    pairing::Comm comm;
+    std::memcpy(comm.data(), &low, sizeof low);
+    std::memcpy(comm.data() + sizeof low, &high, sizeof high);
+    return comm;
 }
 
 } // namespace
 
-std::string_view hook_name(uint8_t hook) {
-    return hook < kHookNames.size() ? kHookNames[hook] : std::string_view("invalid");
+DecodeFault decode_event_into(std::span<const std::byte> record, pairing::Event& event) noexcept {
+    if (record.size() != sizeof(custody_event))
+        return DecodeFault::Size;
+    const std::byte* raw = record.data();
+    const uint32_t type_index =
+        uint32_t{load<uint16_t>(raw, offsetof(custody_event, type))} - kFirstType;
+    const auto hook = load<uint8_t>(raw, offsetof(custody_event, hook));
+    const auto kernel_flag = load<uint8_t>(raw, offsetof(custody_event, kernel_flag));
+    if (type_index >= kKindByType.size())
+        return DecodeFault::Type;
+    if (kernel_flag >= pairing::kKernelCustodyFlagCount)
+        return DecodeFault::KernelFlag;
+    if (hook >= CUSTODY_NR_HOOKS)
+        return DecodeFault::Hook;
+
+    event.kind = kKindByType[type_index];
+    event.kernel_flag = static_cast<pairing::KernelCustodyFlag>(kernel_flag);
+    event.hook = hook;
+    event.ts_ns = load<uint64_t>(raw, offsetof(custody_event, ts_ns));
+    event.cpu = load<uint32_t>(raw, offsetof(custody_event, cpu));
+    event.task = pairing::TaskKey{load<uint32_t>(raw, offsetof(custody_event, pid)),
+                                  load<uint64_t>(raw, offsetof(custody_event, task_start_ns))};
+    event.dsq_id = load<uint64_t>(raw, offsetof(custody_event, dsq_id));
+    event.flags = load<uint64_t>(raw, offsetof(custody_event, flags));
+    event.comm = canonical_comm(raw + offsetof(custody_event, comm));
+    return DecodeFault::None;
+}
+
+Error decode_error(std::span<const std::byte> record, DecodeFault fault) {
+    const auto what = [](std::string text) { return Error::usage("custody event: " + text); };
+    if (fault == DecodeFault::Size || record.size() != sizeof(custody_event)) {
+        return what(std::to_string(record.size()) + " bytes, expected " +
+                    std::to_string(sizeof(custody_event)));
+    }
+    custody_event raw;
+    std::memcpy(&raw, record.data(), sizeof raw);
+    switch (fault) {
+    case DecodeFault::Type:
+        return what("unknown type " + std::to_string(raw.type));
+    case DecodeFault::KernelFlag:
+        return what("unknown kernel_flag " + std::to_string(raw.kernel_flag));
+    case DecodeFault::Hook:
+        return what("unknown hook " + std::to_string(raw.hook));
+    case DecodeFault::Size:
+    case DecodeFault::None:
+        break;
+    }
+    return what("no fault");
 }
 
 Result<pairing::Event> decode_event(std::span<const std::byte> record) {
-    if (record.size() != sizeof(custody_event)) {
-        return decode_error(std::to_string(record.size()) + " bytes, expected " +
-                            std::to_string(sizeof(custody_event)));
-    }
-    custody_event raw;
-    std::memcpy(&raw, record.data(), sizeof(raw));
-
     pairing::Event event;
-    switch (raw.type) {
-    case CUSTODY_EVT_ENQUEUE:
-        event.kind = pairing::EventKind::Enqueue;
-        break;
-    case CUSTODY_EVT_DSQ_INSERT:
-        event.kind = pairing::EventKind::DsqInsert;
-        break;
-    case CUSTODY_EVT_DEQUEUE:
-        event.kind = pairing::EventKind::Dequeue;
-        break;
-    case CUSTODY_EVT_RUNNING:
-        event.kind = pairing::EventKind::Running;
-        break;
-    case CUSTODY_EVT_TASK_EXIT:
-        event.kind = pairing::EventKind::TaskExit;
-        break;
-    default:
-        return decode_error("unknown type " + std::to_string(raw.type));
-    }
-    switch (raw.kernel_flag) {
-    case CUSTODY_KFLAG_UNKNOWN:
-        event.kernel_flag = pairing::KernelCustodyFlag::Unknown;
-        break;
-    case CUSTODY_KFLAG_SET:
-        event.kernel_flag = pairing::KernelCustodyFlag::Set;
-        break;
-    case CUSTODY_KFLAG_CLEAR:
-        event.kernel_flag = pairing::KernelCustodyFlag::Clear;
-        break;
-    default:
-        return decode_error("unknown kernel_flag " + std::to_string(raw.kernel_flag));
-    }
-    if (raw.hook >= CUSTODY_NR_HOOKS)
-        return decode_error("unknown hook " + std::to_string(raw.hook));
-
-    event.ts_ns = raw.ts_ns;
-    event.cpu = raw.cpu;
-    event.task = pairing::TaskKey{raw.pid, raw.task_start_ns};
-    event.dsq_id = raw.dsq_id;
-    event.flags = raw.flags;
-    event.hook = raw.hook;
-    // The BPF side copies bpf_get_current_comm()-style buffers: NUL-terminated in
-    // practice, but never trusted to be.
-    event.comm =
-        pairing::make_comm(std::string_view(raw.comm, ::strnlen(raw.comm, sizeof(raw.comm))));
+    const DecodeFault fault = decode_event_into(record, event);
+    if (fault != DecodeFault::None)
+        return decode_error(record, fault);
     return event;
+}
+
+std::string_view hook_name(uint8_t hook) {
+    return hook < kHookNames.size() ? kHookNames[hook] : std::string_view("invalid");
 }
 
 } // namespace scx_custody::consumer

@@ -2,6 +2,10 @@
 //
 // The one place that reads the bytes of a `struct custody_event` (custody_abi.h).
 // Pure: no libbpf, usable by the live consumer, the replay and the fuzzers alike.
+//
+// Cost: a handful of loads, three table-free range checks and two 8-byte masks for
+// the comm; no string is built or scanned per event (the comm stays 16 bytes
+// until a report or a sample prints it).
 #pragma once
 
 #include <cstddef>
@@ -22,12 +26,25 @@ inline constexpr std::size_t kHookCount = 11;
 // Decodes one raw record, exactly as the ring buffer delivered it (host byte order).
 // Errors (exit code Usage): a size other than kCustodyEventSize, an unknown event
 // type, hook or kernel-flag value. The comm is cut at its first NUL and at
-// CUSTODY_COMM_LEN - 1 characters.
+// CUSTODY_COMM_LEN - 1 characters, the rest of its 16 bytes zero.
 //   CUSTODY_EVT_ENQUEUE -> Enqueue      CUSTODY_EVT_DSQ_INSERT -> DsqInsert
 //   CUSTODY_EVT_DEQUEUE -> Dequeue      CUSTODY_EVT_RUNNING    -> Running
 //   CUSTODY_EVT_TASK_EXIT -> TaskExit
 //   kernel_flag CUSTODY_KFLAG_{UNKNOWN,SET,CLEAR} -> KernelCustodyFlag::{Unknown,Set,Clear}
 Result<pairing::Event> decode_event(std::span<const std::byte> record);
+
+// Why a record did not decode (DecodeFault::None: it did).
+enum class DecodeFault : uint8_t { None, Size, Type, KernelFlag, Hook };
+
+// decode_event() without building a Result: fills the fields decode_event() sets
+// (ts_ns, cpu, kind, task, comm, dsq_id, flags, kernel_flag, hook) and leaves the
+// others (count, sched_name, ...) as they are, so one Event can be reused for a
+// whole batch of records. On a fault `event` is unspecified. decode_error() words the fault.
+DecodeFault decode_event_into(std::span<const std::byte> record, pairing::Event& event) noexcept;
+
+// The error decode_event() returns for `record`, which decode_event_into() found
+// at fault.
+Error decode_error(std::span<const std::byte> record, DecodeFault fault);
 
 // Stable name of a custody_hook value ("dsq_insert", "ops_dequeue", ...), or
 // "invalid" when out of range.

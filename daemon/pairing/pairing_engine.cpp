@@ -143,7 +143,7 @@ TaskState* PairingEngine::lookup(const Event& event) {
     }
     task->last_cpu = event.cpu;
     if (event.comm[0] != '\0')
-        task->comm = event.comm;
+        tasks_.set_comm(*task, event.comm);
     return task;
 }
 
@@ -168,7 +168,7 @@ TaskState& PairingEngine::acquire(const Event& event) {
     task.state = initial;
     task.epoch = epoch_;
     task.last_cpu = event.cpu;
-    task.comm = event.comm;
+    tasks_.set_comm(task, event.comm);
     ++state_counts_[to_index(initial)];
     return task;
 }
@@ -202,8 +202,8 @@ void PairingEngine::raise(ViolationKind kind, const TaskState& task, const Findi
 
     Finding finding;
     finding.kind = kind;
-    finding.task = task.key;
-    finding.comm = task.comm;
+    finding.task = task.key();
+    finding.comm = tasks_.comm(task);
     finding.cpu = context.cpu;
     finding.ts_ns = context.ts_ns;
     finding.trigger = context.trigger;

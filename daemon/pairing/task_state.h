@@ -1,4 +1,10 @@
-// What the engine remembers about one task.
+// What the engine remembers about one task: 52 bytes, packed for a table of a
+// million tasks (TaskTable adds about 8 bytes of index per task).
+//
+// The engine reads and writes the public fields. The key is stored as its two
+// parts (no padding between them), the three 64-bit values at 4-byte alignment,
+// and the small fields share two words with the table's LRU links. The comm is
+// not here: TaskTable keeps one copy per distinct comm (TaskTable::comm()).
 #pragma once
 
 #include <cstdint>
@@ -8,24 +14,42 @@
 
 namespace scx_custody::pairing {
 
+// A 64-bit value aligned to 4 bytes, so that a record needs no padding.
+typedef uint64_t TaskU64 __attribute__((aligned(4)));
+
+// Bits of a record id in TaskTable's LRU links.
+inline constexpr unsigned kTaskIdBits = 28;
+
 struct TaskState {
-    TaskKey key{};
-    CustodyState state = CustodyState::OutOfCustody;
+    TaskU64 start_time_ns = 0; // TaskKey::start_time_ns
     // The loss epoch the state is valid for: a Lost event bumps the engine's epoch,
     // which turns every older record into Indeterminate without visiting it.
-    uint64_t epoch = 0;
+    TaskU64 epoch = 0;
     // Start of the current (or last) custody period.
-    uint64_t enter_ts_ns = 0;
+    TaskU64 enter_ts_ns = 0;
     // The terminal DSQ reached in custody with no dequeue (LeftWithoutDequeue).
-    uint64_t left_dsq_id = kNoDsq;
+    TaskU64 left_dsq_id = kNoDsq;
+    uint32_t pid = 0; // TaskKey::pid
     uint32_t last_cpu = 0;
-    EnterPath enter_path = EnterPath::EnqueueHeld;
+
+    // ---- TaskTable's bookkeeping; the engine never touches these -------------
+    uint32_t comm_id = 0;             // TaskTable's comm pool; 0: empty comm
+    uint32_t newer : kTaskIdBits = 0; // LRU neighbour touched after this one
+    // ---- (the engine's again) --------------------------------------------------
+    CustodyState state : 3 = CustodyState::OutOfCustody;
     // A counted dequeue happened and no custody began since: one more dequeue is a
     // duplicate, not a dequeue of a task that was never in custody.
-    bool dequeued_since_enter = false;
+    bool dequeued_since_enter : 1 = false;
+    uint32_t older : kTaskIdBits = 0; // TaskTable: LRU neighbour touched before
+    EnterPath enter_path : 2 = EnterPath::EnqueueHeld;
     // custody_flag_mismatch already reported for the current custody period.
-    bool mismatch_reported = false;
-    Comm comm{};
+    bool mismatch_reported : 1 = false;
+
+    TaskKey key() const { return TaskKey{pid, start_time_ns}; }
 };
+
+static_assert(sizeof(TaskState) == 52 && alignof(TaskState) == 4,
+              "TaskState is meant to stay 52 bytes: the table's memory budget");
+static_assert(kCustodyStateCount <= 8 && kEnterPathCount <= 4, "widen TaskState's bit-fields");
 
 } // namespace scx_custody::pairing

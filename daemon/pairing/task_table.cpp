@@ -1,51 +1,241 @@
 #include "pairing/task_table.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <utility>
 
 namespace scx_custody::pairing {
+namespace {
 
-TaskTable::TaskTable(std::size_t capacity) : capacity_(std::max<std::size_t>(capacity, 1)) {}
+constexpr std::size_t kInitialSlots = 16;
+
+bool same_key(const TaskState& task, const TaskKey& key) {
+    return task.pid == key.pid && task.start_time_ns == key.start_time_ns;
+}
+
+uint64_t hash_of(const TaskKey& key) {
+    return TaskKeyHash{}(key);
+}
+
+// Two 8-byte compares: this runs for every event that carries a comm.
+bool same_comm(const Comm& a, const Comm& b) {
+    uint64_t a_words[2];
+    uint64_t b_words[2];
+    std::memcpy(a_words, a.data(), sizeof a_words);
+    std::memcpy(b_words, b.data(), sizeof b_words);
+    return ((a_words[0] ^ b_words[0]) | (a_words[1] ^ b_words[1])) == 0;
+}
+
+} // namespace
+
+// ---- CommPool ----------------------------------------------------------------
+
+std::size_t CommPool::CommHash::operator()(const Comm& comm) const noexcept {
+    uint64_t low = 0;
+    uint64_t high = 0;
+    std::memcpy(&low, comm.data(), sizeof low);
+    std::memcpy(&high, comm.data() + sizeof low, sizeof high);
+    return TaskKeyHash{}(TaskKey{static_cast<uint32_t>(high ^ (high >> 32)), low});
+}
+
+CommPool::CommPool() {
+    clear();
+}
+
+uint32_t CommPool::acquire(const Comm& comm) {
+    if (same_comm(comm, Comm{}))
+        return 0;
+    auto [it, added] = ids_.try_emplace(comm, 0);
+    if (added) {
+        if (free_ids_.empty()) {
+            it->second = static_cast<uint32_t>(entries_.size());
+            entries_.push_back(Entry{comm, 0});
+        } else {
+            it->second = free_ids_.back();
+            free_ids_.pop_back();
+            entries_[it->second].comm = comm;
+        }
+    }
+    ++entries_[it->second].refs;
+    return it->second;
+}
+
+void CommPool::release(uint32_t id) {
+    if (id == 0 || --entries_[id].refs > 0)
+        return;
+    ids_.erase(entries_[id].comm);
+    free_ids_.push_back(id);
+}
+
+void CommPool::clear() {
+    entries_.assign(1, Entry{});
+    free_ids_.clear();
+    ids_.clear();
+}
+
+// ---- TaskTable: records and LRU ----------------------------------------------
+
+TaskTable::TaskTable(std::size_t capacity)
+    : capacity_(std::clamp<std::size_t>(capacity, 1, kMaxCapacity)),
+      id_bits_(static_cast<unsigned>(std::bit_width(capacity_))), index_(kInitialSlots, 0) {}
+
+uint32_t TaskTable::new_record() {
+    uint32_t id = free_ids_;
+    if (id != kNil) {
+        free_ids_ = record(id).older;
+    } else {
+        id = next_unused_++;
+        if ((id >> kChunkShift) >= chunks_.size())
+            chunks_.push_back(std::make_unique<TaskState[]>(kChunkRecords));
+    }
+    return id;
+}
+
+void TaskTable::free_record(uint32_t id) {
+    comms_.release(record(id).comm_id);
+    record(id).comm_id = 0;
+    record(id).older = free_ids_;
+    free_ids_ = id;
+}
+
+void TaskTable::link_newest(uint32_t id) {
+    TaskState& task = record(id);
+    task.newer = kNil;
+    task.older = newest_;
+    if (newest_ != kNil)
+        record(newest_).newer = id;
+    else
+        oldest_ = id;
+    newest_ = id;
+}
+
+void TaskTable::unlink(uint32_t id) {
+    const TaskState& task = record(id);
+    if (task.newer != kNil)
+        record(task.newer).older = task.older;
+    else
+        newest_ = task.older;
+    if (task.older != kNil)
+        record(task.older).newer = task.newer;
+    else
+        oldest_ = task.newer;
+}
+
+// ---- TaskTable: index ----------------------------------------------------------
+
+TaskTable::Probe TaskTable::probe(const TaskKey& key) const {
+    const uint64_t hash = hash_of(key);
+    const uint32_t tag = tag_of(hash);
+    const std::size_t mask = index_.size() - 1;
+    const uint32_t id_mask = (uint32_t{1} << id_bits_) - 1;
+    for (std::size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+        const uint32_t entry = index_[slot];
+        if (entry == 0)
+            return Probe{slot, kNil};
+        if ((entry >> id_bits_) == tag && same_key(record((entry & id_mask) - 1), key))
+            return Probe{slot, (entry & id_mask) - 1};
+    }
+}
+
+void TaskTable::place(uint32_t id, uint64_t hash) {
+    const std::size_t mask = index_.size() - 1;
+    std::size_t slot = hash & mask;
+    while (index_[slot] != 0)
+        slot = (slot + 1) & mask;
+    index_[slot] = tag_of(hash) << id_bits_ | (id + 1);
+}
+
+void TaskTable::grow_index() {
+    index_.assign(index_.size() * 2, 0);
+    for (uint32_t id = oldest_; id != kNil; id = record(id).newer)
+        place(id, hash_of(record(id).key()));
+}
+
+// Backward-shift deletion: every later entry of the probe run that may move into
+// the hole does, so that lookups can stop at the first empty slot.
+void TaskTable::remove_slot(std::size_t hole) {
+    const std::size_t mask = index_.size() - 1;
+    const uint32_t id_mask = (uint32_t{1} << id_bits_) - 1;
+    for (std::size_t slot = (hole + 1) & mask;; slot = (slot + 1) & mask) {
+        const uint32_t entry = index_[slot];
+        if (entry == 0)
+            break;
+        const std::size_t home = hash_of(record((entry & id_mask) - 1).key()) & mask;
+        // The entry may fill the hole when the hole lies on its probe path
+        // (cyclically between its home slot and where it sits now).
+        if (((slot - home) & mask) >= ((slot - hole) & mask)) {
+            index_[hole] = entry;
+            hole = slot;
+        }
+    }
+    index_[hole] = 0;
+}
+
+// ---- TaskTable: operations -----------------------------------------------------
 
 TaskState* TaskTable::touch(const TaskKey& key) {
-    auto found = index_.find(key);
-    if (found == index_.end())
+    const uint32_t id = probe(key).id;
+    if (id == kNil)
         return nullptr;
-    lru_.splice(lru_.begin(), lru_, found->second);
-    return &*found->second;
+    if (id != newest_) {
+        unlink(id);
+        link_newest(id);
+    }
+    return &record(id);
 }
 
 const TaskState* TaskTable::find(const TaskKey& key) const {
-    auto found = index_.find(key);
-    return found == index_.end() ? nullptr : &*found->second;
+    const uint32_t id = probe(key).id;
+    return id == kNil ? nullptr : &record(id);
 }
 
 TaskTable::Inserted TaskTable::insert(const TaskKey& key) {
     Inserted result{nullptr, std::nullopt};
-    if (index_.size() >= capacity_) {
-        auto oldest = std::prev(lru_.end());
-        index_.erase(oldest->key);
-        result.evicted = std::move(*oldest);
-        lru_.erase(oldest);
+    if (size_ >= capacity_) {
+        result.evicted = record(oldest_);
+        erase(result.evicted->key());
     }
-    lru_.emplace_front();
-    lru_.front().key = key;
-    index_.emplace(key, lru_.begin());
-    result.task = &lru_.front();
+    if ((size_ + 1) * 4 > index_.size() * 3)
+        grow_index();
+    const uint32_t id = new_record();
+    TaskState& task = record(id);
+    task = TaskState{};
+    task.pid = key.pid;
+    task.start_time_ns = key.start_time_ns;
+    link_newest(id);
+    place(id, hash_of(key));
+    ++size_;
+    result.task = &task;
     return result;
 }
 
 void TaskTable::erase(const TaskKey& key) {
-    auto found = index_.find(key);
-    if (found == index_.end())
+    const Probe found = probe(key);
+    if (found.id == kNil)
         return;
-    lru_.erase(found->second);
-    index_.erase(found);
+    remove_slot(found.slot);
+    unlink(found.id);
+    free_record(found.id);
+    --size_;
 }
 
 void TaskTable::clear() {
-    index_.clear();
-    lru_.clear();
+    index_.assign(kInitialSlots, 0);
+    index_.shrink_to_fit();
+    chunks_.clear();
+    size_ = 0;
+    next_unused_ = 0;
+    free_ids_ = newest_ = oldest_ = kNil;
+    comms_.clear();
+}
+
+void TaskTable::set_comm(TaskState& task, const Comm& comm) {
+    if (same_comm(comms_.get(task.comm_id), comm))
+        return;
+    const uint32_t id = comms_.acquire(comm);
+    comms_.release(task.comm_id);
+    task.comm_id = id;
 }
 
 } // namespace scx_custody::pairing

@@ -1,21 +1,69 @@
-// Bounded map TaskKey -> TaskState with least-recently-touched eviction.
+// Bounded map TaskKey -> TaskState with least-recently-touched eviction, at
+// about 61 bytes per task for a million tasks (52-byte record + index).
 //
-// All operations are O(1) (amortised, hashing); clear() and for_each() are linear.
+// Layout, all indices instead of pointers:
+//   records  TaskState in fixed chunks of kChunkRecords (never moved, so a
+//            TaskState* stays valid until its task is erased, evicted or cleared);
+//            a record's id is its position; freed ids are reused first
+//   LRU      a doubly linked list through the records' `newer` / `older` ids
+//   index    open addressing (linear probing, at most 3/4 full) of 32-bit
+//            entries: id + 1 in the low bits, a tag of the key's hash in the high
+//            bits so that most probes never read a record; deletion shifts
+//            entries back (no tombstones)
+//   comms    one copy per distinct comm, reference-counted (CommPool)
+// All operations are O(1) (amortised: the index doubles when 3/4 full);
+// clear() and for_each() are linear. Capacity is at most kMaxCapacity.
 #pragma once
 
+#include <array>
 #include <cstddef>
-#include <list>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "pairing/event.h"
 #include "pairing/task_state.h"
 
 namespace scx_custody::pairing {
 
+// Distinct comms, each stored once with a reference count. Id 0 is the all-zero
+// (empty) comm, never counted.
+class CommPool {
+  public:
+    CommPool();
+
+    const Comm& get(uint32_t id) const { return entries_[id].comm; }
+    // An id for comm, counted once more.
+    uint32_t acquire(const Comm& comm);
+    // One reference fewer; the last one frees the id.
+    void release(uint32_t id);
+    void clear();
+
+    // Distinct non-empty comms held.
+    std::size_t size() const { return ids_.size(); }
+
+  private:
+    struct Entry {
+        Comm comm{};
+        uint32_t refs = 0;
+    };
+    struct CommHash {
+        std::size_t operator()(const Comm& comm) const noexcept;
+    };
+
+    std::vector<Entry> entries_;
+    std::vector<uint32_t> free_ids_;
+    std::unordered_map<Comm, uint32_t, CommHash> ids_;
+};
+
 class TaskTable {
   public:
-    // capacity 0 is taken as 1.
+    // Records that fit the 28-bit ids of the LRU links (268 million tasks).
+    static constexpr std::size_t kMaxCapacity = (std::size_t{1} << kTaskIdBits) - 1;
+
+    // capacity 0 is taken as 1, more than kMaxCapacity as kMaxCapacity.
     explicit TaskTable(std::size_t capacity);
 
     TaskTable(const TaskTable&) = delete;
@@ -23,7 +71,7 @@ class TaskTable {
     TaskTable(TaskTable&&) = default;
     TaskTable& operator=(TaskTable&&) = default;
 
-    std::size_t size() const { return index_.size(); }
+    std::size_t size() const { return size_; }
     std::size_t capacity() const { return capacity_; }
 
     // The record for key, now the most recently touched; nullptr when absent.
@@ -33,7 +81,8 @@ class TaskTable {
 
     struct Inserted {
         TaskState* task;
-        // The least recently touched record, removed to make room.
+        // The least recently touched record, removed to make room (its comm is
+        // no longer held: read it with comm() before, not from this copy).
         std::optional<TaskState> evicted;
     };
     // Adds a default record for key, which must be absent, as the most recent one.
@@ -42,18 +91,55 @@ class TaskTable {
     void erase(const TaskKey& key);
     void clear();
 
+    // The task's last non-empty comm (all zero when none was seen).
+    const Comm& comm(const TaskState& task) const { return comms_.get(task.comm_id); }
+    void set_comm(TaskState& task, const Comm& comm);
+
     // Visits every record, least recently touched first.
     template <class F> void for_each(F&& visit) const {
-        for (auto it = lru_.rbegin(); it != lru_.rend(); ++it)
-            visit(*it);
+        for (uint32_t id = oldest_; id != kNil; id = record(id).newer)
+            visit(record(id));
     }
 
   private:
-    using List = std::list<TaskState>;
+    static constexpr uint32_t kNil = (uint32_t{1} << kTaskIdBits) - 1;
+    static constexpr unsigned kChunkShift = 10;
+    static constexpr uint32_t kChunkRecords = uint32_t{1} << kChunkShift;
+
+    // Where a key is (or would go): its index slot, and its record id when found.
+    struct Probe {
+        std::size_t slot;
+        uint32_t id; // kNil: absent, `slot` is the empty slot ending the probe
+    };
+
+    TaskState& record(uint32_t id) { return chunks_[id >> kChunkShift][id & (kChunkRecords - 1)]; }
+    const TaskState& record(uint32_t id) const {
+        return chunks_[id >> kChunkShift][id & (kChunkRecords - 1)];
+    }
+
+    Probe probe(const TaskKey& key) const;
+    uint32_t tag_of(uint64_t hash) const { return static_cast<uint32_t>(hash >> 32) >> id_bits_; }
+    void grow_index();
+    void place(uint32_t id, uint64_t hash);
+    void remove_slot(std::size_t slot);
+
+    uint32_t new_record();
+    void free_record(uint32_t id);
+    void link_newest(uint32_t id);
+    void unlink(uint32_t id);
 
     std::size_t capacity_;
-    List lru_; // front: most recently touched
-    std::unordered_map<TaskKey, List::iterator, TaskKeyHash> index_;
+    // Index entries hold id + 1 (0: empty slot) in id_bits_ bits, a hash tag above.
+    unsigned id_bits_;
+    std::vector<uint32_t> index_;
+    std::size_t size_ = 0;
+
+    std::vector<std::unique_ptr<TaskState[]>> chunks_;
+    uint32_t next_unused_ = 0; // ids from here on were never handed out
+    uint32_t free_ids_ = kNil; // freed records, linked through `older`
+    uint32_t newest_ = kNil;
+    uint32_t oldest_ = kNil;
+    CommPool comms_;
 };
 
 } // namespace scx_custody::pairing

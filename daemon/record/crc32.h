@@ -9,6 +9,11 @@
 namespace scx_custody::record {
 
 // Continues a CRC: crc32(b, crc32(a)) == crc32(a ++ b). Start with 0.
+// Table-driven, eight bytes per step (slicing-by-8); any length and alignment.
 uint32_t crc32(std::span<const std::byte> data, uint32_t crc = 0);
+
+// The same CRC one bit at a time, straight from the polynomial: the reference
+// the unit tests hold crc32() to. Slow; not for the recording path.
+uint32_t crc32_bitwise(std::span<const std::byte> data, uint32_t crc = 0);
 
 } // namespace scx_custody::record

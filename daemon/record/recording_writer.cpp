@@ -1,5 +1,6 @@
 #include "record/recording_writer.h"
 
+#include <array>
 #include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,6 +13,12 @@ namespace scx_custody::record {
 namespace {
 
 constexpr std::size_t kBufferSize = std::size_t{64} << 10;
+
+// put_u32()'s byte order (little-endian), into a fixed place.
+void store_u32(std::byte* out, uint32_t value) {
+    for (int i = 0; i < 4; ++i)
+        out[i] = static_cast<std::byte>(value >> (8 * i));
+}
 
 } // namespace
 
@@ -106,13 +113,12 @@ Status RecordingWriter::append(RecordKind kind, std::span<const std::byte> paylo
                                       std::to_string(payload.size()) + " bytes exceeds the " +
                                       std::to_string(kMaxPayloadLength) + "-byte limit"));
     }
-    std::vector<std::byte> frame;
-    frame.reserve(kFrameHeaderSize);
-    put_u32(frame, static_cast<uint32_t>(kind));
-    put_u32(frame, static_cast<uint32_t>(payload.size()));
-    std::vector<std::byte> trailer;
-    trailer.reserve(kFrameTrailerSize);
-    put_u32(trailer, crc32(payload, crc32(frame)));
+    // Framed on the stack: this runs once per ring-buffer record.
+    std::array<std::byte, kFrameHeaderSize> frame;
+    store_u32(frame.data(), static_cast<uint32_t>(kind));
+    store_u32(frame.data() + 4, static_cast<uint32_t>(payload.size()));
+    std::array<std::byte, kFrameTrailerSize> trailer;
+    store_u32(trailer.data(), crc32(payload, crc32(frame)));
     if (Status status = put(frame); !status)
         return status;
     if (Status status = put(payload); !status)

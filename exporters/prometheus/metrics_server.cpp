@@ -9,10 +9,10 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
-#include <prometheus/text_serializer.h>
 #include <utility>
 #include <vector>
 
+#include "text_format.h"
 #include "util/unique_fd.h"
 
 namespace scx_custody::prom {
@@ -91,7 +91,7 @@ int send(mg_connection* conn, int status, std::string_view content_type, std::st
 }
 
 std::string render_metrics(prometheus::Collectable& metrics) {
-    return prometheus::TextSerializer().Serialize(metrics.Collect());
+    return to_text_format(metrics.Collect());
 }
 
 int handle_request(mg_connection* conn, void* cbdata) {

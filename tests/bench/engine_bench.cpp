@@ -1,6 +1,9 @@
 // Throughput and memory of the audit's hot path, on synthetic streams
-// (synthetic_stream.h) generated before any measured loop:
-//   decode             consumer::decode_event() on raw 64-byte records
+// (synthetic_stream.h) generated before any measured loop. The stages are the
+// subjects of bench_subjects.h:
+//   copy               memcpy of each raw 64-byte record (the floor for decode)
+//   decode             consumer::decode_event_into() on raw records
+//   decode_result      consumer::decode_event() (the Result-returning form)
 //   engine             PairingEngine::process() on decoded events
 //   session            AuditSession::on_event_bytes(): decode + engine + statistics
 //   session_recording  the same with a RecordingWriter to a temporary file
@@ -10,30 +13,22 @@
 // live tasks, outside the measured time (see run_stream()).
 //
 // tests/bench/run-bench runs this binary and turns the results into ratios
-// measured side by side in one run; absolute times are never judged.
+// measured side by side in one run; absolute rates are printed next to the
+// targets, the gates are the ratios (and bench_icount's instruction counts).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <fstream>
 #include <malloc.h>
 #include <memory>
-#include <optional>
-#include <span>
 #include <string>
 #include <unistd.h>
-#include <utility>
 #include <vector>
 
-#include "audit/audit_meta.h"
-#include "audit/audit_session.h"
-#include "consumer/event_decode.h"
-#include "pairing/event.h"
+#include "bench_subjects.h"
 #include "pairing/pairing_engine.h"
-#include "record/recording_format.h"
-#include "record/recording_writer.h"
 #include "synthetic_stream.h"
 
 #ifndef SCX_BENCH_BUILD_TYPE
@@ -43,45 +38,22 @@
 namespace scx_custody::bench {
 namespace {
 
-static_assert(kRecordSize == consumer::kCustodyEventSize);
-
 // Records handled per benchmark iteration: keeps the loop's own cost negligible.
 constexpr std::size_t kBatch = 1024;
-// A stream holds at least this many records, and at least kRecordsPerTask
-// records per live task, so that a pass spreads over the whole table (a 100k-task
-// pass touches about half of the tasks, in random order).
-constexpr std::size_t kMinStreamRecords = std::size_t{1} << 17;
-constexpr std::size_t kRecordsPerTask = 5;
 
 StreamShape shape_of(const benchmark::State& state) {
     return StreamShape{static_cast<uint32_t>(state.range(0)),
                        static_cast<uint32_t>(state.range(1))};
 }
 
-// The stream of the benchmark running now, raw and decoded. One at a time: the
-// benchmarks of a shape are registered next to each other.
-struct PreparedStream {
-    Stream stream;
-    std::vector<pairing::Event> events;
-};
-
-// Null when the stream does not decode (a generator bug).
+// The stream of the benchmark running now. One at a time: the benchmarks of a
+// shape are registered next to each other.
 const PreparedStream* prepared_stream(StreamShape shape) {
     static std::unique_ptr<PreparedStream> cached;
     if (cached && cached->stream.shape == shape)
         return cached.get();
     cached.reset();
-    auto prepared = std::make_unique<PreparedStream>();
-    prepared->stream =
-        make_stream(shape, std::max(kMinStreamRecords, std::size_t{shape.tasks} * kRecordsPerTask));
-    prepared->events.reserve(prepared->stream.records());
-    for (std::size_t i = 0; i < prepared->stream.records(); ++i) {
-        Result<pairing::Event> event = consumer::decode_event(prepared->stream.record(i));
-        if (!event)
-            return nullptr;
-        prepared->events.push_back(std::move(*event));
-    }
-    cached = std::move(prepared);
+    cached = prepare_stream(shape);
     return cached.get();
 }
 
@@ -90,50 +62,6 @@ bool prepare(benchmark::State& state, const PreparedStream*& out) {
     if (!out)
         state.SkipWithError("the synthetic stream does not decode");
     return out != nullptr;
-}
-
-constexpr const char* kSchedName = "bench_sched";
-
-pairing::Event attach_event() {
-    pairing::Event event;
-    event.kind = pairing::EventKind::SchedulerAttach;
-    event.ts_ns = 999'000;
-    event.sched_name = kSchedName;
-    event.implements_dequeue = true;
-    return event;
-}
-
-record::ControlRecord attach_record() {
-    record::ControlRecord control;
-    control.ts_ns = 999'000;
-    control.action = record::ControlAction::Attach;
-    control.name = kSchedName;
-    return control;
-}
-
-audit::StartMetadata start_metadata() {
-    audit::StartMetadata start;
-    start.producer = "scx-custody bench";
-    start.kernel = "7.1.0";
-    start.command_line = {"engine_bench"};
-    start.start_ts_ns = 1'000'000;
-    return start;
-}
-
-// An engine holding shape.tasks live tasks, all out of custody.
-void warm_up(pairing::PairingEngine& engine, StreamShape shape) {
-    engine.process(attach_event());
-    for_each_warmup_record(shape, [&](std::span<const std::byte> raw) {
-        Result<pairing::Event> event = consumer::decode_event(raw);
-        if (event)
-            engine.process(*event);
-    });
-}
-
-void warm_up(audit::AuditSession& session, StreamShape shape) {
-    session.on_control(attach_record());
-    for_each_warmup_record(shape,
-                           [&](std::span<const std::byte> raw) { session.on_event_bytes(raw); });
 }
 
 void engine_counters(benchmark::State& state, const pairing::PairingEngine& engine) {
@@ -176,113 +104,31 @@ template <class Subject> void run_stream(benchmark::State& state, std::size_t n,
     state.SetBytesProcessed(items * static_cast<int64_t>(kRecordSize));
 }
 
-// ---- subjects ----------------------------------------------------------------
-
-struct DecodeSubject {
-    const Stream* stream = nullptr;
-    uint64_t errors = 0;
-
-    Status reset() { return ok_status(); }
-    void handle(std::size_t i) {
-        Result<pairing::Event> event = consumer::decode_event(stream->record(i));
-        benchmark::DoNotOptimize(event);
-        errors += event ? 0 : 1;
-    }
-};
-
-struct EngineSubject {
-    StreamShape shape;
-    const std::vector<pairing::Event>* events = nullptr;
-    std::unique_ptr<pairing::PairingEngine> engine;
-
-    Status reset() {
-        engine.reset();
-        engine = std::make_unique<pairing::PairingEngine>();
-        warm_up(*engine, shape);
-        return ok_status();
-    }
-    void handle(std::size_t i) { engine->process((*events)[i]); }
-};
-
-// In $TMPDIR (else /tmp); a directory that does not exist fails the benchmark
-// when the recording is created.
-std::string recording_path() {
-    std::error_code error;
-    std::filesystem::path directory = std::filesystem::temp_directory_path(error);
-    if (error)
-        directory = "/tmp";
-    return (directory / ("scx-custody-bench-" + std::to_string(::getpid()) + ".rec")).string();
-}
-
-// An AuditSession, with a RecordingWriter to a new temporary file at each reset()
-// when `recording` is set.
-struct SessionSubject {
-    StreamShape shape;
-    const Stream* stream = nullptr;
-    bool recording = false;
-    std::string path = recording_path();
-    std::optional<audit::AuditSession> session;
-    // Owned by the session, which keeps it while recording succeeds.
-    record::RecordingWriter* writer = nullptr;
-    uint64_t warm_up_bytes = 0;
-    // Recording bytes written in the measured loops.
-    uint64_t recorded_bytes = 0;
-
-    ~SessionSubject() {
-        (void)close();
-        std::error_code ignored;
-        std::filesystem::remove(path, ignored);
-    }
-
-    Status reset() {
-        if (Status closed = close(); !closed)
-            return closed;
-        std::unique_ptr<record::RecordingWriter> owned;
-        if (recording) {
-            std::error_code ignored;
-            std::filesystem::remove(path, ignored);
-            Result<record::RecordingWriter> created = record::RecordingWriter::create(path);
-            if (!created)
-                return created.error();
-            owned = std::make_unique<record::RecordingWriter>(std::move(*created));
-            writer = owned.get();
-        }
-        Result<audit::AuditSession> created =
-            audit::AuditSession::create(start_metadata(), std::move(owned));
-        if (!created)
-            return created.error();
-        session.emplace(std::move(*created));
-        warm_up(*session, shape);
-        if (Status status = session->recording_status(); !status)
-            return status;
-        warm_up_bytes = writer ? writer->bytes_written() : 0;
-        return ok_status();
-    }
-
-    void handle(std::size_t i) { session->on_event_bytes(stream->record(i)); }
-
-    // Ends the session, and its recording when there is one.
-    Status close() {
-        if (!session)
-            return ok_status();
-        Status status = session->recording_status();
-        if (status && writer) {
-            recorded_bytes += writer->bytes_written() - warm_up_bytes;
-            status = writer->close();
-        }
-        session.reset();
-        writer = nullptr;
-        return status;
-    }
-};
-
 // ---- benchmarks ------------------------------------------------------------
+
+void bm_copy(benchmark::State& state) {
+    const PreparedStream* prepared = nullptr;
+    if (!prepare(state, prepared))
+        return;
+    CopySubject subject{&prepared->stream};
+    run_stream(state, prepared->stream.records(), subject);
+}
 
 void bm_decode(benchmark::State& state) {
     const PreparedStream* prepared = nullptr;
     if (!prepare(state, prepared))
         return;
-    DecodeSubject subject{&prepared->stream};
+    DecodeSubject subject;
+    subject.stream = &prepared->stream;
+    run_stream(state, prepared->stream.records(), subject);
+    state.counters["decode_errors"] = static_cast<double>(subject.errors);
+}
+
+void bm_decode_result(benchmark::State& state) {
+    const PreparedStream* prepared = nullptr;
+    if (!prepare(state, prepared))
+        return;
+    DecodeResultSubject subject{&prepared->stream};
     run_stream(state, prepared->stream.records(), subject);
     state.counters["decode_errors"] = static_cast<double>(subject.errors);
 }
@@ -301,10 +147,7 @@ void run_session(benchmark::State& state, bool recording) {
     const PreparedStream* prepared = nullptr;
     if (!prepare(state, prepared))
         return;
-    SessionSubject subject;
-    subject.shape = shape_of(state);
-    subject.stream = &prepared->stream;
-    subject.recording = recording;
+    SessionSubject subject(shape_of(state), &prepared->stream, recording);
     run_stream(state, prepared->stream.records(), subject);
     if (!subject.session)
         return;
@@ -357,13 +200,8 @@ void bm_table_memory(benchmark::State& state) {
         state.ResumeTiming();
 
         auto engine = std::make_unique<pairing::PairingEngine>();
-        engine->process(attach_event());
-        for_each_warmup_record(shape, [&](std::span<const std::byte> raw) {
-            Result<pairing::Event> event = consumer::decode_event(raw);
-            if (event)
-                engine->process(*event);
-            ++events;
-        });
+        warm_up(*engine, shape);
+        events += 5 * uint64_t{shape.tasks};
 
         state.PauseTiming();
         tracked = engine->tracked_tasks();
@@ -397,7 +235,11 @@ void register_benchmarks() {
     // Side by side per shape: run-bench divides these by each other.
     for (const int64_t tasks : {1'000, 100'000}) {
         benchmark::RegisterBenchmark("engine", bm_engine)->Args({tasks, 2})->ArgNames(arg_names);
+        benchmark::RegisterBenchmark("copy", bm_copy)->Args({tasks, 64})->ArgNames(arg_names);
         benchmark::RegisterBenchmark("decode", bm_decode)->Args({tasks, 64})->ArgNames(arg_names);
+        benchmark::RegisterBenchmark("decode_result", bm_decode_result)
+            ->Args({tasks, 64})
+            ->ArgNames(arg_names);
         benchmark::RegisterBenchmark("engine", bm_engine)->Args({tasks, 64})->ArgNames(arg_names);
         benchmark::RegisterBenchmark("session", bm_session)->Args({tasks, 64})->ArgNames(arg_names);
         benchmark::RegisterBenchmark("session_recording", bm_session_recording)

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <cstring>
+#include <random>
+#include <string_view>
 #include <vector>
 
 #include "audit_fixtures.h"
@@ -112,6 +115,67 @@ TEST(EventDecode, RejectsWrongSizesAndUnknownValues) {
     raw = RawEvent{};
     raw.kernel_flag = 3;
     EXPECT_FALSE(decode_event(raw_event(raw)));
+}
+
+// The comm is made canonical with word masks, not a scan: it must equal what
+// make_comm() makes of the bytes up to the first NUL, for NULs at every position
+// and any bytes after them.
+TEST(EventDecode, CommEqualsMakeCommOfItsFirstNulTerminatedRun) {
+    std::mt19937_64 random(7);
+    for (int round = 0; round < 4000; ++round) {
+        std::vector<std::byte> bytes = raw_event(RawEvent{});
+        char comm[16];
+        for (char& c : comm)
+            c = static_cast<char>(1 + random() % 255);
+        if (round % 17 != 0)
+            comm[random() % 16] = '\0';
+        if (round % 3 == 0)
+            comm[random() % 16] = '\0';
+        std::memcpy(bytes.data() + 48, comm, sizeof comm);
+
+        Result<pairing::Event> event = decode_event(bytes);
+        ASSERT_TRUE(event);
+        const pairing::Comm expected =
+            pairing::make_comm(std::string_view(comm, ::strnlen(comm, 16)));
+        ASSERT_EQ(event->comm, expected) << "round " << round;
+    }
+}
+
+// decode_event_into() is decode_event() without the Result: same fields, same
+// faults, on records with random values in every field.
+TEST(EventDecode, IntoAgreesWithDecodeEventOnRandomRecords) {
+    std::mt19937_64 random(11);
+    pairing::Event reused;
+    for (int round = 0; round < 4000; ++round) {
+        std::vector<std::byte> bytes(kCustodyEventSize);
+        for (std::byte& b : bytes)
+            b = static_cast<std::byte>(random());
+        // Mostly valid type, hook and flag values, so that both paths are taken.
+        if (round % 4 != 0) {
+            bytes[40] = static_cast<std::byte>(random() % 7);
+            bytes[41] = std::byte{0};
+            bytes[42] = static_cast<std::byte>(random() % (kHookCount + 1));
+            bytes[43] = static_cast<std::byte>(random() % 4);
+        }
+        Result<pairing::Event> event = decode_event(bytes);
+        const DecodeFault fault = decode_event_into(bytes, reused);
+        ASSERT_EQ(fault == DecodeFault::None, static_cast<bool>(event)) << "round " << round;
+        if (!event) {
+            EXPECT_EQ(decode_error(bytes, fault).message, event.error().message);
+            continue;
+        }
+        EXPECT_EQ(reused.kind, event->kind);
+        EXPECT_EQ(reused.ts_ns, event->ts_ns);
+        EXPECT_EQ(reused.cpu, event->cpu);
+        EXPECT_EQ(reused.task, event->task);
+        EXPECT_EQ(reused.comm, event->comm);
+        EXPECT_EQ(reused.dsq_id, event->dsq_id);
+        EXPECT_EQ(reused.flags, event->flags);
+        EXPECT_EQ(reused.kernel_flag, event->kernel_flag);
+        EXPECT_EQ(reused.hook, event->hook);
+    }
+    std::vector<std::byte> short_record(10);
+    EXPECT_EQ(decode_event_into(short_record, reused), DecodeFault::Size);
 }
 
 TEST(EventDecode, HookNames) {

@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <list>
 #include <map>
 #include <optional>
 #include <random>
@@ -266,13 +268,13 @@ TEST(TaskTable, EvictsTheLeastRecentlyTouched) {
     ASSERT_NE(table.touch(kTaskA), nullptr); // B is now the oldest
     TaskTable::Inserted inserted = table.insert(kTaskC);
     ASSERT_TRUE(inserted.evicted.has_value());
-    EXPECT_EQ(inserted.evicted->key, kTaskB);
+    EXPECT_EQ(inserted.evicted->key(), kTaskB);
     EXPECT_EQ(table.size(), 2u);
     EXPECT_NE(table.find(kTaskA), nullptr);
     EXPECT_EQ(table.find(kTaskB), nullptr);
 
     std::vector<TaskKey> order;
-    table.for_each([&](const TaskState& task) { order.push_back(task.key); });
+    table.for_each([&](const TaskState& task) { order.push_back(task.key()); });
     EXPECT_EQ(order, (std::vector<TaskKey>{kTaskA, kTaskC}));
 
     table.erase(kTaskA);
@@ -288,6 +290,114 @@ TEST(TaskTable, CapacityZeroHoldsOneTask) {
     table.insert(kTaskA);
     EXPECT_TRUE(table.insert(kTaskB).evicted.has_value());
     EXPECT_EQ(table.size(), 1u);
+}
+
+// The compact table against a plain model (a list in touch order): random
+// inserts, touches, finds and erases over few pids with reused pids (same pid, new
+// start time), a small capacity so that evictions are frequent, and comms set and
+// cleared. After every step both agree on size, membership, eviction victims,
+// comms and the full least-recent-first order.
+TEST(TaskTable, AgreesWithAnLruModelOnRandomOperations) {
+    struct Entry {
+        TaskKey key;
+        Comm comm;
+    };
+    for (const std::size_t capacity : {std::size_t{1}, std::size_t{7}, std::size_t{300}}) {
+        TaskTable table(capacity);
+        std::list<Entry> model; // front: least recently touched
+        std::mt19937 random(static_cast<uint32_t>(capacity));
+        const auto in_model = [&](const TaskKey& key) {
+            return std::find_if(model.begin(), model.end(),
+                                [&](const Entry& e) { return e.key == key; });
+        };
+        const std::array<const char*, 4> names = {"", "worker", "kworker/0:1", "stress-ng"};
+        for (int step = 0; step < 20'000; ++step) {
+            // 400 pids, each with two possible start times: pid reuse.
+            const TaskKey key{static_cast<uint32_t>(random() % 400),
+                              1'000 + static_cast<uint64_t>(random() % 2)};
+            const auto it = in_model(key);
+            switch (random() % 4) {
+            case 0: { // insert (or touch when present, as the engine's acquire does)
+                if (it != model.end()) {
+                    ASSERT_NE(table.touch(key), nullptr);
+                    model.splice(model.end(), model, it);
+                    break;
+                }
+                std::optional<TaskKey> victim;
+                if (model.size() >= capacity) {
+                    victim = model.front().key;
+                    model.pop_front();
+                }
+                TaskTable::Inserted inserted = table.insert(key);
+                ASSERT_EQ(inserted.evicted.has_value(), victim.has_value()) << step;
+                if (victim) {
+                    ASSERT_EQ(inserted.evicted->key(), *victim) << step;
+                }
+                const Comm comm = make_comm(names[random() % names.size()]);
+                table.set_comm(*inserted.task, comm);
+                model.push_back({key, comm});
+                break;
+            }
+            case 1: { // touch, and sometimes a new comm
+                TaskState* task = table.touch(key);
+                ASSERT_EQ(task != nullptr, it != model.end()) << step;
+                if (!task)
+                    break;
+                model.splice(model.end(), model, it);
+                if (random() % 3 == 0) {
+                    model.back().comm = make_comm(names[random() % names.size()]);
+                    table.set_comm(*task, model.back().comm);
+                }
+                break;
+            }
+            case 2: { // find: no reordering
+                const TaskState* task = table.find(key);
+                ASSERT_EQ(task != nullptr, it != model.end()) << step;
+                if (task) {
+                    ASSERT_EQ(task->key(), key);
+                    ASSERT_EQ(table.comm(*task), it->comm);
+                }
+                break;
+            }
+            case 3: // erase
+                table.erase(key);
+                if (it != model.end())
+                    model.erase(it);
+                break;
+            }
+            ASSERT_EQ(table.size(), model.size()) << step;
+            if (step % 97 == 0 || capacity == 1) {
+                std::vector<TaskKey> order;
+                table.for_each([&](const TaskState& task) {
+                    order.push_back(task.key());
+                    EXPECT_EQ(table.comm(task), in_model(task.key())->comm);
+                });
+                std::vector<TaskKey> expected;
+                for (const Entry& e : model)
+                    expected.push_back(e.key);
+                ASSERT_EQ(order, expected) << step;
+            }
+        }
+        table.clear();
+        EXPECT_EQ(table.size(), 0u);
+        EXPECT_EQ(table.find(model.empty() ? kTaskA : model.front().key), nullptr);
+    }
+}
+
+TEST(TaskTable, HoldsALargeTableThroughIndexGrowthAndErasure) {
+    TaskTable table(100'000);
+    for (uint32_t pid = 0; pid < 100'000; ++pid)
+        table.insert(TaskKey{pid, pid * 3ull});
+    ASSERT_EQ(table.size(), 100'000u);
+    for (uint32_t pid = 0; pid < 100'000; pid += 2)
+        table.erase(TaskKey{pid, pid * 3ull});
+    for (uint32_t pid = 0; pid < 100'000; ++pid) {
+        const TaskState* task = table.find(TaskKey{pid, pid * 3ull});
+        ASSERT_EQ(task != nullptr, pid % 2 == 1) << pid;
+        // The same pid with another start time is another task.
+        ASSERT_EQ(table.find(TaskKey{pid, pid * 3ull + 1}), nullptr) << pid;
+    }
+    EXPECT_EQ(table.size(), 50'000u);
 }
 
 // ---- clean flows: no violation ---------------------------------------------------
