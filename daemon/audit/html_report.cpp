@@ -74,7 +74,8 @@ table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--soft);vertical-align:top}
 th{color:var(--muted);font-weight:600;border-bottom-color:var(--line)}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-table.samples td{white-space:nowrap}
+table.samples{font-size:12px}table.samples td{white-space:nowrap;padding:4px 6px}details{margin-top:6px}
+summary{cursor:pointer;color:var(--muted);font-size:13px}
 tr.zero td{color:#8c959f}tr.hit td:first-child,tr.hit td.n{color:var(--bad);font-weight:600}
 .yes{color:var(--ok);font-weight:600}.no{color:var(--bad);font-weight:600}
 .muted{color:var(--muted)}.small{font-size:12px}
@@ -207,26 +208,40 @@ std::string sample_time(const json& report, const json& sample) {
     return s < 0 ? grouped(u64_or(sample, "ts_ns")) + " ns" : short_number(s, 3) + " s";
 }
 
+constexpr std::string_view kSampleHeader =
+    "<table class=\"samples\"><tr><th>kind</th><th class=\"n\">pid</th><th>comm</th>"
+    "<th class=\"n\">cpu</th><th class=\"n\">time</th><th>scheduler</th><th>at</th>"
+    "<th>was</th><th>flags</th><th>dsq</th></tr>\n";
+// Samples shown at once; the rest are one click away, so the page stays short.
+constexpr std::size_t kSamplesShown = 8;
+
+void write_sample_row(std::ostream& out, const json& report, const json& sample) {
+    out << "<tr><td>" << text_at(sample, "kind", "?") << "</td><td class=\"n\">"
+        << u64_or(sample, "pid") << "</td><td><code>" << text_at(sample, "comm")
+        << "</code></td><td class=\"n\">" << u64_or(sample, "cpu") << "</td><td class=\"n\">"
+        << sample_time(report, sample) << "</td><td>" << text_at(sample, "scheduler") << "</td><td>"
+        << text_at(sample, "trigger") << "</td><td>" << text_at(sample, "state_before")
+        << "</td><td><code>" << short_hex(member(sample, "flags")) << "</code></td><td><code>"
+        << short_hex(member(sample, "dsq_id")) << "</code></td></tr>\n";
+}
+
 void write_samples(std::ostream& out, const json& report) {
     const json& samples = array_at(report, "samples");
     if (samples.empty())
         return;
     out << "<h3>Sample tasks (first " << samples.size() << " of "
         << grouped(u64_or(member(report, "details"), "findings_total", samples.size()))
-        << " findings)</h3>\n<table class=\"samples\"><tr><th>kind</th><th class=\"n\">pid</th>"
-        << "<th>comm</th><th class=\"n\">cpu</th><th class=\"n\">time</th><th>scheduler</th>"
-        << "<th>at</th><th>was</th><th>flags</th><th>dsq</th></tr>\n";
-    for (const json& sample : samples) {
-        out << "<tr><td>" << text_at(sample, "kind", "?") << "</td><td class=\"n\">"
-            << u64_or(sample, "pid") << "</td><td><code>" << text_at(sample, "comm")
-            << "</code></td><td class=\"n\">" << u64_or(sample, "cpu") << "</td><td class=\"n\">"
-            << sample_time(report, sample) << "</td><td>" << text_at(sample, "scheduler")
-            << "</td><td>" << text_at(sample, "trigger") << "</td><td>"
-            << text_at(sample, "state_before") << "</td><td><code>"
-            << short_hex(member(sample, "flags")) << "</code></td><td><code>"
-            << short_hex(member(sample, "dsq_id")) << "</code></td></tr>\n";
+        << " findings)</h3>\n"
+        << kSampleHeader;
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+        if (i == kSamplesShown) {
+            out << "</table>\n<details><summary>" << samples.size() - kSamplesShown
+                << " more samples</summary>\n"
+                << kSampleHeader;
+        }
+        write_sample_row(out, report, samples[i]);
     }
-    out << "</table>\n";
+    out << "</table>\n" << (samples.size() > kSamplesShown ? "</details>\n" : "");
 }
 
 void write_violations(std::ostream& out, const json& report) {
