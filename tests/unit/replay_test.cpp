@@ -137,6 +137,28 @@ TEST_F(ReplayTest, TimelineAndDurationHistogramReplayIdentically) {
     EXPECT_EQ((*replayed)["verdict"], "violations");
 }
 
+TEST_F(ReplayTest, TimelineAddsUpToTheCounts) {
+    for (const fixtures::Scenario& scenario : fixtures::scenarios()) {
+        SCOPED_TRACE(scenario.name);
+        const json report = fixtures::run_live(scenario.script, scenario.start, scenario.end);
+        const json& timeline = report["details"]["timeline"];
+        uint64_t enters = timeline["not_binned"]["custody_enter"];
+        uint64_t dequeues = timeline["not_binned"]["dequeue"];
+        for (const json& cpu : timeline["per_cpu"]) {
+            ASSERT_EQ(cpu["custody_enter"].size(), timeline["buckets"]);
+            ASSERT_EQ(cpu["dequeue"].size(), timeline["buckets"]);
+            for (const json& n : cpu["custody_enter"])
+                enters += n.get<uint64_t>();
+            for (const json& n : cpu["dequeue"])
+                dequeues += n.get<uint64_t>();
+        }
+        EXPECT_EQ(enters, report["counts"]["custody_enter"]);
+        EXPECT_EQ(dequeues, report["counts"]["dequeue"]);
+        EXPECT_EQ(report["details"]["custody_duration_histogram"]["count"],
+                  report["details"]["custody_duration"]["count"]);
+    }
+}
+
 TEST_F(ReplayTest, WritesToTheOutputFile) {
     const fixtures::Scenario scenario = fixtures::scenarios()[1];
     const std::string file = path("violations.rec");
