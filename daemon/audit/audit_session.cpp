@@ -17,7 +17,14 @@ nlohmann::json as_recorded(const nlohmann::json& document) {
 
 AuditSession::AuditSession(StartMetadata start, std::unique_ptr<record::RecordingWriter> recording,
                            pairing::EngineObserver* observer)
-    : engine_(start.engine, observer), recording_(std::move(recording)) {
+    : timeline_(std::make_unique<TimelineObserver>()),
+      fanout_(observer
+                  ? std::make_unique<pairing::ObserverFanout>(
+                        std::initializer_list<pairing::EngineObserver*>{timeline_.get(), observer})
+                  : nullptr),
+      engine_(start.engine,
+              fanout_ ? static_cast<pairing::EngineObserver*>(fanout_.get()) : timeline_.get()),
+      recording_(std::move(recording)) {
     meta_.start = std::move(start);
 }
 
@@ -61,6 +68,7 @@ Status AuditSession::recording_status() const {
 
 void AuditSession::process(const pairing::Event& event) {
     last_ts_ns_ = std::max(last_ts_ns_, event.ts_ns);
+    timeline_->at(event.ts_ns);
     engine_.process(event);
 }
 
@@ -140,6 +148,9 @@ nlohmann::json AuditSession::complete(EndMetadata end) {
     meta_.end = std::move(end);
     engine_.finish(meta_.end.finish_ts_ns != 0 ? meta_.end.finish_ts_ns : last_ts_ns_);
     report_ = build_report(engine_, meta_, stats_);
+    nlohmann::json& details = (*report_)["details"];
+    details["timeline"] = timeline_->timeline_json();
+    details["custody_duration_histogram"] = timeline_->histogram_json();
     return *report_;
 }
 

@@ -15,6 +15,9 @@
 //   3. finish() with the EndMetadata: writes it, closes the recording, finishes
 //      the engine and returns the report. The report is built from the end
 //      document as recorded, never from the in-memory values.
+// The session's own TimelineObserver sees every event next to the optional
+// external observer; its series go into the report as details.timeline and
+// details.custody_duration_histogram.
 //
 // Recording failures never stop the audit: the first one is kept in
 // recording_status() and nothing more is written.
@@ -29,7 +32,9 @@
 
 #include "audit/audit_meta.h"
 #include "audit/audit_report.h"
+#include "audit/timeline_observer.h"
 #include "pairing/observer.h"
+#include "pairing/observer_fanout.h"
 #include "pairing/pairing_engine.h"
 #include "record/recording_format.h"
 #include "record/recording_writer.h"
@@ -85,6 +90,10 @@ class AuditSession {
     void process(const pairing::Event& event);
     void record(const Status& status);
 
+    // Heap-held so that the engine's observer pointer survives a move; declared
+    // before engine_, which is constructed with it.
+    std::unique_ptr<TimelineObserver> timeline_;
+    std::unique_ptr<pairing::ObserverFanout> fanout_;
     AuditMeta meta_;
     pairing::PairingEngine engine_;
     SessionStats stats_;

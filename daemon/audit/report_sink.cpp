@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/html_report.h"
 #include "audit/json_util.h"
 #include "pairing/kinds.h"
 
@@ -424,9 +425,11 @@ Result<std::unique_ptr<ReportSink>> make_report_sink(std::string_view format, st
         sink = std::make_unique<JsonReportSink>(out);
     else if (format == "junit")
         sink = std::make_unique<JunitReportSink>(out);
+    else if (format == "html")
+        sink = std::make_unique<HtmlReportSink>(out);
     else
         return Error::usage("unknown report format \"" + std::string(format) +
-                            "\" (text, json or junit)");
+                            "\" (text, json, junit or html)");
     return sink;
 }
 

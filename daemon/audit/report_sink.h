@@ -15,6 +15,7 @@
 //          that carries an <error> when the audit's view is incomplete (events lost,
 //          coverage, evictions). So "violations" shows as failures and
 //          "inconclusive" as an error: both fail a CI job, and they stay apart.
+//   html   one self-contained page with charts (html_report.h).
 #pragma once
 
 #include <array>
@@ -61,7 +62,7 @@ class JunitReportSink final : public ReportSink {
     std::ostream& out_;
 };
 
-inline constexpr std::array<std::string_view, 3> kReportFormats = {"text", "json", "junit"};
+inline constexpr std::array<std::string_view, 4> kReportFormats = {"text", "json", "junit", "html"};
 
 // A sink for --format; an unknown format is a usage error.
 Result<std::unique_ptr<ReportSink>> make_report_sink(std::string_view format, std::ostream& out);

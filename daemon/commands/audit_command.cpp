@@ -19,6 +19,10 @@ const char* kExitCodes = "Exit codes: 0 clean, 1 violations found, 2 usage error
                          "scheduler), 4 inconclusive (events lost or coverage incomplete, no "
                          "violation proven).";
 
+std::vector<std::string> report_formats() {
+    return {audit::kReportFormats.begin(), audit::kReportFormats.end()};
+}
+
 Status write_report(const nlohmann::json& report, const std::string& format,
                     const std::string& output) {
     // The format was validated by the option parser; checked again for safety.
@@ -47,8 +51,10 @@ CLI::App* add_audit_command(CLI::App& app, AuditOptions& opts) {
                     "COMMAND loads); reference: load our reference custody scheduler for the run")
         ->check(CLI::IsMember({"attached", "reference"}))
         ->capture_default_str();
-    cmd->add_option("--format", opts.format, "Report format: text, json or junit")
-        ->check(CLI::IsMember({"text", "json", "junit"}))
+    cmd->add_option(
+           "--format", opts.format,
+           "Report format: text, json, junit or html (one self-contained page with charts)")
+        ->check(CLI::IsMember(report_formats()))
         ->capture_default_str();
     cmd->add_option("--output", opts.output, "Write the report to FILE instead of stdout");
     cmd->add_option(
@@ -82,8 +88,10 @@ CLI::App* add_replay_command(CLI::App& app, ReplayCommandOptions& opts) {
     auto* cmd = app.add_subcommand(
         "replay", "Re-audit a recording made with audit --record: the same report, offline");
     cmd->add_option("file", opts.file, "The recording")->required();
-    cmd->add_option("--format", opts.format, "Report format: text, json or junit")
-        ->check(CLI::IsMember({"text", "json", "junit"}))
+    cmd->add_option(
+           "--format", opts.format,
+           "Report format: text, json, junit or html (one self-contained page with charts)")
+        ->check(CLI::IsMember(report_formats()))
         ->capture_default_str();
     cmd->add_option("--output", opts.output, "Write the report to FILE instead of stdout");
     cmd->footer(kExitCodes);

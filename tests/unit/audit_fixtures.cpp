@@ -128,6 +128,11 @@ Script& Script::clean_cycle(uint32_t pid, uint32_t cpu) {
         .running(pid, cpu);
 }
 
+Script& Script::wait(uint64_t ns) {
+    ts_ns_ += ns;
+    return *this;
+}
+
 audit::StartMetadata start_metadata() {
     audit::StartMetadata start;
     start.producer = "scx-custody 0.1.0";
@@ -265,6 +270,19 @@ std::vector<Scenario> scenarios() {
             .raw({})
             .clean_cycle(501, 0);
         add("decode_errors", std::move(s));
+    }
+    {
+        // Three seconds on two CPUs: three 1 s timeline intervals, and a custody
+        // that ends without its dequeue in the last one.
+        Script s;
+        s.attach("custody_ref").clean_cycle(600, 0).clean_cycle(601, 0).clean_cycle(602, 0);
+        s.wait(1'500'000'000).clean_cycle(610, 1).clean_cycle(611, 0);
+        s.wait(1'000'000'000)
+            .enqueue(620, kUserDsq, 1)
+            .insert(620, pairing::dsq_local_on(1), 1)
+            .running(620, 1)
+            .detach("custody_ref");
+        add("timeline", std::move(s));
     }
     return out;
 }

@@ -55,7 +55,8 @@ struct RawEvent {
 // check beyond its 16 bytes: a 16-character comm leaves no NUL, on purpose).
 std::vector<std::byte> raw_event(const RawEvent& event);
 
-// A scripted run: records in the order an audit would feed them, 10 ns apart.
+// A scripted run: records in the order an audit would feed them, 10 ns apart
+// unless wait() says otherwise.
 class Script {
   public:
     Script& attach(const std::string& name, bool implements_dequeue = true,
@@ -74,6 +75,8 @@ class Script {
     Script& raw(std::vector<std::byte> bytes);
     // Held by ops.enqueue, dequeued, inserted into cpu's local DSQ, running.
     Script& clean_cycle(uint32_t pid, uint32_t cpu = 0);
+    // The next record comes ns later (on top of the usual 10 ns).
+    Script& wait(uint64_t ns);
 
     const std::vector<record::Record>& records() const { return records_; }
     uint64_t now() const { return ts_ns_; }

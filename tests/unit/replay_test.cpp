@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -95,6 +96,7 @@ TEST_F(ReplayTest, ExitCodesFollowTheVerdict) {
         {"lost", ExitCode::Inconclusive},
         {"schedulers", ExitCode::Clean},
         {"decode_errors", ExitCode::Inconclusive},
+        {"timeline", ExitCode::Violations},
     };
     for (const fixtures::Scenario& scenario : scenarios) {
         const std::string file = path(scenario.name + ".rec");
@@ -103,6 +105,57 @@ TEST_F(ReplayTest, ExitCodesFollowTheVerdict) {
         Result<ExitCode> code = run_replay({file, "text", ""}, out);
         ASSERT_TRUE(code);
         EXPECT_EQ(*code, expected.at(scenario.name)) << scenario.name;
+    }
+}
+
+TEST_F(ReplayTest, TimelineAndDurationHistogramReplayIdentically) {
+    const std::vector<fixtures::Scenario> scenarios = fixtures::scenarios();
+    const auto timeline_scenario =
+        std::find_if(scenarios.begin(), scenarios.end(),
+                     [](const fixtures::Scenario& s) { return s.name == "timeline"; });
+    ASSERT_NE(timeline_scenario, scenarios.end());
+    const std::string file = path("timeline.rec");
+    const json live = fixtures::record_scenario(*timeline_scenario, file);
+    Result<record::RecordingReader> reader = record::RecordingReader::open(file);
+    ASSERT_TRUE(reader);
+    Result<json> replayed = replay_report(*reader);
+    ASSERT_TRUE(replayed) << replayed.error().message;
+
+    const json& details = (*replayed)["details"];
+    EXPECT_EQ(details["timeline"], live["details"]["timeline"]);
+    EXPECT_EQ(details["custody_duration_histogram"], live["details"]["custody_duration_histogram"]);
+    // Three intervals: cpu 0 before the 1.5 s pause, both CPUs after it, cpu 1's
+    // last custody (never dequeued) after the next 1 s.
+    EXPECT_EQ(details["timeline"]["buckets"], 3u);
+    EXPECT_EQ(details["timeline"]["per_cpu"], json::parse(R"([
+        {"cpu": 0, "custody_enter": [3, 1, 0], "dequeue": [3, 1, 0]},
+        {"cpu": 1, "custody_enter": [0, 1, 1], "dequeue": [0, 1, 0]}])"));
+    // Every clean cycle lasts 10 ns (enqueue to dequeue): one bucket, [8, 15] ns.
+    EXPECT_EQ(details["custody_duration_histogram"]["buckets"],
+              json::parse(R"([{"min_ns": 8, "max_ns": 15, "count": 5}])"));
+    EXPECT_EQ(details["custody_duration_histogram"]["count"], details["custody_duration"]["count"]);
+    EXPECT_EQ((*replayed)["verdict"], "violations");
+}
+
+TEST_F(ReplayTest, TimelineAddsUpToTheCounts) {
+    for (const fixtures::Scenario& scenario : fixtures::scenarios()) {
+        SCOPED_TRACE(scenario.name);
+        const json report = fixtures::run_live(scenario.script, scenario.start, scenario.end);
+        const json& timeline = report["details"]["timeline"];
+        uint64_t enters = timeline["not_binned"]["custody_enter"];
+        uint64_t dequeues = timeline["not_binned"]["dequeue"];
+        for (const json& cpu : timeline["per_cpu"]) {
+            ASSERT_EQ(cpu["custody_enter"].size(), timeline["buckets"]);
+            ASSERT_EQ(cpu["dequeue"].size(), timeline["buckets"]);
+            for (const json& n : cpu["custody_enter"])
+                enters += n.get<uint64_t>();
+            for (const json& n : cpu["dequeue"])
+                dequeues += n.get<uint64_t>();
+        }
+        EXPECT_EQ(enters, report["counts"]["custody_enter"]);
+        EXPECT_EQ(dequeues, report["counts"]["dequeue"]);
+        EXPECT_EQ(report["details"]["custody_duration_histogram"]["count"],
+                  report["details"]["custody_duration"]["count"]);
     }
 }
 
