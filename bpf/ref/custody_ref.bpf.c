@@ -26,7 +26,7 @@
  * cpu_release.
  *
  * Kfuncs that some kernels cannot bind (Debian 7.1.13: the DSQ iterator and
- * others, see KERNELS.md) are declared weak by vmlinux.h and every call is
+ * others, see docs/ARCHITECTURE.md) are declared weak by vmlinux.h and every call is
  * guarded by bpf_ksym_exists(), so one object loads on 7.0 to 7.3.
  */
 #include "scx_ops.bpf.h"

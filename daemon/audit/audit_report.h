@@ -1,4 +1,4 @@
-// The audit report (DESIGN.md "Audit report"): one JSON document built from the
+// The audit report (docs/CONTRACT.md, "The audit report"): one JSON document built from the
 // pairing engine's figures and the run's metadata, the same for a live audit and
 // for a replay of its recording.
 //

@@ -60,7 +60,7 @@ struct LiveAuditOptions {
     uint64_t test_insert_return_delay_us = 0;
 };
 
-// The report (DESIGN.md schema), or why the audit could not run.
+// The report (docs/CONTRACT.md), or why the audit could not run.
 Result<nlohmann::json> run_live_audit(const LiveAuditOptions& opts);
 
 } // namespace scx_custody::live

@@ -9,7 +9,7 @@
 
 namespace scx_custody {
 
-// The exit codes of every command (docs/CLI.md).
+// The exit codes of every command (docs/CONTRACT.md).
 enum class ExitCode : int {
     Clean = 0,        // nothing wrong
     Violations = 1,   // violations found / the scheduler was ejected with an error

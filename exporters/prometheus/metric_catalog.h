@@ -1,6 +1,6 @@
 // Every metric scx-custody exports: name, type, labels and help text.
 //
-// This table is the single source of the metric contract (DESIGN.md "Metrics"):
+// This table is the single source of the metric contract (docs/CONTRACT.md, "Metrics"):
 // CustodyCollector and SelfMetrics register their families from it, `--help-stats`
 // prints it, and tests/prometheus checks docs/METRICS.md against it.
 #pragma once
