@@ -36,6 +36,14 @@ enum custody_evt_type {
 	CUSTODY_EVT_SCHED_ENABLE = 6,
 	CUSTODY_EVT_SCHED_ENABLED = 7,
 	CUSTODY_EVT_SCHED_DISABLE = 8,
+	/*
+	 * SCHED_LOADING  a sched_ext struct_ops map's value was set (the last
+	 *                step before its registration): dsq_id = map id,
+	 *                flags = the loading process's tgid. With
+	 *                hold_registrations the process is stopped (SIGSTOP)
+	 *                until the daemon has traced the programs.
+	 */
+	CUSTODY_EVT_SCHED_LOADING = 9,
 };
 
 /* Where an event came from (the attach plan's rows). */
@@ -51,7 +59,8 @@ enum custody_hook {
 	CUSTODY_HOOK_DSQ_MOVE = 8,	/* scx_bpf_dsq_move(_vtime) kfuncs that moved a task */
 	CUSTODY_HOOK_SCHED_REG = 9,	/* bpf_scx_reg / bpf_scx_reg_cid */
 	CUSTODY_HOOK_SCHED_DISABLE = 10, /* scx_disable_workfn */
-	CUSTODY_NR_HOOKS = 11,
+	CUSTODY_HOOK_SCHED_LOAD = 11,	 /* bpf_struct_ops_map_update_elem */
+	CUSTODY_NR_HOOKS = 12,
 };
 
 /* The kernel's own SCX_TASK_IN_CUSTODY bit, read at the event (7.1+). */

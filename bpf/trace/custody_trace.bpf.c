@@ -71,6 +71,14 @@ const volatile __u32 remote_move_arg_p = 0;
  * guest test can show that the record order holds (see on_dsq_insert_return).
  */
 const volatile __u64 test_insert_return_delay_ns = 0;
+/*
+ * The struct_ops value types of sched_ext (BTF ids of bpf_struct_ops_sched_ext_ops
+ * and, where it exists, ..._cid; 0: none), and whether a process that sets
+ * such a map's value is stopped until the daemon has traced its programs.
+ */
+const volatile __u32 sched_ext_value_type_ids[2] = {};
+const volatile __u32 hold_registrations = 0;
+const volatile __u32 self_tgid = 0; /* the daemon: never held */
 
 #define WATCH_IN_CUSTODY 1
 #define WATCH_RAN 2
@@ -514,6 +522,35 @@ SEC("fexit")
 int custody_on_sched_reg_cid_exit(void *ctx)
 {
 	on_sched_reg_return(ctx);
+	return 0;
+}
+
+/*
+ * bpf_struct_ops_map_update_elem(map, key, value, flags) returned: a
+ * sched_ext scheduler's programs are in its map now, and its loader's next
+ * step is the registration. Stopping the loader here (the signal is taken on
+ * its way back to user space) lets the daemon trace the programs before the
+ * scheduler exists.
+ */
+SEC("fexit")
+int custody_on_sched_load(void *ctx)
+{
+	struct bpf_map *map = (void *)func_arg(ctx, 0);
+	__u32 type_id, tgid;
+	__u64 ret = 0;
+
+	bpf_get_func_ret(ctx, &ret);
+	if (ret || !map)
+		return 0;
+	type_id = BPF_CORE_READ(map, btf_vmlinux_value_type_id);
+	if (!type_id ||
+	    (type_id != sched_ext_value_type_ids[0] && type_id != sched_ext_value_type_ids[1]))
+		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	emit_lifecycle(CUSTODY_EVT_SCHED_LOADING, CUSTODY_HOOK_SCHED_LOAD, BPF_CORE_READ(map, id),
+		       tgid, map->name);
+	if (hold_registrations && tgid != self_tgid)
+		bpf_send_signal(19 /* SIGSTOP */);
 	return 0;
 }
 

@@ -73,6 +73,11 @@ CLI::App* add_audit_command(CLI::App& app, AuditOptions& opts) {
                 return (mb & (mb - 1)) == 0 ? std::string() : "must be a power of two";
             },
             "POWER OF TWO"));
+    cmd->add_flag("--hold-registrations", l.hold_registrations,
+                  "Stop (SIGSTOP) each process that is about to register a sched_ext scheduler "
+                  "until its programs are traced, then continue it (SIGCONT): its custody is "
+                  "audited from its first moment, with no start window. For auditing a "
+                  "COMMAND you own");
     // Hidden: for the guest test that widens the record-order race window.
     cmd->add_option("--test-insert-return-delay-us", l.test_insert_return_delay_us)
         ->check(CLI::Range(0, 10000))

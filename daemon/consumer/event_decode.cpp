@@ -31,14 +31,14 @@ static_assert(std::endian::native == std::endian::little,
 
 constexpr std::array<std::string_view, kHookCount> kHookNames = {
     "dsq_insert", "local_move",  "ops_dequeue", "sched_dequeue", "sched_enqueue", "sched_switch",
-    "task_exit",  "remote_move", "dsq_move",    "sched_reg",     "sched_disable",
+    "task_exit",  "remote_move", "dsq_move",    "sched_reg",     "sched_disable", "sched_load",
 };
 static_assert(CUSTODY_HOOK_DSQ_INSERT == 0 && CUSTODY_HOOK_LOCAL_MOVE == 1 &&
               CUSTODY_HOOK_OPS_DEQUEUE == 2 && CUSTODY_HOOK_SCHED_DEQUEUE == 3 &&
               CUSTODY_HOOK_SCHED_ENQUEUE == 4 && CUSTODY_HOOK_SCHED_SWITCH == 5 &&
               CUSTODY_HOOK_TASK_EXIT == 6 && CUSTODY_HOOK_REMOTE_MOVE == 7 &&
               CUSTODY_HOOK_DSQ_MOVE == 8 && CUSTODY_HOOK_SCHED_REG == 9 &&
-              CUSTODY_HOOK_SCHED_DISABLE == 10);
+              CUSTODY_HOOK_SCHED_DISABLE == 10 && CUSTODY_HOOK_SCHED_LOAD == 11);
 
 // custody_evt_type - kFirstType -> EventKind: the types are dense from 1.
 constexpr uint32_t kFirstType = CUSTODY_EVT_ENQUEUE;

@@ -21,7 +21,7 @@ namespace scx_custody::consumer {
 // sizeof(struct custody_event): the only record size decode_event() accepts.
 inline constexpr std::size_t kCustodyEventSize = 64;
 // CUSTODY_NR_HOOKS.
-inline constexpr std::size_t kHookCount = 11;
+inline constexpr std::size_t kHookCount = 12;
 
 // Decodes one raw record, exactly as the ring buffer delivered it (host byte order).
 // Errors (exit code Usage): a size other than kCustodyEventSize, an unknown event

@@ -13,6 +13,11 @@ std::optional<LifecycleRecord> decode_lifecycle(std::span<const std::byte> recor
     std::memcpy(&raw, record.data(), sizeof(raw));
     LifecycleRecord out;
     switch (raw.type) {
+    case CUSTODY_EVT_SCHED_LOADING:
+        out.kind = LifecycleRecord::Kind::Loading;
+        out.map_id = static_cast<uint32_t>(raw.dsq_id);
+        out.tgid = static_cast<uint32_t>(raw.flags);
+        break;
     case CUSTODY_EVT_SCHED_ENABLE:
         out.kind = LifecycleRecord::Kind::Enable;
         out.map_id = static_cast<uint32_t>(raw.dsq_id);

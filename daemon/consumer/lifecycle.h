@@ -14,11 +14,12 @@
 namespace scx_custody::consumer {
 
 struct LifecycleRecord {
-    enum class Kind { Enable, Enabled, Disable };
+    enum class Kind { Loading, Enable, Enabled, Disable };
     Kind kind = Kind::Enable;
     uint64_t ts_ns = 0;
     uint32_t cpu = 0;
     uint32_t pid = 0;           // the registering or disabling task
+    uint32_t tgid = 0;          // Loading: the loading process
     uint32_t map_id = 0;        // Enable, Enabled: the struct_ops map: the instance
     uint64_t sub_cgroup_id = 0; // Enable, Disable: 0 or 1 for a root scheduler
     int64_t result = 0;         // Enabled: bpf_scx_reg*()'s return value

@@ -9,6 +9,7 @@
 #include "live/scheduler_follower.h"
 #include "loader/attach_plan.h"
 #include "loader/kernel_btf.h"
+#include "loader/sched_programs.h"
 #include "loader/tracer.h"
 #include "sched/ref_scheduler.h"
 #include "util/kernel_env.h"
@@ -158,6 +159,8 @@ Status LiveAudit::start_tracer() {
     loader::Tracer::Options tracer_opts;
     tracer_opts.ringbuf_bytes = opts_.ringbuf_bytes;
     tracer_opts.test_insert_return_delay_ns = opts_.test_insert_return_delay_us * 1000;
+    tracer_opts.sched_ext_value_type_ids = loader::sched_ext_value_type_ids(*btf_);
+    tracer_opts.hold_registrations = opts_.hold_registrations;
     // Delivered records are held back until the poll's losses are known; a
     // scheduler's registration is acted upon at once (see SchedulerFollower).
     auto tracer = loader::Tracer::start(plan, tracer_opts, [this](std::span<const std::byte> rec) {
@@ -175,7 +178,7 @@ Status LiveAudit::start_tracer() {
         return Error::cannot_run("--strict: required hooks not attached: " + missing +
                                  " (scx-custody probe shows why)");
     }
-    follower_.emplace(*tracer_, *btf_);
+    follower_.emplace(*tracer_, *btf_, opts_.hold_registrations);
     follower_->on_plan = opts_.hooks.on_plan;
     // Our own scheduler is traced before the plan is recorded, so the
     // report's plan shows its hooks.

@@ -56,6 +56,9 @@ struct LiveAuditOptions {
     // its HTTP threads start); the audit installs its own when null.
     StopSignals* signals = nullptr;
     loader::AttachPreference attach = loader::AttachPreference::Auto;
+    // Stop each process that registers a sched_ext scheduler until its
+    // programs are traced (no start window; see SchedulerFollower).
+    bool hold_registrations = false;
     // Test hook (hidden option): see loader::Tracer::Options.
     uint64_t test_insert_return_delay_us = 0;
 };

@@ -7,7 +7,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstring>
+#include <fstream>
+#include <thread>
 
 namespace scx_custody::live {
 namespace {
@@ -45,11 +49,31 @@ bool scheduler_hooks_attached(const loader::AttachPlan& plan) {
     return true;
 }
 
+// SIGCONT for a process our tracer stopped, once it is stopped (the signal
+// is taken on its way back to user space, within microseconds of the
+// record; wait at most a second for it).
+bool continue_stopped(uint32_t tgid) {
+    const std::string stat_path = "/proc/" + std::to_string(tgid) + "/stat";
+    for (int i = 0; i < 1000; i++) {
+        std::ifstream in(stat_path);
+        std::string line;
+        if (!std::getline(in, line))
+            return false; // gone
+        const auto state_at = line.rfind(')');
+        if (state_at != std::string::npos && state_at + 2 < line.size() &&
+            line[state_at + 2] == 'T')
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return ::kill(static_cast<pid_t>(tgid), SIGCONT) == 0;
+}
+
 } // namespace
 
-SchedulerFollower::SchedulerFollower(loader::Tracer& tracer, const loader::KernelBtf& btf)
+SchedulerFollower::SchedulerFollower(loader::Tracer& tracer, const loader::KernelBtf& btf,
+                                     bool hold_registrations)
     : tracer_(tracer), btf_(btf), lifecycle_hooks_(lifecycle_hooks_attached(tracer.plan())),
-      enable_seq_at_start_(sched_ext_enable_seq()) {}
+      hold_registrations_(hold_registrations), enable_seq_at_start_(sched_ext_enable_seq()) {}
 
 void SchedulerFollower::notify_plan() {
     if (on_plan)
@@ -148,7 +172,9 @@ void SchedulerFollower::announce(const Instance& instance, uint64_t ts_ns) {
     c.action = record::ControlAction::Attach;
     c.name = instance.name;
     c.implements_dequeue = instance.implements_dequeue;
-    c.tasks_start_indeterminate = instance.source != ControlSource::Reference;
+    // Traced before it was registered (ours, or held): no task can have
+    // entered its custody unseen.
+    c.tasks_start_indeterminate = instance.source != ControlSource::Reference && !instance.held;
     c.traced = instance.traced;
     c.instance_id = instance.map_id;
     c.enable_ts_ns = instance.enable_ts_ns;
@@ -186,14 +212,34 @@ void SchedulerFollower::close(uint64_t ts_ns, ControlSource source) {
     accepting_ = false;
 }
 
+// The loader was stopped on its way back from setting its map's value (see
+// custody_on_sched_load): trace a root instance now, then let it go on.
+void SchedulerFollower::on_held_loading(const consumer::LifecycleRecord& rec) {
+    auto progs = loader::scheduler_by_map_id(btf_, rec.map_id);
+    if (progs && progs->is_root() && delivered_root_ == 0 && !traced_early_.contains(rec.map_id)) {
+        Instance instance = trace_instance(*progs, ControlSource::KernelHook, 0);
+        instance.held = true;
+        traced_early_[rec.map_id] = instance;
+    }
+    ++holds_;
+    if (!continue_stopped(rec.tgid))
+        gaps_.push_back("process " + std::to_string(rec.tgid) +
+                        " held for tracing could not be continued");
+}
+
 void SchedulerFollower::on_delivered(std::span<const std::byte> record) {
     const uint16_t type = record_type(record);
     if (type != CUSTODY_EVT_SCHED_ENABLE && type != CUSTODY_EVT_SCHED_DISABLE &&
-        type != CUSTODY_EVT_SCHED_ENABLED)
+        type != CUSTODY_EVT_SCHED_ENABLED && type != CUSTODY_EVT_SCHED_LOADING)
         return;
     const auto rec = consumer::decode_lifecycle(record);
     if (!rec)
         return;
+    if (rec->kind == consumer::LifecycleRecord::Kind::Loading) {
+        if (hold_registrations_)
+            on_held_loading(*rec);
+        return;
+    }
     // The delivery-time view of which root instance is enabled: a second
     // root registration while one runs is refused by the kernel, and must
     // not take the tracer away from the running one.
@@ -205,7 +251,8 @@ void SchedulerFollower::on_delivered(std::span<const std::byte> record) {
     } else if (rec->kind == consumer::LifecycleRecord::Kind::Enable && rec->is_root() &&
                delivered_root_ == 0) {
         delivered_root_ = rec->map_id;
-        traced_early_[rec->map_id] = trace_by_map_id(rec->map_id, rec->ts_ns);
+        if (!traced_early_.contains(rec->map_id)) // held: traced before it was registered
+            traced_early_[rec->map_id] = trace_by_map_id(rec->map_id, rec->ts_ns);
     }
 }
 
@@ -228,6 +275,8 @@ void SchedulerFollower::on_record(std::span<const std::byte> record) {
 void SchedulerFollower::on_lifecycle(const consumer::LifecycleRecord& rec) {
     using Kind = consumer::LifecycleRecord::Kind;
     switch (rec.kind) {
+    case Kind::Loading:
+        break; // acted upon at delivery
     case Kind::Enable:
         if (rec.is_root())
             on_root_enable(rec);
@@ -256,6 +305,7 @@ void SchedulerFollower::on_root_enable(const consumer::LifecycleRecord& rec) {
         return; // another root runs: the kernel refuses this one (EBUSY)
     Instance instance = it->second;
     traced_early_.erase(it);
+    instance.enable_ts_ns = rec.ts_ns;
     announce(instance, rec.ts_ns);
 }
 
@@ -374,6 +424,7 @@ nlohmann::json SchedulerFollower::summary() const {
         {"scheduler_hooks", scheduler_hooks_},
         {"events_outside_scheduler", outside_scheduler_},
         {"lifecycle_hooks", lifecycle_hooks_},
+        {"registrations_held", holds_},
         {"root_enables_seen", root_enables_seen_},
         {"root_enables_succeeded", root_enables_succeeded_},
         {"enable_seq", {{"start", seq(enable_seq_at_start_)}, {"end", seq(enable_seq_at_end_)}}},

@@ -47,7 +47,8 @@ namespace scx_custody::live {
 
 class SchedulerFollower {
   public:
-    SchedulerFollower(loader::Tracer& tracer, const loader::KernelBtf& btf);
+    SchedulerFollower(loader::Tracer& tracer, const loader::KernelBtf& btf,
+                      bool hold_registrations = false);
 
     // Called whenever a scheduler's hooks change.
     std::function<void(const loader::AttachPlan&)> on_plan;
@@ -87,6 +88,7 @@ class SchedulerFollower {
         bool implements_dequeue = true;
         bool traced = false;
         bool is_reference = false;
+        bool held = false; // its loader was held until its programs were traced
         uint64_t enable_ts_ns = 0;
         uint64_t traced_from_ns = 0;
         record::ControlSource source = record::ControlSource::Unknown;
@@ -94,6 +96,7 @@ class SchedulerFollower {
     };
 
     void on_lifecycle(const consumer::LifecycleRecord& rec);
+    void on_held_loading(const consumer::LifecycleRecord& rec);
     void on_root_enable(const consumer::LifecycleRecord& rec);
     void on_enabled(const consumer::LifecycleRecord& rec);
     void on_root_disable(uint64_t ts_ns, record::ControlSource source);
@@ -112,6 +115,8 @@ class SchedulerFollower {
     const loader::KernelBtf& btf_;
     audit::AuditSession* session_ = nullptr;
     const bool lifecycle_hooks_;
+    const bool hold_registrations_;
+    uint64_t holds_ = 0;
     SchedWatcher watcher_;
 
     std::optional<Instance> open_;              // the announced instance

@@ -68,6 +68,7 @@ void add_lifecycle_hooks(std::vector<HookPlan>& hooks,
         {"sched_reg", {"bpf_scx_reg"}, "kdata", nullptr, Mechanism::Fexit, false},
         {"sched_reg_cid", {"bpf_scx_reg_cid"}, "kdata", nullptr, Mechanism::Fexit, false},
         {"sched_disable", {"scx_disable_workfn"}, "work", nullptr, Mechanism::Fexit, false},
+        {"sched_load", {"bpf_struct_ops_map_update_elem"}, "map", nullptr, Mechanism::Fexit, false},
     };
     for (const auto& spec : specs) {
         HookPlan h = resolve(spec);

@@ -171,6 +171,14 @@ Result<SchedProgram> describe_program(int prog_fd) {
     return prog;
 }
 
+std::vector<uint32_t> sched_ext_value_type_ids(const KernelBtf& btf) {
+    std::vector<uint32_t> ids;
+    if (auto layouts = sched_ext_layouts(btf))
+        for (const auto& layout : *layouts)
+            ids.push_back(layout.value_type_id);
+    return ids;
+}
+
 Result<SchedulerPrograms> scheduler_by_map_id(const KernelBtf& btf, uint32_t map_id) {
     auto layouts = sched_ext_layouts(btf);
     if (!layouts)

@@ -50,6 +50,9 @@ Result<SchedulerPrograms> find_scheduler_programs(const KernelBtf& btf, const st
 // Every struct_ops map of a sched_ext type now, newest last.
 Result<std::vector<SchedulerPrograms>> sched_ext_struct_ops_maps(const KernelBtf& btf);
 
+// BTF ids of every sched_ext struct_ops value type this kernel defines.
+std::vector<uint32_t> sched_ext_value_type_ids(const KernelBtf& btf);
+
 // A program we hold an fd to (our reference scheduler's).
 Result<SchedProgram> describe_program(int prog_fd);
 

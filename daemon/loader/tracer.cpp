@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <span>
+#include <unistd.h>
 
 namespace scx_custody::loader {
 namespace {
@@ -62,6 +63,7 @@ std::vector<KernelHookPrograms> kernel_hook_programs(custody_trace* skel) {
         {"sched_reg_cid", progs.custody_on_sched_reg_cid_exit, nullptr,
          progs.custody_on_sched_reg_cid},
         {"sched_disable", progs.custody_on_sched_disable, nullptr},
+        {"sched_load", progs.custody_on_sched_load, nullptr},
         {"dsq_move", progs.custody_on_dsq_move, nullptr},
         {"dsq_move_vtime", progs.custody_on_dsq_move_vtime, nullptr},
     };
@@ -177,6 +179,10 @@ Result<Tracer> Tracer::start(AttachPlan plan, const Options& opts, RecordHandler
         }
     }
     ro->test_insert_return_delay_ns = opts.test_insert_return_delay_ns;
+    for (size_t i = 0; i < opts.sched_ext_value_type_ids.size() && i < 2; i++)
+        ro->sched_ext_value_type_ids[i] = opts.sched_ext_value_type_ids[i];
+    ro->hold_registrations = opts.hold_registrations ? 1 : 0;
+    ro->self_tgid = static_cast<__u32>(::getpid());
     bpf_program__set_autoload(skel->progs.custody_on_sched_switch, true);
     bpf_program__set_autoload(skel->progs.custody_on_task_exit, true);
     if (int err = bpf_map__set_max_entries(skel->maps.events, opts.ringbuf_bytes); err)

@@ -32,6 +32,11 @@ class Tracer {
         // Test hook (0: off): spin this long on return from a user- or
         // global-DSQ insert, to widen the record-order race window.
         uint64_t test_insert_return_delay_ns = 0;
+        // BTF ids of the sched_ext struct_ops value types (at most two).
+        std::vector<uint32_t> sched_ext_value_type_ids;
+        // Stop a process that sets a sched_ext struct_ops map's value until
+        // the daemon has traced its programs (SchedulerFollower continues it).
+        bool hold_registrations = false;
     };
 
     static Result<Tracer> start(AttachPlan plan, const Options& opts, RecordHandler handler);

@@ -18,8 +18,11 @@ Scheduler instances the audit did not load itself, and fail-closed verdicts.
             custody counted to the end; verdict inconclusive (no ops.dequeue).
   short     the reference scheduler in a separate process ejects itself
             ~40 ms after it was enabled: its section was opened by the kernel
-            hook, its start window measured, custody judged inside its life;
-            pre-fix kernels: missed_dequeue found (verdict violations).
+            hook and its start window measured. --held (audit
+            --hold-registrations): no window, custody judged inside its life,
+            pre-fix kernels show missed_dequeue (verdict violations), fixed
+            ones are clean. Without it the scheduler may be gone before its
+            programs are traced: then the verdict must be inconclusive.
 Every mode replays the recording on the host to the identical report.
 """
 import argparse
@@ -95,19 +98,33 @@ def check_restart(c, r, rc, lines):
     c.check(all(v == 0 for v in r["violations"].values()), f"violations {r['violations']}")
 
 
-def check_short(c, r, rc, lines, expect):
-    refs = [d for d in lines if "counters" in d and "custody_enter" in d]
-    c.check(refs and "ejecting itself" in refs[0].get("exit", {}).get("msg", ""),
-            f"the scheduler did not eject itself: {refs[0].get('exit') if refs else None}")
+def check_short(c, r, rc, lines, expect, held):
+    refs = [d for d in lines if d.get("schema") == "scx-custody/ref-stats/v1"]
+    msg = refs[0].get("exit", {}).get("msg", "") if refs else ""
+    c.check("ejecting itself" in msg, f"the scheduler did not eject itself: {msg!r}")
     secs = r["schedulers"]
     c.check([s["name"] for s in secs] == ["custody_ref"], f"sections {vmcheck.sections_text(r)}")
     for s in secs[:1]:
         c.check(s["found_by"] == "kernel_hook" and s["detach_observed"], f"section {s}")
-        c.check(s["counts"]["custody_enter"] > 0, "no custody period judged")
         life_ms = (s["end_ts_ns"] - s["begin_ts_ns"]) / 1e6
         c.check(life_ms < 1000, f"the scheduler lived {life_ms:.0f} ms")
     cov = vmcheck.instances(r)
     c.check(cov and cov[0]["window_ns"] is not None, "no start window measured")
+    if not held:
+        # Traced only after its registration: the scheduler can be gone
+        # before its programs are traced. Then nothing is judged, and the
+        # verdict must say so, never clean.
+        judged = cov[0]["custody_periods_judged"] if cov else 0
+        if judged == 0:
+            c.check((r["verdict"], rc) == ("inconclusive", 4), f"verdict {r['verdict']} exit {rc}")
+            c.check(any("no custody period judged" in why
+                        for why in r["details"]["verdict_reasons"]),
+                    f"reasons {r['details']['verdict_reasons']}")
+            return
+    else:
+        c.check(cov and cov[0]["window_ns"] == 0, f"held, yet a start window: {cov}")
+        c.check(r["details"]["tracer"]["registrations_held"] >= 1, "no registration was held")
+    c.check(secs and secs[0]["counts"]["custody_enter"] > 0, "no custody period judged")
     if expect == "pre-fix":
         c.check(r["violations"]["missed_dequeue"] > 0, f"violations {r['violations']}")
         c.check((r["verdict"], rc) == ("violations", 1), f"verdict {r['verdict']} exit {rc}")
@@ -123,13 +140,15 @@ def main():
     ap.add_argument("--expect", default="fixed", choices=["pre-fix", "remote-bug", "fixed"])
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--binary", required=True)
+    ap.add_argument("--held", action="store_true",
+                    help="short: the audit ran with --hold-registrations")
     ap.add_argument("outdir")
     args = ap.parse_args()
     c = vmcheck.Checks()
     lines = vmcheck.results(args.outdir)
     r, rc = vmcheck.one_audit(lines)
     if args.mode == "short":
-        check_short(c, r, rc, lines, args.expect)
+        check_short(c, r, rc, lines, args.expect, args.held)
     else:
         {"qmap": check_qmap, "simple": check_simple, "restart": check_restart}[args.mode](
             c, r, rc, lines)

@@ -4,7 +4,7 @@
 # a scheduler that lives shorter than any polling interval.
 . /workload.sh
 start_workload 60
-run_audit -- scx-custody sched --error-after-ms "${SHORT_MS:-40}" --format json \
+run_audit ${AUDIT_ARGS:-} -- scx-custody sched --error-after-ms "${SHORT_MS:-40}" --format json \
 	--output /export/short_ref.json
 [ -f /export/short_ref.json ] && emit_json /export/short_ref.json
 stop_workload
