@@ -78,6 +78,17 @@ CLI::App* add_audit_command(CLI::App& app, AuditOptions& opts) {
                   "until its programs are traced, then continue it (SIGCONT): its custody is "
                   "audited from its first moment, with no start window. For auditing a "
                   "COMMAND you own");
+    // Hidden: for the guest test that forces losses with a tiny ring buffer.
+    cmd->add_option_function<uint32_t>(
+           "--test-ringbuf-kb", [&l](const uint32_t& kb) { l.ringbuf_bytes = kb << 10; })
+        ->check(CLI::Range(4u, 1024u))
+        ->check(CLI::Validator(
+            [](const std::string& v) {
+                const unsigned long kb = std::stoul(v);
+                return (kb & (kb - 1)) == 0 ? std::string() : "must be a power of two";
+            },
+            "POWER OF TWO"))
+        ->group("");
     // Hidden: for the guest test that widens the record-order race window.
     cmd->add_option("--test-insert-return-delay-us", l.test_insert_return_delay_us)
         ->check(CLI::Range(0, 10000))

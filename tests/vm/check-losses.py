@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """check-losses.py --expect MODE --kernel VER --binary SCX_CUSTODY OUTDIR
 
-The audit was stopped (SIGSTOP) with a 1 MiB ring buffer under heavy load,
+The audit was stopped (SIGSTOP) with a 16 KiB ring buffer under heavy load,
 so the ring buffer overflowed (scenarios/audit_losses.sh). Required:
   - losses happened, and every one is counted: the report's lost_events
     equal the records the BPF side failed to reserve (details.tracer.dropped)

@@ -1,5 +1,6 @@
 # audit_losses.sh — losses forced on purpose: `audit --sched reference` with
-# a 1 MiB ring buffer under a heavy context-switch load, its process stopped
+# a 16 KiB ring buffer (256 records; a hidden test option) under a heavy
+# context-switch load, its process stopped
 # (SIGSTOP) for LOSS_STOP_S seconds and continued. The ring buffer overflows
 # while nobody reads it; the audit must count every record it lost and
 # judge nothing it cannot prove.
@@ -7,7 +8,7 @@
 start_workload 90
 stress-ng --switch 4 --fork 2 --timeout 80s --quiet &
 extra=$!
-scx-custody audit --sched reference --ringbuf-mb 1 --duration "${AUDIT_DURATION:-30}" \
+scx-custody audit --sched reference --test-ringbuf-kb 16 --duration "${AUDIT_DURATION:-30}" \
 	--format json --output /export/audit.json --record /export/audit.rec &
 audit=$!
 sleep 6
