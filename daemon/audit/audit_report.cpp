@@ -344,6 +344,7 @@ nlohmann::json build_report(const pairing::PairingEngine& engine, const AuditMet
     details["events_by_hook"] = by_hook;
     details["malformed_events"] = engine.malformed_events();
     details["unattributed_events"] = engine.unattributed_events();
+    details["uncertain_events"] = engine.uncertain_events();
     details["decode_errors"] = stats.decode_errors;
     details["records"] = {{"event", stats.event_records},
                           {"control", stats.control_records},

@@ -1,5 +1,6 @@
 #include "pairing/pairing_engine.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "pairing/scx_constants.h"
@@ -293,6 +294,10 @@ void PairingEngine::process(const Event& event) {
     if (event.cpu >= config_.max_cpus)
         ++unattributed_events_;
 
+    if (uncertain(event)) {
+        publish_in_custody();
+        return;
+    }
     switch (event.kind) {
     case EventKind::SchedulerAttach:
         on_attach(event);
@@ -322,6 +327,34 @@ void PairingEngine::process(const Event& event) {
     publish_in_custody();
 }
 
+bool PairingEngine::uncertain(const Event& event) {
+    switch (event.kind) {
+    case EventKind::SchedulerAttach:
+    case EventKind::SchedulerDetach:
+    case EventKind::Lost:
+        return false;
+    case EventKind::Enqueue:
+    case EventKind::DsqInsert:
+    case EventKind::Dequeue:
+    case EventKind::Running:
+    case EventKind::TaskExit:
+        break;
+    }
+    if (event.ts_ns >= uncertain_until_ns_ || !open_section())
+        return false;
+    ++uncertain_events_;
+    if (event.kind == EventKind::TaskExit) {
+        forget_task(event.task);
+    } else if (event.kind != EventKind::Running) {
+        TaskState& task = acquire(event);
+        if (task.state != CustodyState::Indeterminate)
+            set_state(task, CustodyState::Indeterminate);
+    } else if (TaskState* task = lookup(event); task && task->state != CustodyState::Indeterminate) {
+        set_state(*task, CustodyState::Indeterminate);
+    }
+    return true;
+}
+
 void PairingEngine::on_attach(const Event& event) {
     close_section(event.ts_ns, false, event.kind);
     forget_all_tasks();
@@ -342,6 +375,7 @@ void PairingEngine::on_detach(const Event& event) {
 
 void PairingEngine::on_lost(const Event& event) {
     const uint64_t lost = event.count == 0 ? 1 : event.count;
+    uncertain_until_ns_ = std::max(uncertain_until_ns_, event.ts_ns);
     count(event.cpu, [lost](Counters& c) { c.lost_events += lost; });
     if (observer_)
         observer_->on_lost_events(event.cpu, lost);

@@ -60,7 +60,11 @@
 //   The tracer reports SchedulerDetach when the kernel starts disabling the
 //     scheduler: what the kernel does to tasks after that is not custody.
 //   Lost: lost_events += count (0 is taken as 1); every tracked task not already Indet becomes
-//   Indet
+//   Indet. The Lost event's ts_ns is when the loss was known (the tracer's
+//     counters were read): the hole lies somewhere before it, and a task
+//     event stamped before it may come after the hole. Such an event only
+//     makes its task Indet (created Indet if new; TaskExit forgets it); it is
+//     neither counted nor judged (uncertain_events()). Indet
 //     (indeterminate++ each, attributed to the Lost event's CPU). Until the next
 //     attach, newly seen tasks start Indet too, as they do after an eviction.
 //   Indet leaves on any custody enter (a clean cycle begins: enter counted) and on
@@ -179,6 +183,9 @@ class PairingEngine {
     uint64_t malformed_events() const { return malformed_events_; }
     // Events whose CPU is at or above EngineConfig::max_cpus.
     uint64_t unattributed_events() const { return unattributed_events_; }
+    // Task events stamped before the last Lost event's time: they may follow
+    // the hole, so they are not judged (see "Lost" in the contract above).
+    uint64_t uncertain_events() const { return uncertain_events_; }
 
     std::size_t tracked_tasks() const { return tasks_.size(); }
     // Tasks the model currently holds in custody (InCustody).
@@ -209,6 +216,8 @@ class PairingEngine {
     void on_dequeue(const Event& event);
     void on_running(const Event& event);
     void on_exit(const Event& event);
+    // A task event that may follow a hole in the stream (see on_lost).
+    bool uncertain(const Event& event);
 
     void enter_custody(TaskState& task, const Event& event, EnterPath path);
     void count_dequeue(TaskState& task, const Event& event, CustodyState before);
@@ -242,6 +251,9 @@ class PairingEngine {
     std::array<uint64_t, kEventKindCount> event_counts_{};
     uint64_t malformed_events_ = 0;
     uint64_t unattributed_events_ = 0;
+    uint64_t uncertain_events_ = 0;
+    // Events stamped before this time may come after a hole in the stream.
+    uint64_t uncertain_until_ns_ = 0;
 
     // Logical states of the records (stale-epoch records count as Indeterminate).
     std::array<uint64_t, kCustodyStateCount> state_counts_{};

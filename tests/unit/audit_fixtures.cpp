@@ -111,9 +111,9 @@ Script& Script::exit(uint32_t pid, uint32_t cpu) {
     return event(kEvtTaskExit, kHookTaskExit, pid, cpu, pairing::kNoDsq, 0, kFlagUnknown);
 }
 
-Script& Script::lost(uint64_t count, uint32_t cpu) {
+Script& Script::lost(uint64_t count, uint32_t cpu, uint64_t known_ahead_ns) {
     record::LostRecord lost;
-    lost.ts_ns = ts_ns_;
+    lost.ts_ns = ts_ns_ + known_ahead_ns;
     lost.cpu = cpu;
     lost.count = count;
     records_.emplace_back().body = lost;

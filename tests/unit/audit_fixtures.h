@@ -71,7 +71,9 @@ class Script {
                     uint8_t kernel_flag = kFlagUnknown);
     Script& running(uint32_t pid, uint32_t cpu = 0);
     Script& exit(uint32_t pid, uint32_t cpu = 0);
-    Script& lost(uint64_t count, uint32_t cpu = 0);
+    // known_ahead_ns: the loss became known that long after the script's
+    // clock (the records that follow may be stamped before it).
+    Script& lost(uint64_t count, uint32_t cpu = 0, uint64_t known_ahead_ns = 0);
     Script& raw(std::vector<std::byte> bytes);
     // Held by ops.enqueue, dequeued, inserted into cpu's local DSQ, running.
     Script& clean_cycle(uint32_t pid, uint32_t cpu = 0);

@@ -159,3 +159,33 @@ TEST(Coverage, BooksBalanceWithDequeuesOfUnseenCustodies) {
 
 } // namespace
 } // namespace scx_custody::audit
+
+namespace scx_custody::audit {
+namespace {
+
+// The hole a loss leaves lies somewhere before the time the loss was known:
+// records stamped before that time are not judged, even after the Lost
+// record, because they may come after the hole.
+TEST(Coverage, RecordsBeforeALossWasKnownAreNotJudged) {
+    Script s;
+    s.control(attach("custody_ref", ControlSource::Reference, 3)).clean_cycle(1);
+    // Task 1 is dequeued, re-enters unseen (that enqueue was lost) and is
+    // dequeued again: the loss becomes known only after the second dequeue
+    // was stamped, so that dequeue may follow the hole and is not judged.
+    s.enqueue(1).lost(1, 0, 1000).dequeue(1).dequeue(1);
+    json report = report_of(s);
+    EXPECT_EQ(report["violations"]["duplicate_dequeue"], 0u);
+    EXPECT_EQ(report["verdict"], "inconclusive");
+    EXPECT_EQ(report["details"]["uncertain_events"], 2u);
+
+    // Stamped after the loss was known, the same pair is judged again.
+    Script later;
+    later.control(attach("custody_ref", ControlSource::Reference, 3)).clean_cycle(1);
+    later.lost(1).enqueue(1).dequeue(1).dequeue(1);
+    report = report_of(later);
+    EXPECT_EQ(report["violations"]["duplicate_dequeue"], 1u);
+    EXPECT_EQ(report["details"]["uncertain_events"], 0u);
+}
+
+} // namespace
+} // namespace scx_custody::audit
