@@ -148,6 +148,9 @@ void SchedulerFollower::announce_reference(uint64_t ts_ns) {
         return;
     Instance instance = it->second;
     traced_early_.erase(it);
+    // Without lifecycle hooks sysfs is polled: it must not take ours for a
+    // newcomer.
+    watcher_.assume_running(instance.name);
     announce(instance, ts_ns);
 }
 
