@@ -42,6 +42,10 @@ class DaemonStatus {
         std::vector<prom::ProgramState> programs;
         std::string missing;
         for (const auto& h : plan.hooks()) {
+            // A hook this kernel has no target for (e.g. sched_reg_cid before
+            // 7.2) is not a program that could be detached: not exported.
+            if (h.mechanism == loader::Mechanism::None && !h.required)
+                continue;
             programs.push_back({h.hook, h.attached});
             if (h.required && !h.attached)
                 missing += (missing.empty() ? "" : ", ") + h.hook;
