@@ -17,18 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-const json& member(const json& object, std::string_view key) {
-    static const json kNull;
-    const json* value = find_key(object, key);
-    return value ? *value : kNull;
-}
-
-const json& array_at(const json& object, std::string_view key) {
-    static const json kEmpty = json::array();
-    const json* value = find_key(object, key);
-    return value && value->is_array() ? *value : kEmpty;
-}
-
 // A report string, escaped.
 std::string text_at(const json& object, std::string_view key, std::string_view fallback = "") {
     return html_escape(string_or(object, key, fallback));

@@ -69,4 +69,16 @@ std::string dump_json(const nlohmann::json& json, int indent) {
     return json.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+const nlohmann::json& member(const nlohmann::json& object, std::string_view key) {
+    static const nlohmann::json kNull;
+    const nlohmann::json* value = find_key(object, key);
+    return value ? *value : kNull;
+}
+
+const nlohmann::json& array_at(const nlohmann::json& object, std::string_view key) {
+    static const nlohmann::json kEmpty = nlohmann::json::array();
+    const nlohmann::json* value = find_key(object, key);
+    return value && value->is_array() ? *value : kEmpty;
+}
+
 } // namespace scx_custody::audit

@@ -12,6 +12,10 @@ namespace scx_custody::audit {
 
 // The value at key when json is an object holding it, else nullptr.
 const nlohmann::json* find_key(const nlohmann::json& json, std::string_view key);
+// The member at key, or null when there is none.
+const nlohmann::json& member(const nlohmann::json& object, std::string_view key);
+// The array at key, or an empty one.
+const nlohmann::json& array_at(const nlohmann::json& object, std::string_view key);
 
 uint64_t u64_or(const nlohmann::json& json, std::string_view key, uint64_t fallback = 0);
 double number_or(const nlohmann::json& json, std::string_view key, double fallback = 0);

@@ -19,19 +19,6 @@ using nlohmann::json;
 // Samples shown per JUnit failure.
 constexpr std::size_t kJunitSamplesPerCase = 5;
 
-const json& member(const json& object, std::string_view key) {
-    static const json kNull;
-    const json* value = find_key(object, key);
-    return value ? *value : kNull;
-}
-
-// The array at key, or an empty one.
-const json& array_at(const json& object, std::string_view key) {
-    static const json kEmpty = json::array();
-    const json* value = find_key(object, key);
-    return value && value->is_array() ? *value : kEmpty;
-}
-
 std::vector<std::string> strings_at(const json& object, std::string_view key) {
     std::vector<std::string> out;
     for (const json& item : array_at(object, key))
