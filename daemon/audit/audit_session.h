@@ -6,7 +6,8 @@
 //      document (replay). The document is serialised as the recording stores it
 //      and read back, and the engine is configured from what was read.
 //   2. on_control(), on_lost(), on_event_bytes() in the one global order the engine
-//      needs (merged across CPUs by timestamp). Each input is written to the
+//      needs (the ring buffer's order, losses before the records of their poll).
+//      Each input is written to the
 //      recording, when there is one, before it is processed: the recording holds
 //      exactly what the engine saw, in the order it saw it.
 //      A ring-buffer record that does not decode is recorded as it came, counted

@@ -37,8 +37,9 @@ struct HookPlan {
 
 class AttachPlan {
   public:
-    // Kernel-function and tracepoint hooks. Scheduler hooks are added by
-    // add_scheduler_hooks() when a scheduler is known.
+    // Kernel-function and tracepoint hooks. The scheduler hooks
+    // (sched_dequeue, sched_enqueue) are added by Tracer::trace_scheduler()
+    // when a scheduler is known.
     static AttachPlan for_kernel(const KernelBtf& btf, const KernelSymbols& syms,
                                  AttachPreference preference = AttachPreference::Auto);
 

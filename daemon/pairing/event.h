@@ -1,7 +1,9 @@
 // The pairing engine's input: one observed fact about a task or a scheduler.
 //
-// The tracer turns ring-buffer records into these values and feeds them to
-// PairingEngine::process() in one global order (merged across CPUs by timestamp).
+// The consumer turns ring-buffer records into these values and feeds them to
+// PairingEngine::process() in one global order: the ring buffer's, which is the
+// order in which the CPUs reserved their records (one ring shared by all CPUs,
+// so no merge by timestamp is needed; timestamps may step back a little).
 // Which fields are meaningful depends on `kind`; the others keep their defaults.
 #pragma once
 
@@ -49,9 +51,12 @@ enum class EventKind : uint8_t {
     // dispatched the task to during the call, or kNoDsq when it kept the task.
     // flags: enq_flags (kEnqReenq marks a re-enqueue).
     Enqueue,
-    // The kernel inserted the task into DSQ dsq_id, observed after the insert
-    // returned: an ops.dequeue() the kernel runs as part of this insert is reported
-    // before it. Remote local-DSQ arrivals are DsqInsert events with a terminal id.
+    // The kernel inserted the task into DSQ dsq_id. A built-in-DSQ insert
+    // (terminal id) is reported when the insert returned, stamped with the time
+    // it began: an ops.dequeue() the kernel runs as part of it is reported before
+    // it. A user-DSQ insert is reported on entry, before the task is visible on
+    // the DSQ, so that another CPU taking the task cannot report first.
+    // Remote local-DSQ arrivals are DsqInsert events with a terminal id.
     DsqInsert,
     // The scheduler's ops.dequeue() ran. flags: deq_flags.
     Dequeue,

@@ -1,7 +1,8 @@
 // The pairing engine: observed sched_ext events in, custody verdicts out.
 //
 // Pure: no I/O, no clock, no threads, standard library only. Feed it events in one
-// global order (merged across CPUs by timestamp) with process(), call finish() at
+// global order (the ring buffer's: records in the order the CPUs reserved them,
+// not sorted by timestamp) with process(), call finish() at
 // the end of the audit, then read totals(), per_cpu(), sections() and samples().
 // An EngineObserver sees the same facts live.
 //
@@ -21,7 +22,13 @@
 // DsqInsert, user DSQ (path insert_user_dsq when it enters):
 //   Out, Indet -> In (enter).        In -> In (move between user DSQs, no count).
 //   Left, Ran  -> missed_dequeue, then In (enter).
-// DsqInsert, terminal DSQ:
+// DsqInsert, terminal DSQ, stamped before the task's current custody began
+//   (ts_ns < the period's start; an overtaken insert): no change, counted as
+//   inserts_overtaken. The insert began before the custody it would end, and
+//   its record reached the ring after the custody's own (the global DSQ's lock
+//   is released before the insert's record is made): it cannot end that
+//   custody, and the custody bit it read belongs to a later moment.
+// DsqInsert, terminal DSQ, otherwise:
 //   In -> Left (the kernel should have dequeued before this insert).
 //   Indet: no change (its unseen custody may still owe a dequeue). Out, Left,
 //   Ran: no change.
