@@ -266,31 +266,62 @@ VerdictDecision decide_verdict(const pairing::PairingEngine& engine, const Audit
     return decision;
 }
 
-nlohmann::json build_report(const pairing::PairingEngine& engine, const AuditMeta& meta,
-                            const SessionStats& stats) {
-    const Counters& totals = engine.totals();
+namespace {
+
+// report.coverage: every required hook attached, every instance traced and
+// judged, and no gap found while the audit ran.
+json coverage_json(const pairing::PairingEngine& engine, const AuditMeta& meta) {
     const auto& sections = engine.sections();
-    const VerdictDecision decision = decide_verdict(engine, meta, stats);
-
-    json schedulers = json::array();
-    uint64_t attach_not_observed = 0;
+    json instances = json::array();
+    bool instances_complete = true;
     for (const pairing::SchedulerSection& section : sections) {
-        schedulers.push_back(section_json(section));
-        if (!section.attach_observed)
-            ++attach_not_observed;
+        instances.push_back(instance_coverage(section));
+        instances_complete = instances_complete && section_gaps(section).empty();
     }
+    instances_complete =
+        instances_complete && judged_nothing(sections).empty() && meta.end.coverage_gaps.empty();
+    return {
+        {"complete",
+         meta.start.coverage_complete && hook_reasons(meta.start).empty() && instances_complete},
+        {"hooks_complete", meta.start.coverage_complete},
+        {"notes", meta.start.coverage_notes},
+        {"gaps", meta.end.coverage_gaps},
+        {"instances", std::move(instances)},
+    };
+}
 
-    json samples = json::array();
-    for (const pairing::Finding& finding : engine.samples())
-        samples.push_back(sample_json(finding, sections));
+uint64_t sections_attach_not_observed(const pairing::PairingEngine& engine) {
+    uint64_t count = 0;
+    for (const pairing::SchedulerSection& section : engine.sections())
+        count += section.attach_observed ? 0 : 1;
+    return count;
+}
 
+json notes_json(const pairing::PairingEngine& engine) {
+    json notes = json::array();
+    if (const uint64_t unobserved = sections_attach_not_observed(engine); unobserved > 0) {
+        notes.push_back(plural(unobserved, "scheduler section", "scheduler sections") +
+                        " began before the audit saw its attach: each task's first custody "
+                        "there was not judged, only the cycles after it");
+    }
+    if (engine.totals().custody_enter == 0)
+        notes.push_back("no custody period observed");
+    if (engine.findings_total() > engine.samples().size()) {
+        notes.push_back("samples hold the first " + std::to_string(engine.samples().size()) +
+                        " of " + std::to_string(engine.findings_total()) + " findings");
+    }
+    return notes;
+}
+
+// details' event figures: lost per CPU, events by kind and by hook, records.
+void add_event_details(json& details, const pairing::PairingEngine& engine,
+                       const SessionStats& stats) {
     json lost_per_cpu = json::object();
     const auto& per_cpu = engine.per_cpu();
     for (std::size_t cpu = 0; cpu < per_cpu.size(); ++cpu) {
         if (per_cpu[cpu].lost_events > 0)
             lost_per_cpu[std::to_string(cpu)] = per_cpu[cpu].lost_events;
     }
-
     json events = json::object();
     for (std::size_t i = 0; i < pairing::kEventKindCount; ++i) {
         const auto kind = static_cast<pairing::EventKind>(i);
@@ -300,46 +331,7 @@ nlohmann::json build_report(const pairing::PairingEngine& engine, const AuditMet
     for (std::size_t hook = 0; hook < stats.events_by_hook.size(); ++hook)
         by_hook[std::string(consumer::hook_name(static_cast<uint8_t>(hook)))] =
             stats.events_by_hook[hook];
-
-    json instances = json::array();
-    bool instances_complete = true;
-    for (const pairing::SchedulerSection& section : sections) {
-        instances.push_back(instance_coverage(section));
-        instances_complete = instances_complete && section_gaps(section).empty();
-    }
-    instances_complete =
-        instances_complete && judged_nothing(sections).empty() && meta.end.coverage_gaps.empty();
-    json coverage = {
-        // Every required hook attached, every instance traced and judged, and
-        // no gap found while the audit ran.
-        {"complete",
-         meta.start.coverage_complete && hook_reasons(meta.start).empty() && instances_complete},
-        {"hooks_complete", meta.start.coverage_complete},
-        {"notes", meta.start.coverage_notes},
-        {"gaps", meta.end.coverage_gaps},
-        {"instances", std::move(instances)},
-    };
-
-    json notes = json::array();
-    if (attach_not_observed > 0) {
-        notes.push_back(plural(attach_not_observed, "scheduler section", "scheduler sections") +
-                        " began before the audit saw its attach: each task's first custody "
-                        "there was not judged, only the cycles after it");
-    }
-    if (totals.custody_enter == 0)
-        notes.push_back("no custody period observed");
-    if (engine.findings_total() > engine.samples().size()) {
-        notes.push_back("samples hold the first " + std::to_string(engine.samples().size()) +
-                        " of " + std::to_string(engine.findings_total()) + " findings");
-    }
-
-    json details = counter_details(totals);
-    details["verdict_reasons"] = decision.reasons;
-    details["incomplete"] = decision.incomplete;
-    details["notes"] = notes;
     details["lost_events_per_cpu"] = lost_per_cpu;
-    details["findings_total"] = engine.findings_total();
-    details["sections_attach_not_observed"] = attach_not_observed;
     details["events"] = events;
     details["events_by_hook"] = by_hook;
     details["malformed_events"] = engine.malformed_events();
@@ -349,6 +341,18 @@ nlohmann::json build_report(const pairing::PairingEngine& engine, const AuditMet
     details["records"] = {{"event", stats.event_records},
                           {"control", stats.control_records},
                           {"lost", stats.lost_records}};
+}
+
+json details_json(const pairing::PairingEngine& engine, const AuditMeta& meta,
+                  const SessionStats& stats, const VerdictDecision& decision) {
+    const Counters& totals = engine.totals();
+    json details = counter_details(totals);
+    details["verdict_reasons"] = decision.reasons;
+    details["incomplete"] = decision.incomplete;
+    details["notes"] = notes_json(engine);
+    details["findings_total"] = engine.findings_total();
+    details["sections_attach_not_observed"] = sections_attach_not_observed(engine);
+    add_event_details(details, engine, stats);
     details["run"] = {
         {"producer", meta.start.producer},       {"command_line", meta.start.command_line},
         {"options", meta.start.options},         {"strict", meta.start.strict},
@@ -358,6 +362,21 @@ nlohmann::json build_report(const pairing::PairingEngine& engine, const AuditMet
     details["tracer"] = meta.end.tracer;
     if (!meta.end.reference.is_null())
         details["calibration"] = calibration_json(meta.end.reference, totals);
+    return details;
+}
+
+} // namespace
+
+nlohmann::json build_report(const pairing::PairingEngine& engine, const AuditMeta& meta,
+                            const SessionStats& stats) {
+    const Counters& totals = engine.totals();
+    const VerdictDecision decision = decide_verdict(engine, meta, stats);
+    json schedulers = json::array();
+    for (const pairing::SchedulerSection& section : engine.sections())
+        schedulers.push_back(section_json(section));
+    json samples = json::array();
+    for (const pairing::Finding& finding : engine.samples())
+        samples.push_back(sample_json(finding, engine.sections()));
 
     json report = {
         {"schema", kReportSchema},
@@ -370,9 +389,9 @@ nlohmann::json build_report(const pairing::PairingEngine& engine, const AuditMet
         {"lost_events", totals.lost_events},
         {"schedulers", std::move(schedulers)},
         {"attach_plan", meta.start.attach_plan},
-        {"coverage", std::move(coverage)},
+        {"coverage", coverage_json(engine, meta)},
         {"samples", std::move(samples)},
-        {"details", std::move(details)},
+        {"details", details_json(engine, meta, stats, decision)},
     };
     if (!meta.end.reference.is_null())
         report["reference"] = meta.end.reference;

@@ -5,7 +5,7 @@
 
 namespace scx_custody::audit {
 
-std::string html_escape(std::string_view text) {
+std::string escape_markup(std::string_view text, const MarkupDialect& dialect) {
     std::string out;
     out.reserve(text.size());
     for (char c : text) {
@@ -23,16 +23,21 @@ std::string html_escape(std::string_view text) {
             out += "&quot;";
             break;
         case '\'':
-            out += "&#39;";
+            out += dialect.apostrophe;
             break;
         default:
-            if ((static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-                out += "\xef\xbf\xbd";
+            if ((static_cast<unsigned char>(c) < 0x20 || c == 0x7f) &&
+                dialect.kept_controls.find(c) == std::string_view::npos)
+                out += dialect.control_replacement;
             else
                 out.push_back(c);
         }
     }
     return out;
+}
+
+std::string html_escape(std::string_view text) {
+    return escape_markup(text, {"&#39;", "\n\t", "\xef\xbf\xbd"});
 }
 
 std::string grouped(uint64_t value) {

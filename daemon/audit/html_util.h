@@ -7,6 +7,16 @@
 
 namespace scx_custody::audit {
 
+// What HTML and XML escaping differ in: the apostrophe's entity, the control
+// characters kept as they are, and what replaces any other control character.
+struct MarkupDialect {
+    std::string_view apostrophe;
+    std::string_view kept_controls;
+    std::string_view control_replacement;
+};
+// & < > " as entities, ' and control characters per the dialect.
+std::string escape_markup(std::string_view text, const MarkupDialect& dialect);
+
 // Safe in HTML text and in quoted attribute values: & < > " ' are entities, and
 // control characters (never valid in HTML text) become U+FFFD.
 std::string html_escape(std::string_view text);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "audit/html_report.h"
+#include "audit/html_util.h"
 #include "audit/json_util.h"
 #include "pairing/kinds.h"
 
@@ -133,37 +134,9 @@ std::string text_or_dash(const json& object, std::string_view key) {
 
 // ---- XML -------------------------------------------------------------------
 
+// Control characters are not allowed in XML 1.0, not even escaped: '?'.
 std::string xml_escape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        case '\'':
-            out += "&apos;";
-            break;
-        case '\t':
-        case '\n':
-        case '\r':
-            out.push_back(c);
-            break;
-        default:
-            // Control characters are not allowed in XML 1.0, not even escaped.
-            out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
-        }
-    }
-    return out;
+    return escape_markup(text, {"&apos;", "\t\n\r", "?"});
 }
 
 struct JunitCase {
@@ -235,64 +208,69 @@ std::vector<JunitCase> violation_cases(const json& report) {
 
 // ---- text ------------------------------------------------------------------
 
-void TextReportSink::write(const nlohmann::json& report) {
+namespace {
+
+void write_text_summary(std::ostream& out, const json& report) {
     const json& details = member(report, "details");
     const json& counts = member(report, "counts");
     const json& sections = array_at(report, "schedulers");
 
     const std::vector<std::string> reasons = strings_at(details, "verdict_reasons");
-    out_ << "verdict: " << upper(string_or(report, "verdict", "unknown"));
+    out << "verdict: " << upper(string_or(report, "verdict", "unknown"));
     if (!reasons.empty())
-        out_ << " (" << join(reasons, ", ") << ")";
-    out_ << "\n";
+        out << " (" << join(reasons, ", ") << ")";
+    out << "\n";
 
     const std::string kernel = string_or(report, "kernel");
-    out_ << "kernel " << (kernel.empty() ? "?" : kernel) << ", "
-         << seconds(number_or(report, "duration_s")) << " s, " << sections.size()
-         << (sections.size() == 1 ? " scheduler section" : " scheduler sections") << "\n";
+    out << "kernel " << (kernel.empty() ? "?" : kernel) << ", "
+        << seconds(number_or(report, "duration_s")) << " s, " << sections.size()
+        << (sections.size() == 1 ? " scheduler section" : " scheduler sections") << "\n";
 
-    out_ << "counts: custody_enter " << u64_or(counts, "custody_enter") << ", dequeue "
-         << u64_or(counts, "dequeue") << " (dispatch " << u64_or(counts, "dequeue_dispatch")
-         << ", sched_change " << u64_or(counts, "dequeue_sched_change") << ", core_sched "
-         << u64_or(counts, "dequeue_core_sched") << ")\n";
-    out_ << "        indeterminate " << u64_or(report, "indeterminate") << ", lost_events "
-         << u64_or(report, "lost_events") << ", reenqueue_in_custody "
-         << u64_or(details, "reenqueue_in_custody") << ", custody_abandoned_at_unload "
-         << u64_or(details, "custody_abandoned_at_unload") << ", in_custody_at_end "
-         << u64_or(details, "in_custody_at_end") << "\n";
+    out << "counts: custody_enter " << u64_or(counts, "custody_enter") << ", dequeue "
+        << u64_or(counts, "dequeue") << " (dispatch " << u64_or(counts, "dequeue_dispatch")
+        << ", sched_change " << u64_or(counts, "dequeue_sched_change") << ", core_sched "
+        << u64_or(counts, "dequeue_core_sched") << ")\n";
+    out << "        indeterminate " << u64_or(report, "indeterminate") << ", lost_events "
+        << u64_or(report, "lost_events") << ", reenqueue_in_custody "
+        << u64_or(details, "reenqueue_in_custody") << ", custody_abandoned_at_unload "
+        << u64_or(details, "custody_abandoned_at_unload") << ", in_custody_at_end "
+        << u64_or(details, "in_custody_at_end") << "\n";
 
-    out_ << "violations:\n";
+    out << "violations:\n";
     const json& violations = member(report, "violations");
     for (pairing::ViolationKind kind : pairing::kAllViolationKinds) {
-        out_ << "  " << pad(std::string(to_string(kind)), 26) << u64_or(violations, to_string(kind))
-             << "\n";
+        out << "  " << pad(std::string(to_string(kind)), 26) << u64_or(violations, to_string(kind))
+            << "\n";
     }
+}
 
+void write_text_sections(std::ostream& out, const json& report) {
+    const json& sections = array_at(report, "schedulers");
     if (!sections.empty()) {
-        out_ << "schedulers:\n";
+        out << "schedulers:\n";
         for (std::size_t i = 0; i < sections.size(); ++i) {
             const json& section = sections[i];
             const json& section_counts = member(section, "counts");
-            out_ << "  [" << i << "] " << section_name(section) << ": ops.dequeue "
-                 << (bool_or(section, "implements_dequeue", true) ? "yes" : "no") << ", attach "
-                 << (bool_or(section, "attach_observed") ? "seen" : "not seen") << ", enter "
-                 << u64_or(section_counts, "custody_enter") << ", dequeue "
-                 << u64_or(section_counts, "dequeue") << ", violations "
-                 << nonzero_violations(member(section, "violations")) << "\n";
+            out << "  [" << i << "] " << section_name(section) << ": ops.dequeue "
+                << (bool_or(section, "implements_dequeue", true) ? "yes" : "no") << ", attach "
+                << (bool_or(section, "attach_observed") ? "seen" : "not seen") << ", enter "
+                << u64_or(section_counts, "custody_enter") << ", dequeue "
+                << u64_or(section_counts, "dequeue") << ", violations "
+                << nonzero_violations(member(section, "violations")) << "\n";
         }
     }
-
     const json& samples = array_at(report, "samples");
     if (!samples.empty()) {
-        out_ << "findings (first " << samples.size() << " of "
-             << u64_or(details, "findings_total", samples.size()) << "):\n";
-        for (const json& sample : samples) {
-            out_ << "  " << pad(string_or(sample, "kind", "?"), 25) << sample_line(sample) << "\n";
-        }
+        out << "findings (first " << samples.size() << " of "
+            << u64_or(member(report, "details"), "findings_total", samples.size()) << "):\n";
+        for (const json& sample : samples)
+            out << "  " << pad(string_or(sample, "kind", "?"), 25) << sample_line(sample) << "\n";
     }
+}
 
+void write_text_plan(std::ostream& out, const json& report) {
     const json& plan = array_at(report, "attach_plan");
-    out_ << "attach plan:" << (plan.empty() ? " (none recorded)" : "") << "\n";
+    out << "attach plan:" << (plan.empty() ? " (none recorded)" : "") << "\n";
     std::array<std::size_t, 3> widths{};
     constexpr std::array<std::string_view, 3> kColumns = {"hook", "target", "mechanism"};
     for (const json& hook : plan) {
@@ -300,34 +278,45 @@ void TextReportSink::write(const nlohmann::json& report) {
             widths[i] = std::max(widths[i], text_or_dash(hook, kColumns[i]).size() + 2);
     }
     for (const json& hook : plan) {
-        out_ << "  ";
+        out << "  ";
         for (std::size_t i = 0; i < kColumns.size(); ++i)
-            out_ << pad(text_or_dash(hook, kColumns[i]), widths[i]);
-        out_ << hook_status(hook) << "\n";
+            out << pad(text_or_dash(hook, kColumns[i]), widths[i]);
+        out << hook_status(hook) << "\n";
     }
+}
 
+void write_text_reference_and_notes(std::ostream& out, const json& report) {
+    const json& details = member(report, "details");
     if (const json* reference = find_key(report, "reference")) {
         const json& rows = array_at(details, "calibration");
         if (rows.empty()) {
-            out_ << "reference: " << dump_json(*reference) << "\n";
+            out << "reference: " << dump_json(*reference) << "\n";
         } else {
-            out_ << "reference (the scheduler's own counters):\n";
+            out << "reference (the scheduler's own counters):\n";
             for (const json& row : rows) {
                 const bool equal = bool_or(row, "equal");
-                out_ << "  " << pad(string_or(row, "name", "?"), 22) << u64_or(row, "reference")
-                     << (equal ? " = " : " != ") << "audit " << u64_or(row, "audit")
-                     << (equal ? " \u2713" : " \u2717") << "\n";
+                out << "  " << pad(string_or(row, "name", "?"), 22) << u64_or(row, "reference")
+                    << (equal ? " = " : " != ") << "audit " << u64_or(row, "audit")
+                    << (equal ? " \u2713" : " \u2717") << "\n";
             }
         }
     }
-
     const std::vector<std::string> incomplete = strings_at(details, "incomplete");
     if (!incomplete.empty() && string_or(report, "verdict") != "inconclusive") {
         for (const std::string& reason : incomplete)
-            out_ << "incomplete: " << reason << "\n";
+            out << "incomplete: " << reason << "\n";
     }
     for (const std::string& note : strings_at(details, "notes"))
-        out_ << "note: " << note << "\n";
+        out << "note: " << note << "\n";
+}
+
+} // namespace
+
+void TextReportSink::write(const nlohmann::json& report) {
+    write_text_summary(out_, report);
+    write_text_sections(out_, report);
+    write_text_plan(out_, report);
+    write_text_reference_and_notes(out_, report);
 }
 
 // ---- json ------------------------------------------------------------------

@@ -37,6 +37,20 @@ Status write_report(const nlohmann::json& report, const std::string& format,
 
 } // namespace
 
+namespace {
+
+// --format and --output, the same for audit and replay.
+void add_report_options(CLI::App& cmd, std::string& format, std::string& output) {
+    cmd.add_option("--format", format,
+                   "Report format: text, json, junit or html (one self-contained page with "
+                   "charts)")
+        ->check(CLI::IsMember(report_formats()))
+        ->capture_default_str();
+    cmd.add_option("--output", output, "Write the report to FILE instead of stdout");
+}
+
+} // namespace
+
 CLI::App* add_audit_command(CLI::App& app, AuditOptions& opts) {
     auto* cmd = app.add_subcommand(
         "audit", "Audit the custody invariant for --duration seconds or while COMMAND runs, "
@@ -51,12 +65,7 @@ CLI::App* add_audit_command(CLI::App& app, AuditOptions& opts) {
                     "COMMAND loads); reference: load our reference custody scheduler for the run")
         ->check(CLI::IsMember({"attached", "reference"}))
         ->capture_default_str();
-    cmd->add_option(
-           "--format", opts.format,
-           "Report format: text, json, junit or html (one self-contained page with charts)")
-        ->check(CLI::IsMember(report_formats()))
-        ->capture_default_str();
-    cmd->add_option("--output", opts.output, "Write the report to FILE instead of stdout");
+    add_report_options(*cmd, opts.format, opts.output);
     cmd->add_option(
         "--record", l.record_path,
         "Also write the raw event stream to FILE (scx-custody replay FILE re-audits it)");
@@ -79,8 +88,8 @@ CLI::App* add_audit_command(CLI::App& app, AuditOptions& opts) {
                   "audited from its first moment, with no start window. For auditing a "
                   "COMMAND you own");
     // Hidden: for the guest test that forces losses with a tiny ring buffer.
-    cmd->add_option_function<uint32_t>(
-           "--test-ringbuf-kb", [&l](const uint32_t& kb) { l.ringbuf_bytes = kb << 10; })
+    cmd->add_option_function<uint32_t>("--test-ringbuf-kb",
+                                       [&l](const uint32_t& kb) { l.ringbuf_bytes = kb << 10; })
         ->check(CLI::Range(4u, 1024u))
         ->check(CLI::Validator(
             [](const std::string& v) {
@@ -104,12 +113,7 @@ CLI::App* add_replay_command(CLI::App& app, ReplayCommandOptions& opts) {
     auto* cmd = app.add_subcommand(
         "replay", "Re-audit a recording made with audit --record: the same report, offline");
     cmd->add_option("file", opts.file, "The recording")->required();
-    cmd->add_option(
-           "--format", opts.format,
-           "Report format: text, json, junit or html (one self-contained page with charts)")
-        ->check(CLI::IsMember(report_formats()))
-        ->capture_default_str();
-    cmd->add_option("--output", opts.output, "Write the report to FILE instead of stdout");
+    add_report_options(*cmd, opts.format, opts.output);
     cmd->footer(kExitCodes);
     return cmd;
 }
