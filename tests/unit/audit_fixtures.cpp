@@ -1,5 +1,6 @@
 #include "audit_fixtures.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -10,21 +11,19 @@
 namespace scx_custody::fixtures {
 
 std::vector<std::byte> raw_event(const RawEvent& event) {
-    std::vector<std::byte> out;
-    out.reserve(64);
-    record::put_u64(out, event.ts_ns);
-    record::put_u64(out, event.task_start_ns);
-    record::put_u64(out, event.dsq_id);
-    record::put_u64(out, event.flags);
-    record::put_u32(out, event.pid);
-    record::put_u32(out, event.cpu);
-    out.push_back(static_cast<std::byte>(event.type & 0xff));
-    out.push_back(static_cast<std::byte>(event.type >> 8));
-    out.push_back(static_cast<std::byte>(event.hook));
-    out.push_back(static_cast<std::byte>(event.kernel_flag));
-    record::put_u32(out, 0);
-    for (std::size_t i = 0; i < 16; ++i)
-        out.push_back(static_cast<std::byte>(i < event.comm.size() ? event.comm[i] : '\0'));
+    custody_event e{};
+    e.ts_ns = event.ts_ns;
+    e.task_start_ns = event.task_start_ns;
+    e.dsq_id = event.dsq_id;
+    e.flags = event.flags;
+    e.pid = event.pid;
+    e.cpu = event.cpu;
+    e.type = event.type;
+    e.hook = event.hook;
+    e.kernel_flag = event.kernel_flag;
+    std::memcpy(e.comm, event.comm.data(), std::min(event.comm.size(), sizeof(e.comm)));
+    std::vector<std::byte> out(sizeof(e));
+    std::memcpy(out.data(), &e, sizeof(e));
     return out;
 }
 
@@ -52,6 +51,17 @@ Script& Script::event(uint16_t type, uint8_t hook, uint32_t pid, uint32_t cpu, u
 Script& Script::raw(std::vector<std::byte> bytes) {
     records_.emplace_back().body = record::EventRecord{std::move(bytes)};
     return *this;
+}
+
+Script& Script::task_named(const std::string& comm, uint32_t pid) {
+    RawEvent raw;
+    raw.type = kEvtEnqueue;
+    raw.dsq_id = 0x100;
+    raw.pid = pid;
+    raw.comm = comm;
+    this->raw(raw_event(raw));
+    raw.type = kEvtTaskExit;
+    return this->raw(raw_event(raw));
 }
 
 Script& Script::attach(const std::string& name, bool implements_dequeue,
@@ -312,6 +322,14 @@ void write_file(const std::string& path, std::span<const std::byte> bytes) {
               static_cast<std::streamsize>(bytes.size()));
     if (!out)
         throw std::runtime_error("cannot write " + path);
+}
+
+nlohmann::json scenario_report(const std::string& name) {
+    for (const Scenario& scenario : scenarios()) {
+        if (scenario.name == name)
+            return run_live(scenario.script, scenario.start, scenario.end);
+    }
+    throw std::invalid_argument("no scenario " + name);
 }
 
 } // namespace scx_custody::fixtures

@@ -13,28 +13,30 @@
 
 #include "audit/audit_meta.h"
 #include "audit/audit_session.h"
+#include "custody_abi.h"
 #include "pairing/scx_constants.h"
 #include "record/recording_format.h"
 #include "record/recording_writer.h"
 
 namespace scx_custody::fixtures {
 
-// custody_evt_type / custody_hook / custody_kernel_flag values (custody_abi.h).
-inline constexpr uint16_t kEvtEnqueue = 1;
-inline constexpr uint16_t kEvtDsqInsert = 2;
-inline constexpr uint16_t kEvtDequeue = 3;
-inline constexpr uint16_t kEvtRunning = 4;
-inline constexpr uint16_t kEvtTaskExit = 5;
+// custody_evt_type / custody_hook / custody_kernel_flag values, as the
+// records carry them.
+inline constexpr uint16_t kEvtEnqueue = CUSTODY_EVT_ENQUEUE;
+inline constexpr uint16_t kEvtDsqInsert = CUSTODY_EVT_DSQ_INSERT;
+inline constexpr uint16_t kEvtDequeue = CUSTODY_EVT_DEQUEUE;
+inline constexpr uint16_t kEvtRunning = CUSTODY_EVT_RUNNING;
+inline constexpr uint16_t kEvtTaskExit = CUSTODY_EVT_TASK_EXIT;
 
-inline constexpr uint8_t kHookDsqInsert = 0;
-inline constexpr uint8_t kHookSchedDequeue = 3;
-inline constexpr uint8_t kHookSchedEnqueue = 4;
-inline constexpr uint8_t kHookSchedSwitch = 5;
-inline constexpr uint8_t kHookTaskExit = 6;
+inline constexpr uint8_t kHookDsqInsert = CUSTODY_HOOK_DSQ_INSERT;
+inline constexpr uint8_t kHookSchedDequeue = CUSTODY_HOOK_SCHED_DEQUEUE;
+inline constexpr uint8_t kHookSchedEnqueue = CUSTODY_HOOK_SCHED_ENQUEUE;
+inline constexpr uint8_t kHookSchedSwitch = CUSTODY_HOOK_SCHED_SWITCH;
+inline constexpr uint8_t kHookTaskExit = CUSTODY_HOOK_TASK_EXIT;
 
-inline constexpr uint8_t kFlagUnknown = 0;
-inline constexpr uint8_t kFlagSet = 1;
-inline constexpr uint8_t kFlagClear = 2;
+inline constexpr uint8_t kFlagUnknown = CUSTODY_KFLAG_UNKNOWN;
+inline constexpr uint8_t kFlagSet = CUSTODY_KFLAG_SET;
+inline constexpr uint8_t kFlagClear = CUSTODY_KFLAG_CLEAR;
 
 inline constexpr uint64_t kUserDsq = 0x5c0001;
 
@@ -75,6 +77,9 @@ class Script {
     // clock (the records that follow may be stamped before it).
     Script& lost(uint64_t count, uint32_t cpu = 0, uint64_t known_ahead_ns = 0);
     Script& raw(std::vector<std::byte> bytes);
+    // An enqueue into a user DSQ, then the task's exit (a missed dequeue), of a
+    // task whose comm is `comm` byte for byte: for the escaping tests.
+    Script& task_named(const std::string& comm, uint32_t pid = 9);
     // Held by ops.enqueue, dequeued, inserted into cpu's local DSQ, running.
     Script& clean_cycle(uint32_t pid, uint32_t cpu = 0);
     // The next record comes ns later (on top of the usual 10 ns).
@@ -111,6 +116,9 @@ struct Scenario {
     audit::EndMetadata end;
 };
 std::vector<Scenario> scenarios();
+// The report of the scenario named `name` run live; throws std::invalid_argument
+// when there is no such scenario.
+nlohmann::json scenario_report(const std::string& name);
 
 // Writes the scenario as a recording at path (the live path: through a session).
 nlohmann::json record_scenario(const Scenario& scenario, const std::string& path);

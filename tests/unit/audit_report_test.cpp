@@ -269,14 +269,7 @@ TEST(AuditReport, SchedulersAreReportedPerSection) {
 TEST(AuditReport, OddBytesInNamesArePrintable) {
     Script s;
     s.attach("we<ird>\x01");
-    fixtures::RawEvent raw;
-    raw.type = fixtures::kEvtEnqueue;
-    raw.dsq_id = 0x100;
-    raw.pid = 9;
-    raw.comm = "a\xff\"b\\";
-    s.raw(fixtures::raw_event(raw));
-    raw.type = fixtures::kEvtTaskExit;
-    s.raw(fixtures::raw_event(raw));
+    s.task_named("a\xff\"b\\");
     const json report = report_of(s);
     EXPECT_EQ(report["schedulers"][0]["name"], "we<ird>\\x01");
     ASSERT_EQ(report["samples"].size(), 1u);

@@ -23,14 +23,7 @@ std::string render_html(const json& report) {
     return out.str();
 }
 
-json scenario_report(const std::string& name) {
-    for (const fixtures::Scenario& scenario : fixtures::scenarios()) {
-        if (scenario.name == name)
-            return fixtures::run_live(scenario.script, scenario.start, scenario.end);
-    }
-    ADD_FAILURE() << "no scenario " << name;
-    return {};
-}
+using fixtures::scenario_report;
 
 std::size_t occurrences(const std::string& text, const std::string& what) {
     std::size_t n = 0;

@@ -24,14 +24,7 @@ std::string render(std::string_view format, const json& report) {
     return out.str();
 }
 
-json scenario_report(const std::string& name) {
-    for (const fixtures::Scenario& scenario : fixtures::scenarios()) {
-        if (scenario.name == name)
-            return fixtures::run_live(scenario.script, scenario.start, scenario.end);
-    }
-    ADD_FAILURE() << "no scenario " << name;
-    return {};
-}
+using fixtures::scenario_report;
 
 // A small XML checker: one root element, balanced tags, quoted attributes, known
 // entities, no raw '<' or '&' in text. Returns "" when well-formed; counts elements
@@ -262,14 +255,7 @@ TEST(JunitReport, CleanRunPassesEveryCaseAndRepeatedNamesStayApart) {
 TEST(JunitReport, EscapesEverything) {
     fixtures::Script s;
     s.attach("a<b>&\"c'");
-    fixtures::RawEvent raw;
-    raw.type = fixtures::kEvtEnqueue;
-    raw.dsq_id = 0x100;
-    raw.pid = 9;
-    raw.comm = "<&>\"'";
-    s.raw(fixtures::raw_event(raw));
-    raw.type = fixtures::kEvtTaskExit;
-    s.raw(fixtures::raw_event(raw));
+    s.task_named("<&>\"'");
     audit::StartMetadata start = fixtures::start_metadata();
     start.kernel = "7.3.4 <\x01>&";
     start.attach_plan[0]["reason"] = "]]> & <x>";
