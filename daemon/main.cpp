@@ -1,10 +1,10 @@
 // scx-custody: audits the sched_ext BPF custody invariant (one ops.dequeue()
 // per custody) on live kernels. See README.md and docs/.
 #include "commands/audit_command.h"
+#include "commands/probe_command.h"
 #include "commands/run_command.h"
+#include "commands/sched_command.h"
 #include "loader/libbpf_logging.h"
-#include "probe/probe_command.h"
-#include "sched/sched_command.h"
 #include "util/result.h"
 
 #include <CLI/CLI.hpp>
@@ -40,10 +40,10 @@ int main(int argc, char** argv) {
     auto* replay_cmd = scx_custody::commands::add_replay_command(app, replay_opts);
     scx_custody::commands::RunOptions run_opts;
     auto* run_cmd = scx_custody::commands::add_run_command(app, run_opts);
-    scx_custody::probe::ProbeOptions probe_opts;
-    auto* probe_cmd = scx_custody::probe::add_probe_command(app, probe_opts);
-    scx_custody::sched::SchedOptions sched_opts;
-    auto* sched_cmd = scx_custody::sched::add_sched_command(app, sched_opts);
+    scx_custody::commands::ProbeOptions probe_opts;
+    auto* probe_cmd = scx_custody::commands::add_probe_command(app, probe_opts);
+    scx_custody::commands::SchedOptions sched_opts;
+    auto* sched_cmd = scx_custody::commands::add_sched_command(app, sched_opts);
 
     try {
         app.parse(argc, argv);
@@ -71,8 +71,8 @@ int main(int argc, char** argv) {
     if (replay_cmd->parsed())
         return static_cast<int>(scx_custody::commands::run_replay_command(replay_opts));
     if (probe_cmd->parsed())
-        return static_cast<int>(scx_custody::probe::run_probe(probe_opts));
+        return static_cast<int>(scx_custody::commands::run_probe(probe_opts));
     if (sched_cmd->parsed())
-        return static_cast<int>(scx_custody::sched::run_sched(sched_opts));
+        return static_cast<int>(scx_custody::commands::run_sched(sched_opts));
     return static_cast<int>(ExitCode::Usage);
 }

@@ -2,8 +2,10 @@
 /*
  * custody_abi.h - the one event ABI between the custody tracer (BPF) and the
  * daemon (C++): record layout, event types, hook ids. Fixed layout with
- * explicit padding; both sides assert its size. Bump CUSTODY_ABI_VERSION on
- * any change (recordings carry it too).
+ * explicit padding; both sides assert every field's offset and the sizes
+ * (below, compiled into the BPF object and the daemon alike). Bump
+ * CUSTODY_ABI_VERSION on any change: recordings carry it, and the loader
+ * refuses a BPF object built against another version.
  */
 #ifndef SCX_CUSTODY_ABI_H
 #define SCX_CUSTODY_ABI_H
@@ -12,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTODY_ABI_VERSION 3
+#define CUSTODY_ABI_VERSION 4
 #define CUSTODY_COMM_LEN 16
 
 enum custody_evt_type {
@@ -89,8 +91,8 @@ struct custody_event {
 
 /* Per-CPU counters the tracer keeps besides the events. */
 struct custody_cpu_counters {
-	__u64 events;  /* records submitted */
-	__u64 dropped; /* ring buffer full: records lost */
+	__u64 events;	    /* records submitted */
+	__u64 ringbuf_full; /* records lost: the ring buffer had no room */
 	__u64 hook_hits[CUSTODY_NR_HOOKS];
 	__u64 kernel_dequeue_in_custody; /* ops_dequeue() entered with SCX_TASK_IN_CUSTODY set */
 	/*
@@ -101,19 +103,66 @@ struct custody_cpu_counters {
 	__u64 user_insert_overtaken;
 	/*
 	 * Scheduler lifecycle records (SCHED_*) the ring buffer had no room for.
-	 * Also counted in `dropped`; kept apart because a lost section boundary
-	 * makes the daemon re-read the schedulers from sysfs.
+	 * Also counted in `ringbuf_full`; kept apart because a lost section
+	 * boundary makes the daemon re-read the schedulers from sysfs.
 	 */
 	__u64 lifecycle_dropped;
+	/*
+	 * Records lost because a call seen on entry (a pending call, finished on
+	 * return) was overwritten by another entry on the same CPU before its
+	 * return ran. Never expected (those calls hold the rq lock and do not
+	 * nest); counted so that it could not go unseen.
+	 */
+	__u64 pending_overwritten;
 };
 
+/* A record's loss, whatever its cause: what the daemon feeds the audit. */
+#define CUSTODY_RECORDS_LOST(c) ((c).ringbuf_full + (c).pending_overwritten)
+
+/*
+ * The layout, checked on both sides: the BPF object and the daemon are built
+ * by different compilers for different targets.
+ */
 #ifdef __cplusplus
-static_assert(sizeof(struct custody_event) == 64, "custody_event layout");
-static_assert(sizeof(struct custody_cpu_counters) == 8 * (5 + CUSTODY_NR_HOOKS), "counters layout");
+#define CUSTODY_ABI_ASSERT(cond, what) static_assert(cond, what)
 #else
-_Static_assert(sizeof(struct custody_event) == 64, "custody_event layout");
-_Static_assert(sizeof(struct custody_cpu_counters) == 8 * (5 + CUSTODY_NR_HOOKS),
-	       "counters layout");
+#define CUSTODY_ABI_ASSERT(cond, what) _Static_assert(cond, what)
 #endif
+/* The compilers' own form: vmlinux.h has no <stddef.h>, and libbpf's
+ * offsetof() is not a constant expression in every C dialect. */
+#define CUSTODY_OFFSETOF(type, field) __builtin_offsetof(type, field)
+
+CUSTODY_ABI_ASSERT(sizeof(struct custody_event) == 64, "custody_event size");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, ts_ns) == 0, "custody_event.ts_ns");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, task_start_ns) == 8,
+		   "custody_event.task_start_ns");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, dsq_id) == 16, "custody_event.dsq_id");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, flags) == 24, "custody_event.flags");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, pid) == 32, "custody_event.pid");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, cpu) == 36, "custody_event.cpu");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, type) == 40, "custody_event.type");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, hook) == 42, "custody_event.hook");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, kernel_flag) == 43,
+		   "custody_event.kernel_flag");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, comm) == 48, "custody_event.comm");
+
+CUSTODY_ABI_ASSERT(sizeof(struct custody_cpu_counters) == 8 * (6 + CUSTODY_NR_HOOKS),
+		   "custody_cpu_counters size");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_cpu_counters, events) == 0, "counters.events");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_cpu_counters, ringbuf_full) == 8,
+		   "counters.ringbuf_full");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_cpu_counters, hook_hits) == 16, "counters.hook_hits");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_cpu_counters, kernel_dequeue_in_custody) ==
+			   16 + 8 * CUSTODY_NR_HOOKS,
+		   "counters.kernel_dequeue_in_custody");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_cpu_counters, user_insert_overtaken) ==
+			   24 + 8 * CUSTODY_NR_HOOKS,
+		   "counters.user_insert_overtaken");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_cpu_counters, lifecycle_dropped) ==
+			   32 + 8 * CUSTODY_NR_HOOKS,
+		   "counters.lifecycle_dropped");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_cpu_counters, pending_overwritten) ==
+			   40 + 8 * CUSTODY_NR_HOOKS,
+		   "counters.pending_overwritten");
 
 #endif /* SCX_CUSTODY_ABI_H */

@@ -107,7 +107,7 @@ struct {
  * A call seen on entry and finished on return: its (task, where) arguments,
  * which a kretprobe cannot see, and when it began. These functions run with
  * the rq lock held and do not nest on a CPU; if one ever did, the overwritten
- * record is counted as dropped, never lost silently.
+ * call's record is counted (pending_overwritten), never lost silently.
  */
 struct pending_call {
 	__u64 p;
@@ -169,7 +169,7 @@ static __always_inline void emit_record(struct task_struct *p, enum custody_evt_
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		if (c)
-			COUNT(c->dropped);
+			COUNT(c->ringbuf_full);
 		return;
 	}
 	e->ts_ns = ts_ns ? ts_ns : bpf_ktime_get_ns();
@@ -223,7 +223,7 @@ static __always_inline void call_begin(__u32 slot, __u64 p, __u64 where)
 	if (call->p) {
 		c = cpu_counters();
 		if (c)
-			COUNT(c->dropped);
+			COUNT(c->pending_overwritten);
 	}
 	call->p = p;
 	call->where = where;
@@ -458,7 +458,7 @@ static __always_inline void emit_lifecycle(enum custody_evt_type type, enum cust
 	if (!e) {
 		if (c) {
 			COUNT(c->lifecycle_dropped);
-			COUNT(c->dropped);
+			COUNT(c->ringbuf_full);
 		}
 		return;
 	}

@@ -68,7 +68,7 @@ struct EndMetadata {
     // bpf_ktime_get_ns() at the end, given to PairingEngine::finish(); 0: the
     // timestamp of the last record.
     uint64_t finish_ts_ns = 0;
-    // The reference scheduler's own counters (sched::RefStats::to_json()) with
+    // The reference scheduler's own counters (loader::RefStats::to_json()) with
     // --sched reference, else null.
     nlohmann::json reference = nullptr;
     // The tracer's own figures, passed through to the report's details (per-CPU

@@ -1,5 +1,8 @@
 #include "commands/run_command.h"
 
+#include "commands/command_error.h"
+#include "commands/daemon_status.h"
+
 #include "exporters/prometheus/custody_collector.h"
 #include "exporters/prometheus/health.h"
 #include "exporters/prometheus/listen_address.h"
@@ -22,71 +25,13 @@
 
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <utility>
 
 namespace scx_custody::commands {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Keeps the self-metrics and the health check in step with the audit loop,
-// and logs a summary every interval.
-class DaemonStatus {
-  public:
-    DaemonStatus(prom::SelfMetrics& self, prom::HealthState& health, double summary_interval_s)
-        : self_(self), health_(health), summary_every_(std::chrono::duration_cast<Clock::duration>(
-                                            std::chrono::duration<double>(summary_interval_s))),
-          next_summary_(Clock::now() + summary_every_) {}
-
-    void on_plan(const loader::AttachPlan& plan) {
-        std::vector<prom::ProgramState> programs;
-        std::string missing;
-        for (const auto& h : plan.hooks()) {
-            // A hook this kernel has no target for (e.g. sched_reg_cid before
-            // 7.2) is not a program that could be detached: not exported.
-            if (h.mechanism == loader::Mechanism::None && !h.required)
-                continue;
-            programs.push_back({h.hook, h.attached});
-            if (h.required && !h.attached)
-                missing += (missing.empty() ? "" : ", ") + h.hook;
-        }
-        self_.set_programs(programs);
-        // The kernel hooks are what the daemon owns; a scheduler's own hooks
-        // come and go with the scheduler.
-        health_.set_attached(plan.find("dsq_insert") && plan.find("dsq_insert")->attached,
-                             missing.empty() ? "" : "not attached: " + missing);
-    }
-
-    void on_tick(const std::vector<custody_cpu_counters>& counters, double fill,
-                 const pairing::PairingEngine& engine) {
-        health_.heartbeat();
-        last_events_.resize(counters.size(), 0);
-        for (size_t cpu = 0; cpu < counters.size(); cpu++) {
-            if (counters[cpu].events > last_events_[cpu]) {
-                self_.add_events(static_cast<uint32_t>(cpu),
-                                 counters[cpu].events - last_events_[cpu]);
-                last_events_[cpu] = counters[cpu].events;
-            }
-        }
-        self_.set_ringbuf_fill_ratio(fill);
-        self_.sync_malformed_events(engine.malformed_events());
-        if (summary_every_.count() > 0 && Clock::now() >= next_summary_) {
-            next_summary_ += summary_every_;
-            const auto& t = engine.totals();
-            spdlog::info("summary: custody enters {}, dequeues {}, violations {}, indeterminate "
-                         "{}, lost events {}, tasks in custody {}",
-                         t.custody_enter, t.dequeue(), t.violations_total(), t.indeterminate,
-                         t.lost_events, engine.tasks_in_custody());
-        }
-    }
-
-  private:
-    prom::SelfMetrics& self_;
-    prom::HealthState& health_;
-    Clock::duration summary_every_;
-    Clock::time_point next_summary_;
-    std::vector<uint64_t> last_events_;
-};
 
 // systemd's STATUS= line: which scheduler is audited, through how many hooks.
 std::string audit_status(const loader::AttachPlan& plan) {
@@ -188,68 +133,39 @@ Status apply_config(RunOptions& opts) {
     return ok_status();
 }
 
-ExitCode run_daemon(RunOptions opts, const std::vector<std::string>& argv) {
-    auto log = spdlog::default_logger();
-    if (!opts.config_path.empty()) {
-        if (auto applied = apply_config(opts); !applied) {
-            log->error("{}", applied.error().message);
-            return applied.error().exit_code;
-        }
+namespace {
+
+// What `run` serves while it audits: the registry, its two metric sources
+// and the health check behind one HTTP server.
+struct Exporter {
+    explicit Exporter(uint32_t cpus)
+        : collector(registry, cpus), self(registry, cpus, SCX_CUSTODY_VERSION) {}
+
+    Status start(const std::string& listen) {
+        auto started =
+            prom::MetricsServer::start(listen, registry, health.as_check(),
+                                       [](std::string_view msg) { spdlog::debug("{}", msg); });
+        if (!started)
+            return started.error();
+        server.emplace(std::move(started.value()));
+        return ok_status();
     }
-    if (opts.help_stats) {
-        prom::write_metric_help(std::cout);
-        return ExitCode::Clean;
-    }
-    if ((opts.ringbuf_mb & (opts.ringbuf_mb - 1)) != 0) {
-        log->error("--ringbuf-mb must be a power of two, got {}", opts.ringbuf_mb);
-        return ExitCode::Usage;
-    }
-    // The listen address is checked and bound first: a bad address or a busy
-    // port is reported before anything is loaded into the kernel.
-    int cpus = libbpf_num_possible_cpus();
-    if (cpus <= 0) {
-        log->error("cannot count possible CPUs");
-        return ExitCode::CannotRun;
-    }
-    // Block SIGINT/SIGTERM before the HTTP server starts its threads: they
-    // inherit the mask, so a stop signal reaches the audit loop's signalfd
-    // instead of killing the process through a server thread.
-    auto signals = StopSignals::install();
-    if (!signals) {
-        log->error("{}", signals.error().message);
-        return signals.error().exit_code;
-    }
-    auto registry = std::make_shared<prometheus::Registry>();
-    prom::CustodyCollector collector(registry, static_cast<uint32_t>(cpus));
-    prom::SelfMetrics self(registry, static_cast<uint32_t>(cpus), SCX_CUSTODY_VERSION);
+
+    std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+    prom::CustodyCollector collector;
+    prom::SelfMetrics self;
     prom::HealthState health;
-    auto server =
-        prom::MetricsServer::start(opts.listen, registry, health.as_check(),
-                                   [](std::string_view msg) { spdlog::debug("{}", msg); });
-    if (!server) {
-        log->error("{}", server.error().message);
-        return server.error().exit_code;
-    }
-    DaemonStatus status(self, health, opts.summary_interval_s);
-    auto notifier = SystemdNotifier::from_environment();
-    bool announced = false;
-    bool notified_ready = false;
-    live::LiveAuditOptions live;
-    live.sched = opts.sched;
-    live.strict = opts.strict;
-    live.knobs = opts.knobs;
-    live.argv = argv;
-    live::FindingLog finding_log;
-    pairing::ObserverFanout observers{&collector, &finding_log};
-    live.observer = &observers;
-    live.wait_for_scheduler = true;
-    live.ringbuf_bytes = opts.ringbuf_mb << 20;
-    live.signals = &*signals;
-    live.hooks.on_plan = [&](const loader::AttachPlan& plan) {
-        if (!announced) {
-            log->info("serving {} and {}", server->url("/metrics"), server->url("/healthz"));
-            announced = true;
-        }
+    std::optional<prom::MetricsServer> server;
+};
+
+// The audit loop's plan and tick reach the metrics, the log and systemd.
+live::LiveHooks daemon_hooks(DaemonStatus& status, SystemdNotifier& notifier,
+                             const prom::MetricsServer& server) {
+    live::LiveHooks hooks;
+    hooks.on_plan = [&status, &notifier, &server,
+                     notified_ready = false](const loader::AttachPlan& plan) mutable {
+        if (!notified_ready)
+            spdlog::info("serving {} and {}", server.url("/metrics"), server.url("/healthz"));
         status.on_plan(plan);
         // The first plan comes once the kernel hooks are attached, and
         // /metrics has answered since the server started: ready.
@@ -258,22 +174,70 @@ ExitCode run_daemon(RunOptions opts, const std::vector<std::string>& argv) {
         else
             notifier.ready(audit_status(plan));
     };
-    live.hooks.on_tick = [&](const std::vector<custody_cpu_counters>& c, double fill,
-                             const pairing::PairingEngine& engine) {
-        status.on_tick(c, fill, engine);
+    hooks.on_tick = [&status, &notifier](const consumer::PollCounts& counts,
+                                         const pairing::PairingEngine& engine) {
+        status.on_tick(counts, engine);
         notifier.watchdog_tick(Clock::now());
     };
-    auto report = live::run_live_audit(live);
-    health.set_attached(false, "stopping");
-    notifier.stopping("stopping");
-    if (!report) {
-        log->error("{}", report.error().message);
-        return report.error().exit_code;
+    return hooks;
+}
+
+live::LiveAuditOptions live_options(const RunOptions& opts, const std::vector<std::string>& argv) {
+    live::LiveAuditOptions live;
+    live.sched = opts.sched;
+    live.strict = opts.strict;
+    live.knobs = opts.knobs;
+    live.argv = argv;
+    live.wait_for_scheduler = true;
+    live.ringbuf_bytes = opts.ringbuf_mb << 20;
+    return live;
+}
+
+} // namespace
+
+ExitCode run_daemon(RunOptions opts, const std::vector<std::string>& argv) {
+    if (!opts.config_path.empty()) {
+        if (auto applied = apply_config(opts); !applied)
+            return fail(applied.error());
     }
-    log->info("stopped: verdict {} over {:.0f} s ({} custody enters, {} dequeues)",
-              (*report)["verdict"].get<std::string>(), (*report)["duration_s"].get<double>(),
-              (*report)["counts"]["custody_enter"].get<uint64_t>(),
-              (*report)["counts"]["dequeue"].get<uint64_t>());
+    if (opts.help_stats) {
+        prom::write_metric_help(std::cout);
+        return ExitCode::Clean;
+    }
+    if ((opts.ringbuf_mb & (opts.ringbuf_mb - 1)) != 0)
+        return fail(Error::usage("--ringbuf-mb must be a power of two, got " +
+                                 std::to_string(opts.ringbuf_mb)));
+    // The listen address is checked and bound first: a bad address or a busy
+    // port is reported before anything is loaded into the kernel.
+    const int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0)
+        return fail(Error::cannot_run("cannot count possible CPUs"));
+    // Block SIGINT/SIGTERM before the HTTP server starts its threads: they
+    // inherit the mask, so a stop signal reaches the audit loop's signalfd
+    // instead of killing the process through a server thread.
+    auto signals = StopSignals::install();
+    if (!signals)
+        return fail(signals.error());
+    Exporter exporter(static_cast<uint32_t>(cpus));
+    if (auto started = exporter.start(opts.listen); !started)
+        return fail(started.error());
+    DaemonStatus status(exporter.self, exporter.health, opts.summary_interval_s);
+    auto notifier = SystemdNotifier::from_environment();
+    live::FindingLog finding_log;
+    pairing::ObserverFanout observers{&exporter.collector, &finding_log};
+    live::LiveAuditOptions live = live_options(opts, argv);
+    live.observer = &observers;
+    live.signals = &*signals;
+    live.hooks = daemon_hooks(status, notifier, *exporter.server);
+    auto report = live::run_live_audit(live);
+    exporter.health.set_attached(false, "stopping");
+    notifier.stopping("stopping");
+    if (!report)
+        return fail(report.error());
+    spdlog::info("stopped: verdict {} over {:.0f} s ({} custody enters, {} dequeues)",
+                 (*report)["verdict"].get<std::string>(), (*report)["duration_s"].get<double>(),
+                 (*report)["counts"]["custody_enter"].get<uint64_t>(),
+                 (*report)["counts"]["dequeue"].get<uint64_t>());
     return ExitCode::Clean;
 }
 

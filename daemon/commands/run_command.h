@@ -3,7 +3,7 @@
 // (/metrics) and a health check (/healthz).
 #pragma once
 
-#include "sched/ref_knobs.h"
+#include "loader/ref_knobs.h"
 #include "util/result.h"
 
 #include <set>
@@ -25,7 +25,7 @@ struct RunOptions {
     bool help_stats = false;
     std::string config_path;
     std::set<std::string> given; // options set on the command line (they win over the file)
-    sched::RefKnobs knobs;
+    loader::RefKnobs knobs;
 };
 
 CLI::App* add_run_command(CLI::App& app, RunOptions& opts);

@@ -4,14 +4,15 @@
 #include "consumer/event_decode.h"
 #include "consumer/loss_gate.h"
 #include "consumer/record_batch.h"
+#include "consumer/ring_reader.h"
 #include "live/child_process.h"
 #include "live/monotonic.h"
 #include "live/scheduler_follower.h"
 #include "loader/attach_plan.h"
 #include "loader/kernel_btf.h"
+#include "loader/ref_scheduler.h"
 #include "loader/sched_programs.h"
 #include "loader/tracer.h"
-#include "sched/ref_scheduler.h"
 #include "util/kernel_env.h"
 #include "util/signals.h"
 
@@ -30,7 +31,8 @@ using Clock = std::chrono::steady_clock;
 nlohmann::json tracer_summary(const std::vector<custody_cpu_counters>& counters,
                               double ringbuf_fill, uint64_t missed_runs) {
     nlohmann::json hooks = nlohmann::json::object();
-    uint64_t events = 0, dropped = 0, lifecycle_dropped = 0, in_custody = 0, overtaken = 0;
+    uint64_t events = 0, ringbuf_full = 0, overwritten = 0, lifecycle_dropped = 0, in_custody = 0,
+             overtaken = 0;
     nlohmann::json per_cpu_lost = nlohmann::json::array();
     for (int h = 0; h < CUSTODY_NR_HOOKS; h++) {
         uint64_t sum = 0;
@@ -40,14 +42,18 @@ nlohmann::json tracer_summary(const std::vector<custody_cpu_counters>& counters,
     }
     for (const auto& c : counters) {
         events += c.events;
-        dropped += c.dropped;
+        ringbuf_full += c.ringbuf_full;
+        overwritten += c.pending_overwritten;
         lifecycle_dropped += c.lifecycle_dropped;
         in_custody += c.kernel_dequeue_in_custody;
         overtaken += c.user_insert_overtaken;
-        per_cpu_lost.push_back(c.dropped);
+        per_cpu_lost.push_back(CUSTODY_RECORDS_LOST(c));
     }
+    // dropped: every record lost, whatever the cause (the sum of the two after it).
     return {{"events", events},
-            {"dropped", dropped},
+            {"dropped", ringbuf_full + overwritten},
+            {"ringbuf_full", ringbuf_full},
+            {"pending_overwritten", overwritten},
             {"lifecycle_dropped", lifecycle_dropped},
             {"lost_per_cpu", per_cpu_lost},
             {"hook_hits", hooks},
@@ -97,8 +103,9 @@ class LiveAudit {
     std::optional<loader::KernelBtf> btf_;
     std::optional<StopSignals> own_signals_;
     StopSignals* signals_ = nullptr;
-    std::optional<sched::RefScheduler> ref_;
+    std::optional<loader::RefScheduler> ref_;
     std::optional<loader::Tracer> tracer_;
+    std::optional<consumer::RingReader> reader_; // after tracer_: closed before it
     std::optional<SchedulerFollower> follower_;
     std::optional<audit::AuditSession> session_;
     consumer::RecordBatch batch_;
@@ -147,7 +154,7 @@ Status LiveAudit::install_signals() {
 Status LiveAudit::load_reference() {
     if (!reference_)
         return ok_status();
-    auto loaded = sched::RefScheduler::load(opts_.knobs);
+    auto loaded = loader::RefScheduler::load(opts_.knobs);
     if (!loaded)
         return loaded.error();
     ref_.emplace(std::move(loaded.value()));
@@ -161,15 +168,20 @@ Status LiveAudit::start_tracer() {
     tracer_opts.test_insert_return_delay_ns = opts_.test_insert_return_delay_us * 1000;
     tracer_opts.sched_ext_value_type_ids = loader::sched_ext_value_type_ids(*btf_);
     tracer_opts.hold_registrations = opts_.hold_registrations;
-    // Delivered records are held back until the poll's losses are known; a
-    // scheduler's registration is acted upon at once (see SchedulerFollower).
-    auto tracer = loader::Tracer::start(plan, tracer_opts, [this](std::span<const std::byte> rec) {
-        batch_.add(rec);
-        follower_->on_delivered(rec);
-    });
+    auto tracer = loader::Tracer::start(plan, tracer_opts);
     if (!tracer)
         return tracer.error();
     tracer_.emplace(std::move(tracer.value()));
+    // Delivered records are held back until the poll's losses are known; a
+    // scheduler's registration is acted upon at once (see SchedulerFollower).
+    auto reader = consumer::RingReader::open(tracer_->ringbuf_fd(), tracer_->ringbuf_bytes(),
+                                             [this](std::span<const std::byte> rec) {
+                                                 batch_.add(rec);
+                                                 follower_->on_delivered(rec);
+                                             });
+    if (!reader)
+        return reader.error();
+    reader_.emplace(std::move(reader.value()));
     if (opts_.strict && !tracer_->plan().complete()) {
         std::string missing;
         for (const auto& h : tracer_->plan().hooks())
@@ -259,16 +271,22 @@ Status LiveAudit::start_command() {
 void LiveAudit::process_delivered() {
     auto counters = tracer_->read_counters();
     const uint64_t now = monotonic_ns();
+    consumer::PollCounts counts;
     if (counters) {
-        for (const record::LostRecord& lost : losses_.take(*counters, tracer_->missed_runs(), now))
+        counts = losses_.take(*counters, tracer_->missed_runs());
+        for (const record::LostRecord& lost : consumer::LossGate::lost_records(counts, now))
             session_->on_lost(lost);
         follower_->after_poll(*counters, now);
     }
     for (std::size_t i = 0; i < batch_.size(); ++i)
         follower_->on_record(batch_[i]);
     batch_.clear();
-    if (counters && opts_.hooks.on_tick)
-        opts_.hooks.on_tick(*counters, tracer_->ringbuf_fill(), session_->engine());
+    if (!counters || !opts_.hooks.on_tick)
+        return;
+    losses_.take_consumer_totals(counts, session_->stats().decode_errors,
+                                 session_->engine().malformed_events());
+    counts.ringbuf_fill = reader_->fill();
+    opts_.hooks.on_tick(counts, session_->engine());
 }
 
 bool LiveAudit::should_stop() {
@@ -295,7 +313,7 @@ bool LiveAudit::should_stop() {
 
 void LiveAudit::loop() {
     for (;;) {
-        if (int n = tracer_->poll(100); n < 0 && n != -EINTR)
+        if (int n = reader_->poll(100); n < 0 && n != -EINTR)
             spdlog::warn("ring buffer poll: {}", strerror(-n));
         process_delivered();
         if (should_stop())
@@ -321,17 +339,17 @@ nlohmann::json LiveAudit::finish() {
     }
     // A command still running is stopped first: its scheduler's unload is
     // part of the audit.
-    tracer_->drain();
+    reader_->drain();
     process_delivered();
     if (child_ && !child_status_)
         child_status_ = child_->terminate(std::chrono::milliseconds(3000));
-    tracer_->drain();
+    reader_->drain();
     process_delivered();
     follower_->finish(monotonic_ns());
 
     const uint64_t missed_runs = tracer_->missed_runs();
     if (auto counters = tracer_->read_counters())
-        end.tracer = tracer_summary(*counters, tracer_->ringbuf_fill(), missed_runs);
+        end.tracer = tracer_summary(*counters, reader_->fill(), missed_runs);
     end.tracer["attach_plan_final"] = tracer_->plan().to_json();
     end.tracer.update(follower_->summary());
     end.coverage_gaps = follower_->coverage_gaps();

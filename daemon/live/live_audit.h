@@ -4,8 +4,9 @@
 // its report. `audit` runs it once; `run` reuses the pieces.
 #pragma once
 
+#include "consumer/loss_gate.h"
 #include "loader/attach_plan.h"
-#include "sched/ref_knobs.h"
+#include "loader/ref_knobs.h"
 #include "util/result.h"
 #include "util/signals.h"
 
@@ -32,9 +33,8 @@ namespace scx_custody::live {
 struct LiveHooks {
     // The attach plan, at start and whenever a scheduler's hooks change.
     std::function<void(const loader::AttachPlan&)> on_plan;
-    // After every poll of the ring buffer (about every 100 ms).
-    std::function<void(const std::vector<custody_cpu_counters>& counters, double ringbuf_fill,
-                       const pairing::PairingEngine& engine)>
+    // After every poll of the ring buffer (about every 100 ms): what it added.
+    std::function<void(const consumer::PollCounts& counts, const pairing::PairingEngine& engine)>
         on_tick;
 };
 
@@ -44,7 +44,7 @@ struct LiveAuditOptions {
     std::vector<std::string> command; // -- COMMAND [ARGS...]
     bool strict = false;
     std::string record_path;
-    sched::RefKnobs knobs;         // for --sched reference
+    loader::RefKnobs knobs;        // for --sched reference
     std::vector<std::string> argv; // our own command line, for the report
     pairing::EngineObserver* observer = nullptr;
     LiveHooks hooks;

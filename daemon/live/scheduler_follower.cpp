@@ -187,8 +187,9 @@ void SchedulerFollower::announce(const Instance& instance, uint64_t ts_ns) {
     session_->on_control(c);
     open_ = instance;
     // An untraced instance's records cannot be judged: none are fed.
-    accepting_ = instance.traced && subs_.empty();
-    accept_from_ns_ = instance.traced_from_ns;
+    window_.open(instance.traced_from_ns);
+    if (!instance.traced || !subs_.empty())
+        window_.close();
     spdlog::info("auditing scheduler {} (instance {}, {}){}", instance.name, instance.map_id,
                  record::to_string(instance.source),
                  instance.implements_dequeue ? ""
@@ -212,7 +213,7 @@ void SchedulerFollower::close(uint64_t ts_ns, ControlSource source) {
     }
     spdlog::info("scheduler {} (instance {}) stopped", open_->name, open_->map_id);
     open_.reset();
-    accepting_ = false;
+    window_.close();
 }
 
 // The loader was stopped on its way back from setting its map's value (see
@@ -265,7 +266,7 @@ void SchedulerFollower::on_record(std::span<const std::byte> record) {
             on_lifecycle(*rec);
         return;
     }
-    if (!accepting_ || record_ts(record) < accept_from_ns_) {
+    if (!window_.admits(record_ts(record))) {
         if (!subs_.empty() && open_)
             ++dropped_while_blind_;
         else
@@ -343,7 +344,7 @@ void SchedulerFollower::on_sub_scheduler(const consumer::LifecycleRecord& rec) {
                                 "and nothing was judged while it ran");
         subs_[rec.sub_cgroup_id] = label;
         sub_maps_[rec.map_id] = rec.sub_cgroup_id;
-        accepting_ = false;
+        window_.close();
         return;
     }
     subs_.erase(rec.sub_cgroup_id);
@@ -358,7 +359,10 @@ void SchedulerFollower::resume_after_subs(uint64_t ts_ns) {
         session_->on_lost({ts_ns, pairing::kNoCpu, dropped_while_blind_});
         dropped_while_blind_ = 0;
     }
-    accepting_ = open_ && open_->traced;
+    if (open_ && open_->traced)
+        window_.resume();
+    else
+        window_.close();
 }
 
 void SchedulerFollower::after_poll(const std::vector<custody_cpu_counters>& counters,

@@ -27,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "consumer/accept_window.h"
 #include "consumer/lifecycle.h"
 #include "custody_abi.h"
 #include "live/sched_watcher.h"
@@ -124,8 +125,7 @@ class SchedulerFollower {
     uint32_t delivered_root_ = 0;               // the root instance enabled, as delivered
     uint64_t resync_ts_ns_ = 0;                 // lifecycle records before this were given up
     uint64_t lifecycle_dropped_ = 0;
-    bool accepting_ = false;
-    uint64_t accept_from_ns_ = 0;
+    consumer::AcceptWindow window_;
     // Sub-schedulers running now (by sub_cgroup_id), and the records dropped
     // meanwhile: they become one Lost record when the last one stops.
     std::map<uint64_t, std::string> subs_;

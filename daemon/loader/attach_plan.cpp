@@ -83,6 +83,59 @@ void add_lifecycle_hooks(std::vector<HookPlan>& hooks,
     }
 }
 
+// Local-DSQ moves: the move function, or where it is inlined (7.0, 7.1) the
+// local-DSQ insert tail as its witness, plus the dsq_move kfuncs that tail
+// does not see.
+void add_local_move_hooks(std::vector<HookPlan>& hooks,
+                          const std::function<HookPlan(const KernelHookSpec&)>& resolve) {
+    HookPlan local = resolve({"local_move",
+                              {"scx_move_local_task_to_local_dsq", "move_local_task_to_local_dsq"},
+                              "p",
+                              "dst_rq",
+                              Mechanism::Fexit,
+                              true});
+    if (local.mechanism == Mechanism::None) {
+        // Inlined (7.0, 7.1): every local-DSQ insert ends in this tail, so it
+        // witnesses the same arrivals (plus those dsq_insert also reports).
+        HookPlan witness = resolve({"local_move",
+                                    {"rq_owned_post_enq", "local_dsq_post_enq"},
+                                    "p",
+                                    "dsq",
+                                    Mechanism::Fexit,
+                                    true});
+        if (witness.mechanism != Mechanism::None) {
+            witness.witness = true;
+            witness.candidates.insert(witness.candidates.begin(), local.candidates.begin(),
+                                      local.candidates.end());
+            witness.note = "move_local_task_to_local_dsq is inlined here: witnessed through "
+                           "the local-DSQ insert tail " +
+                           witness.target;
+            local = witness;
+        }
+    }
+    hooks.push_back(local);
+    if (local.witness) {
+        // The insert tail misses moves made by scx_bpf_dsq_move*() on these
+        // kernels: watch the kfuncs themselves (their result says whether the
+        // task moved).
+        for (const char* kfunc : {"scx_bpf_dsq_move", "scx_bpf_dsq_move_vtime"}) {
+            HookPlan h =
+                resolve({std::string(kfunc) == "scx_bpf_dsq_move" ? "dsq_move" : "dsq_move_vtime",
+                         {kfunc},
+                         "p",
+                         "dsq_id",
+                         Mechanism::Fexit,
+                         false});
+            if (h.mechanism == Mechanism::Kprobe) { // the result is needed: fexit only
+                h.mechanism = Mechanism::None;
+                h.note = "needs fexit (whether the task moved is its result): moves to a local "
+                         "DSQ made by this kfunc are not seen";
+            }
+            hooks.push_back(h);
+        }
+    }
+}
+
 } // namespace
 
 const char* to_string(Mechanism m) {
@@ -121,52 +174,7 @@ AttachPlan AttachPlan::for_kernel(const KernelBtf& btf, const KernelSymbols& sym
         insert.note += "user-DSQ inserts reported on entry (fentry), built-in ones on return";
     plan.hooks_.push_back(insert);
 
-    HookPlan local = resolve({"local_move",
-                              {"scx_move_local_task_to_local_dsq", "move_local_task_to_local_dsq"},
-                              "p",
-                              "dst_rq",
-                              Mechanism::Fexit,
-                              true});
-    if (local.mechanism == Mechanism::None) {
-        // Inlined (7.0, 7.1): every local-DSQ insert ends in this tail, so it
-        // witnesses the same arrivals (plus those dsq_insert also reports).
-        HookPlan witness = resolve({"local_move",
-                                    {"rq_owned_post_enq", "local_dsq_post_enq"},
-                                    "p",
-                                    "dsq",
-                                    Mechanism::Fexit,
-                                    true});
-        if (witness.mechanism != Mechanism::None) {
-            witness.witness = true;
-            witness.candidates.insert(witness.candidates.begin(), local.candidates.begin(),
-                                      local.candidates.end());
-            witness.note = "move_local_task_to_local_dsq is inlined here: witnessed through "
-                           "the local-DSQ insert tail " +
-                           witness.target;
-            local = witness;
-        }
-    }
-    plan.hooks_.push_back(local);
-    if (local.witness) {
-        // The insert tail misses moves made by scx_bpf_dsq_move*() on these
-        // kernels: watch the kfuncs themselves (their result says whether the
-        // task moved).
-        for (const char* kfunc : {"scx_bpf_dsq_move", "scx_bpf_dsq_move_vtime"}) {
-            HookPlan h =
-                resolve({std::string(kfunc) == "scx_bpf_dsq_move" ? "dsq_move" : "dsq_move_vtime",
-                         {kfunc},
-                         "p",
-                         "dsq_id",
-                         Mechanism::Fexit,
-                         false});
-            if (h.mechanism == Mechanism::Kprobe) { // the result is needed: fexit only
-                h.mechanism = Mechanism::None;
-                h.note = "needs fexit (whether the task moved is its result): moves to a local "
-                         "DSQ made by this kfunc are not seen";
-            }
-            plan.hooks_.push_back(h);
-        }
-    }
+    add_local_move_hooks(plan.hooks_, resolve);
 
     plan.hooks_.push_back(
         resolve({"ops_dequeue", {"ops_dequeue"}, "p", nullptr, Mechanism::Fentry, false}));

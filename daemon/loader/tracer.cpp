@@ -20,9 +20,6 @@ struct SkelDeleter {
 struct LinkDeleter {
     void operator()(bpf_link* l) const { bpf_link__destroy(l); }
 };
-struct RingBufferDeleter {
-    void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
-};
 using SkelPtr = std::unique_ptr<custody_trace, SkelDeleter>;
 using LinkPtr = std::unique_ptr<bpf_link, LinkDeleter>;
 
@@ -101,6 +98,21 @@ uint64_t object_missed_runs(const custody_trace* skel, std::span<const bpf_progr
     return missed;
 }
 
+// Opens a custody_trace object and checks that it was built against this
+// daemon's custody_abi.h: a stale skeleton would decode as garbage.
+Result<SkelPtr> open_tracer_object() {
+    SkelPtr skel(custody_trace__open());
+    if (!skel)
+        return Error::system("open the custody tracer's BPF object", errno);
+    if (const uint32_t theirs = skel->rodata->abi_version; theirs != CUSTODY_ABI_VERSION)
+        return Error::cannot_run(
+            "the embedded custody tracer speaks event ABI version " + std::to_string(theirs) +
+            ", this daemon version " + std::to_string(CUSTODY_ABI_VERSION) +
+            " (bpf/include/custody_abi.h): the BPF skeleton is stale; rebuild scx-custody "
+            "from a clean build directory");
+    return skel;
+}
+
 void disable_all(custody_trace* skel) {
     bpf_program* prog;
     bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
@@ -113,21 +125,12 @@ struct Tracer::Impl {
     std::vector<LinkPtr> kernel_links;
     SkelPtr sched;
     std::vector<LinkPtr> sched_links;
-    std::unique_ptr<ring_buffer, RingBufferDeleter> rb;
-    RecordHandler handler;
     uint32_t ringbuf_bytes = 0;
     uint32_t sched_map_id = 0;
     // Skipped runs of scheduler instances no longer traced.
     uint64_t untraced_missed_runs = 0;
 
-    static int on_record(void* ctx, void* data, size_t size) {
-        auto* self = static_cast<Impl*>(ctx);
-        self->handler(std::span<const std::byte>(static_cast<const std::byte*>(data), size));
-        return 0;
-    }
-
     ~Impl() {
-        rb.reset();
         sched_links.clear();
         sched.reset();
         kernel_links.clear();
@@ -141,21 +144,12 @@ Tracer::Tracer(Tracer&&) noexcept = default;
 Tracer& Tracer::operator=(Tracer&&) noexcept = default;
 Tracer::~Tracer() = default;
 
-Result<Tracer> Tracer::start(AttachPlan plan, const Options& opts, RecordHandler handler) {
-    if (int cpus = libbpf_num_possible_cpus(); cpus > CUSTODY_MAX_CPUS)
-        return Error::cannot_run("this machine has " + std::to_string(cpus) +
-                                 " possible CPUs; the tracer keeps counters for at most " +
-                                 std::to_string(CUSTODY_MAX_CPUS) +
-                                 " (CUSTODY_MAX_CPUS in bpf/include/custody_abi.h)");
-    auto impl = std::make_unique<Impl>();
-    impl->handler = std::move(handler);
-    impl->ringbuf_bytes = opts.ringbuf_bytes;
-    impl->kernel.reset(custody_trace__open());
-    if (!impl->kernel)
-        return Error::system("open the custody tracer's BPF object", errno);
-    custody_trace* skel = impl->kernel.get();
-    disable_all(skel);
+namespace {
 
+// Selects the kernel instance's programs per the plan and sets their
+// read-only configuration, before the object is loaded.
+Status configure_kernel_programs(custody_trace* skel, AttachPlan& plan,
+                                 const Tracer::Options& opts) {
     auto* ro = skel->rodata;
     for (auto& hp : kernel_hook_programs(skel)) {
         HookPlan* h = plan.find(hp.hook);
@@ -187,11 +181,12 @@ Result<Tracer> Tracer::start(AttachPlan plan, const Options& opts, RecordHandler
     bpf_program__set_autoload(skel->progs.custody_on_task_exit, true);
     if (int err = bpf_map__set_max_entries(skel->maps.events, opts.ringbuf_bytes); err)
         return Error::system("size the ring buffer", -err, ExitCode::Usage);
+    return ok_status();
+}
 
-    if (int err = custody_trace__load(skel); err)
-        return Error::system("load the custody tracer (run with -v for the verifier log)", -err);
-
-    // Attach one by one: a failure is recorded in the plan, not fatal here.
+// Attaches the loaded kernel instance one hook at a time: a failure is
+// recorded in the plan, not fatal here.
+void attach_kernel_hooks(custody_trace* skel, AttachPlan& plan, std::vector<LinkPtr>& links_out) {
     for (auto& hp : kernel_hook_programs(skel)) {
         HookPlan* h = plan.find(hp.hook);
         if (!h || h->mechanism == Mechanism::None)
@@ -217,7 +212,7 @@ Result<Tracer> Tracer::start(AttachPlan plan, const Options& opts, RecordHandler
         if (!all)
             continue;
         for (auto& link : links)
-            impl->kernel_links.push_back(std::move(link));
+            links_out.push_back(std::move(link));
         h->attached = true;
     }
     for (auto [hook, prog] : {std::pair{"sched_switch", skel->progs.custody_on_sched_switch},
@@ -229,47 +224,81 @@ Result<Tracer> Tracer::start(AttachPlan plan, const Options& opts, RecordHandler
                 h->note += "attach failed: " + errno_text(errno);
             continue;
         }
-        impl->kernel_links.emplace_back(link);
+        links_out.emplace_back(link);
         if (h)
             h->attached = true;
     }
+}
 
-    impl->rb.reset(
-        ring_buffer__new(bpf_map__fd(skel->maps.events), &Impl::on_record, impl.get(), nullptr));
-    if (!impl->rb)
-        return Error::system("open the ring buffer", errno);
+} // namespace
+
+Result<Tracer> Tracer::start(AttachPlan plan, const Options& opts) {
+    if (int cpus = libbpf_num_possible_cpus(); cpus > CUSTODY_MAX_CPUS)
+        return Error::cannot_run("this machine has " + std::to_string(cpus) +
+                                 " possible CPUs; the tracer keeps counters for at most " +
+                                 std::to_string(CUSTODY_MAX_CPUS) +
+                                 " (CUSTODY_MAX_CPUS in bpf/include/custody_abi.h)");
+    auto impl = std::make_unique<Impl>();
+    impl->ringbuf_bytes = opts.ringbuf_bytes;
+    auto opened = open_tracer_object();
+    if (!opened)
+        return opened.error();
+    impl->kernel = std::move(opened.value());
+    custody_trace* skel = impl->kernel.get();
+    disable_all(skel);
+    if (auto configured = configure_kernel_programs(skel, plan, opts); !configured)
+        return configured.error();
+    if (int err = custody_trace__load(skel); err)
+        return Error::system("load the custody tracer (run with -v for the verifier log)", -err);
+    attach_kernel_hooks(skel, plan, impl->kernel_links);
     return Tracer(std::move(impl), std::move(plan));
 }
 
-Status Tracer::trace_scheduler(const SchedulerPrograms& progs) {
-    untrace_scheduler();
+namespace {
+
+// The plan's rows for a scheduler's own hooks, reset for `progs`.
+void reset_scheduler_hooks(AttachPlan& plan, const SchedulerPrograms& progs) {
     for (const char* hook : {"sched_dequeue", "sched_enqueue"}) {
-        if (!plan_.find(hook)) {
+        const bool dequeue = std::string(hook) == "sched_dequeue";
+        if (!plan.find(hook)) {
             HookPlan h;
             h.hook = hook;
-            h.mechanism =
-                std::string(hook) == "sched_dequeue" ? Mechanism::Fentry : Mechanism::Fexit;
-            plan_.hooks().push_back(h);
+            h.mechanism = dequeue ? Mechanism::Fentry : Mechanism::Fexit;
+            plan.hooks().push_back(h);
         }
-        HookPlan* h = plan_.find(hook);
+        HookPlan* h = plan.find(hook);
         h->attached = false;
         h->target.clear();
         h->note.clear();
-        h->candidates = {progs.name + "." +
-                         (std::string(hook) == "sched_dequeue" ? "dequeue" : "enqueue")};
+        h->candidates = {progs.name + "." + (dequeue ? "dequeue" : "enqueue")};
     }
+}
 
-    SkelPtr skel(custody_trace__open());
-    if (!skel)
-        return Error::system("open the custody tracer's BPF object", errno);
+// A scheduler instance of the tracer writes to the kernel instance's maps.
+Result<SkelPtr> open_scheduler_instance(const custody_trace* kernel) {
+    auto opened = open_tracer_object();
+    if (!opened)
+        return opened.error();
+    SkelPtr skel = std::move(opened.value());
     disable_all(skel.get());
-    const custody_trace* kernel = impl_->kernel.get();
     for (auto [mine, theirs] : {std::pair{skel->maps.events, kernel->maps.events},
                                 std::pair{skel->maps.bss, kernel->maps.bss},
                                 std::pair{skel->maps.watched, kernel->maps.watched}}) {
         if (int err = bpf_map__reuse_fd(mine, bpf_map__fd(theirs)); err)
             return Error::system("share the tracer's maps", -err);
     }
+    return skel;
+}
+
+} // namespace
+
+Status Tracer::trace_scheduler(const SchedulerPrograms& progs) {
+    untrace_scheduler();
+    reset_scheduler_hooks(plan_, progs);
+    auto opened = open_scheduler_instance(impl_->kernel.get());
+    if (!opened)
+        return opened.error();
+    SkelPtr skel = std::move(opened.value());
     struct Target {
         const char* hook;
         bpf_program* prog;
@@ -330,12 +359,12 @@ void Tracer::untrace_scheduler() {
             h->attached = false;
 }
 
-int Tracer::poll(int timeout_ms) {
-    return ring_buffer__poll(impl_->rb.get(), timeout_ms);
+int Tracer::ringbuf_fd() const {
+    return bpf_map__fd(impl_->kernel->maps.events);
 }
 
-int Tracer::drain() {
-    return ring_buffer__consume(impl_->rb.get());
+uint32_t Tracer::ringbuf_bytes() const {
+    return impl_->ringbuf_bytes;
 }
 
 Result<std::vector<custody_cpu_counters>> Tracer::read_counters() const {
@@ -359,13 +388,6 @@ uint64_t Tracer::missed_runs() const {
     if (impl_->sched)
         missed += object_missed_runs(impl_->sched.get(), {});
     return missed;
-}
-
-double Tracer::ringbuf_fill() const {
-    ring* r = ring_buffer__ring(impl_->rb.get(), 0);
-    if (!r || impl_->ringbuf_bytes == 0)
-        return 0;
-    return static_cast<double>(ring__avail_data_size(r)) / impl_->ringbuf_bytes;
 }
 
 } // namespace scx_custody::loader

@@ -1,4 +1,5 @@
-// Tracer: the custody tracing BPF programs, loaded per the attach plan.
+// Tracer: the custody tracing BPF programs, loaded per the attach plan. It
+// owns the ring buffer map; the consumer reads it (consumer::RingReader).
 //
 // Two instances of the custody_trace object share one ring buffer: the
 // kernel instance (kernel functions and tracepoints, for the whole run) and
@@ -11,19 +12,14 @@
 #include "loader/sched_programs.h"
 #include "util/result.h"
 
-#include <cstddef>
-#include <functional>
+#include <cstdint>
 #include <memory>
-#include <span>
 #include <vector>
 
 struct custody_trace;
-struct ring_buffer;
 struct bpf_link;
 
 namespace scx_custody::loader {
-
-using RecordHandler = std::function<void(std::span<const std::byte>)>;
 
 class Tracer {
   public:
@@ -39,7 +35,7 @@ class Tracer {
         bool hold_registrations = false;
     };
 
-    static Result<Tracer> start(AttachPlan plan, const Options& opts, RecordHandler handler);
+    static Result<Tracer> start(AttachPlan plan, const Options& opts);
 
     Tracer(Tracer&&) noexcept;
     Tracer& operator=(Tracer&&) noexcept;
@@ -52,16 +48,12 @@ class Tracer {
     // The struct_ops map id of the traced scheduler instance (0: none).
     uint32_t traced_map_id() const;
 
-    // Delivers ready records to the handler; waits up to timeout_ms.
-    // Returns the number of records or a negative errno.
-    int poll(int timeout_ms);
-    // Delivers everything already in the ring buffer.
-    int drain();
+    // The ring buffer map every instance writes to, and its size.
+    int ringbuf_fd() const;
+    uint32_t ringbuf_bytes() const;
 
     // Per-CPU counters (index = CPU).
     Result<std::vector<custody_cpu_counters>> read_counters() const;
-    // How full the ring buffer is now, 0..1.
-    double ringbuf_fill() const;
     // Runs the kernel skipped for the event-emitting programs, of the kernel
     // instance and of every scheduler instance traced so far: a kprobe is not
     // run while another kprobe program or a map syscall is active on the same

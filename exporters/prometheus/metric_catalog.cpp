@@ -18,7 +18,7 @@ constexpr std::array kCatalog = {
     kMalformedEventsTotal,
     kProgramAttached,
     kRingbufFillRatio,
-    kPairingBacklogEvents,
+    kTracerDropsTotal,
     kBuildInfo,
 };
 

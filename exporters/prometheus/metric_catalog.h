@@ -113,7 +113,8 @@ inline constexpr MetricInfo kDecodeErrorsTotal{
     "scx_custody_decode_errors_total",
     MetricType::Counter,
     {},
-    "Ring buffer records skipped because they could not be decoded (size, ABI version or kind).",
+    "Ring buffer records that could not be decoded (size, type or hook out of range); each "
+    "is fed to the audit as one lost event.",
 };
 inline constexpr MetricInfo kMalformedEventsTotal{
     "scx_custody_malformed_events_total",
@@ -126,8 +127,9 @@ inline constexpr MetricInfo kProgramAttached{
     "scx_custody_program_attached",
     MetricType::Gauge,
     {"program"},
-    "1 when a BPF program the attach plan selected is attached, 0 when its attach failed or "
-    "it was detached.",
+    "1 when the attach plan's hook is attached, 0 when its attach failed or it was detached. "
+    "program is the hook's name as the attach plan and the report name it (dsq_insert, "
+    "ops_dequeue, sched_dequeue, ...).",
 };
 inline constexpr MetricInfo kRingbufFillRatio{
     "scx_custody_ringbuf_fill_ratio",
@@ -135,11 +137,13 @@ inline constexpr MetricInfo kRingbufFillRatio{
     {},
     "Fraction of the ring buffer holding unread records at the last poll, 0 to 1.",
 };
-inline constexpr MetricInfo kPairingBacklogEvents{
-    "scx_custody_pairing_backlog_events",
-    MetricType::Gauge,
-    {},
-    "Decoded events waiting to be merged into the pairing engine.",
+inline constexpr MetricInfo kTracerDropsTotal{
+    "scx_custody_tracer_drops_total",
+    MetricType::Counter,
+    {"cause"},
+    "Records the tracer could not deliver, by cause: ringbuf_full (no room in the ring "
+    "buffer) or pending_overwritten (a call seen on entry was overwritten before its return). "
+    "Each is also counted in scx_custody_lost_events_total.",
 };
 inline constexpr MetricInfo kBuildInfo{
     "scx_custody_build_info",

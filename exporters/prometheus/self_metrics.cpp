@@ -19,7 +19,11 @@ SelfMetrics::SelfMetrics(std::shared_ptr<prometheus::Registry> registry, uint32_
       malformed_events_(add_family<prometheus::Counter>(*registry_, kMalformedEventsTotal).Add({})),
       program_attached_(add_family<prometheus::Gauge>(*registry_, kProgramAttached)),
       ringbuf_fill_ratio_(add_family<prometheus::Gauge>(*registry_, kRingbufFillRatio).Add({})),
-      pairing_backlog_(add_family<prometheus::Gauge>(*registry_, kPairingBacklogEvents).Add({})) {
+      ringbuf_full_(add_family<prometheus::Counter>(*registry_, kTracerDropsTotal)
+                        .Add({{"cause", "ringbuf_full"}})),
+      // The second call finds the family the first registered (the registry merges).
+      pending_overwritten_(add_family<prometheus::Counter>(*registry_, kTracerDropsTotal)
+                               .Add({{"cause", "pending_overwritten"}})) {
     add_family<prometheus::Gauge>(*registry_, kBuildInfo)
         .Add({{"version", std::string(version)}})
         .Set(1);
@@ -58,19 +62,20 @@ void SelfMetrics::add_decode_errors(uint64_t count) {
     decode_errors_.Increment(static_cast<double>(count));
 }
 
-void SelfMetrics::sync_malformed_events(uint64_t engine_total) {
-    if (engine_total < malformed_seen_)
-        malformed_seen_ = 0;
-    malformed_events_.Increment(static_cast<double>(engine_total - malformed_seen_));
-    malformed_seen_ = engine_total;
+void SelfMetrics::add_malformed_events(uint64_t count) {
+    malformed_events_.Increment(static_cast<double>(count));
+}
+
+void SelfMetrics::add_ringbuf_full(uint64_t count) {
+    ringbuf_full_.Increment(static_cast<double>(count));
+}
+
+void SelfMetrics::add_pending_overwritten(uint64_t count) {
+    pending_overwritten_.Increment(static_cast<double>(count));
 }
 
 void SelfMetrics::set_ringbuf_fill_ratio(double ratio) {
     ringbuf_fill_ratio_.Set(std::clamp(ratio, 0.0, 1.0));
-}
-
-void SelfMetrics::set_pairing_backlog(uint64_t events) {
-    pairing_backlog_.Set(static_cast<double>(events));
 }
 
 } // namespace scx_custody::prom

@@ -28,7 +28,7 @@ namespace scx_custody::prom {
 
 // One row of the attach plan.
 struct ProgramState {
-    std::string program; // e.g. "custody_on_ops_dequeue"
+    std::string program; // the attach plan's hook name, e.g. "ops_dequeue"
     bool attached = false;
 };
 
@@ -49,12 +49,11 @@ class SelfMetrics {
 
     void add_events(uint32_t cpu, uint64_t count = 1);
     void add_decode_errors(uint64_t count = 1);
-    // The pairing engine's running total (PairingEngine::malformed_events()); the
-    // counter advances by the difference since the last call. A smaller total (a
-    // new engine) counts from 0 again.
-    void sync_malformed_events(uint64_t engine_total);
+    void add_malformed_events(uint64_t count = 1);
+    // Records the tracer could not deliver, by cause.
+    void add_ringbuf_full(uint64_t count);
+    void add_pending_overwritten(uint64_t count);
     void set_ringbuf_fill_ratio(double ratio);
-    void set_pairing_backlog(uint64_t events);
 
   private:
     void set_program_locked(const std::string& program, bool attached);
@@ -65,9 +64,8 @@ class SelfMetrics {
     prometheus::Counter& malformed_events_;
     prometheus::Family<prometheus::Gauge>& program_attached_;
     prometheus::Gauge& ringbuf_fill_ratio_;
-    prometheus::Gauge& pairing_backlog_;
-
-    uint64_t malformed_seen_ = 0;
+    prometheus::Counter& ringbuf_full_;
+    prometheus::Counter& pending_overwritten_;
 
     std::mutex programs_mutex_;
     std::map<std::string, prometheus::Gauge*, std::less<>> programs_;

@@ -38,14 +38,14 @@ void fill_collector(prom::CustodyCollector& collector, uint32_t cpus) {
 void fill_self(prom::SelfMetrics& self, uint32_t cpus) {
     std::vector<prom::ProgramState> programs;
     for (std::size_t i = 0; i < kPrograms; ++i)
-        programs.push_back({"custody_program_" + std::to_string(i), i % 5 != 0});
+        programs.push_back({"hook_" + std::to_string(i), i % 5 != 0});
     self.set_programs(programs);
     for (uint32_t cpu = 0; cpu < cpus; ++cpu)
         self.add_events(cpu, 1'000'000ull + cpu);
     self.add_decode_errors(2);
-    self.sync_malformed_events(7);
+    self.add_malformed_events(7);
+    self.add_ringbuf_full(3);
     self.set_ringbuf_fill_ratio(0.25);
-    self.set_pairing_backlog(42);
 }
 
 } // namespace

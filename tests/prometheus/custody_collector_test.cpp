@@ -406,35 +406,29 @@ TEST(SelfMetrics, StartsAtZeroWithBuildInfo) {
     EXPECT_EQ(s.value("scx_custody_decode_errors_total"), 0.0);
     EXPECT_EQ(s.value("scx_custody_malformed_events_total"), 0.0);
     EXPECT_EQ(s.value("scx_custody_ringbuf_fill_ratio"), 0.0);
-    EXPECT_EQ(s.value("scx_custody_pairing_backlog_events"), 0.0);
+    EXPECT_EQ(s.value("scx_custody_tracer_drops_total", {{"cause", "ringbuf_full"}}), 0.0);
+    EXPECT_EQ(s.value("scx_custody_tracer_drops_total", {{"cause", "pending_overwritten"}}), 0.0);
     EXPECT_EQ(s.series("scx_custody_program_attached"), 0u);
 }
 
 TEST(SelfMetrics, ProgramAttachedFollowsThePlan) {
     auto registry = std::make_shared<prometheus::Registry>();
     SelfMetrics self(registry, 1, "x");
-    const std::vector<ProgramState> plan = {{"custody_on_ops_dequeue", true},
-                                            {"custody_on_dispatch_enqueue", false}};
+    const std::vector<ProgramState> plan = {{"ops_dequeue", true}, {"dsq_insert", false}};
     self.set_programs(plan);
     {
         const Scrape s(*registry);
-        EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "custody_on_ops_dequeue"}}),
-                  1.0);
-        EXPECT_EQ(
-            s.value("scx_custody_program_attached", {{"program", "custody_on_dispatch_enqueue"}}),
-            0.0);
+        EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "ops_dequeue"}}), 1.0);
+        EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "dsq_insert"}}), 0.0);
     }
-    // A later plan without custody_on_ops_dequeue: its row stays, at 0.
-    const std::vector<ProgramState> later = {{"custody_on_dispatch_enqueue", true}};
+    // A later plan without ops_dequeue: its row stays, at 0.
+    const std::vector<ProgramState> later = {{"dsq_insert", true}};
     self.set_programs(later);
-    self.set_program_attached("custody_on_sched_switch", true);
+    self.set_program_attached("sched_switch", true);
     const Scrape s(*registry);
-    EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "custody_on_ops_dequeue"}}),
-              0.0);
-    EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "custody_on_dispatch_enqueue"}}),
-              1.0);
-    EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "custody_on_sched_switch"}}),
-              1.0);
+    EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "ops_dequeue"}}), 0.0);
+    EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "dsq_insert"}}), 1.0);
+    EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "sched_switch"}}), 1.0);
 }
 
 TEST(SelfMetrics, CountersAndGauges) {
@@ -443,19 +437,20 @@ TEST(SelfMetrics, CountersAndGauges) {
     self.add_events(1, 10);
     self.add_events(0);
     self.add_decode_errors(2);
-    self.sync_malformed_events(3);
-    self.sync_malformed_events(5); // +2
-    self.sync_malformed_events(1); // a new engine: counts from 0 again
+    self.add_malformed_events(3);
+    self.add_malformed_events(2);
+    self.add_ringbuf_full(4);
+    self.add_pending_overwritten(1);
     self.set_ringbuf_fill_ratio(1.7);
-    self.set_pairing_backlog(42);
 
     const Scrape s(*registry);
     EXPECT_EQ(s.value("scx_custody_events_total", {{"cpu", "1"}}), 10.0);
     EXPECT_EQ(s.value("scx_custody_events_total", {{"cpu", "0"}}), 1.0);
     EXPECT_EQ(s.value("scx_custody_decode_errors_total"), 2.0);
-    EXPECT_EQ(s.value("scx_custody_malformed_events_total"), 6.0);
+    EXPECT_EQ(s.value("scx_custody_malformed_events_total"), 5.0);
+    EXPECT_EQ(s.value("scx_custody_tracer_drops_total", {{"cause", "ringbuf_full"}}), 4.0);
+    EXPECT_EQ(s.value("scx_custody_tracer_drops_total", {{"cause", "pending_overwritten"}}), 1.0);
     EXPECT_EQ(s.value("scx_custody_ringbuf_fill_ratio"), 1.0);
-    EXPECT_EQ(s.value("scx_custody_pairing_backlog_events"), 42.0);
 }
 
 TEST(SelfMetrics, SharesARegistryWithTheCollector) {
@@ -463,7 +458,7 @@ TEST(SelfMetrics, SharesARegistryWithTheCollector) {
     CustodyCollector collector(registry, 2);
     SelfMetrics self(registry, 2, "x");
     // A family with no series is not exported: program_attached appears with the plan.
-    const std::vector<ProgramState> plan = {{"custody_on_ops_dequeue", true}};
+    const std::vector<ProgramState> plan = {{"ops_dequeue", true}};
     self.set_programs(plan);
     const Scrape s(*registry);
     for (const MetricInfo& info : metric_catalog()) {

@@ -16,6 +16,7 @@
 #include "pairing/kinds.h"
 #include "pairing/scx_constants.h"
 #include "pairing/task_table.h"
+#include "scenario_stream.h"
 
 namespace scx_custody::pairing {
 namespace {
@@ -1250,335 +1251,98 @@ TEST(PairingEngine, ObserverSeesEverythingLive) {
 }
 
 // ---- generated streams ----------------------------------------------------------------
+// test_support::ScenarioStream (shared with the Prometheus feed tool): scripted
+// custody cycles of many tasks on several CPUs, interleaved in time, with the
+// counts the engine must arrive at.
 
-struct GeneratorOptions {
-    uint64_t seed = 1;
-    uint32_t tasks = 64;
-    uint32_t cpus = 4;
-    uint32_t steps = 200'000;
-    bool kernel_flags = true;
-    // Probability that a dispatch's ops.dequeue is not called (fault injection).
-    double drop_dispatch_dequeue = 0.0;
-};
-
-// Random but valid Linux 7.1+ custody behaviour, with the counts the engine must
-// arrive at.
-class CustodyStreamGenerator {
-  public:
-    explicit CustodyStreamGenerator(const GeneratorOptions& options)
-        : options_(options), rng_(options.seed) {
-        for (uint32_t i = 0; i < options_.tasks; ++i)
-            tasks_.push_back(Sim{TaskKey{10'000 + i, next_start_time_++}, Where::Sleeping, 0});
-    }
-
-    void run(PairingEngine& engine) {
-        engine_ = &engine;
-        Event attach;
-        attach.kind = EventKind::SchedulerAttach;
-        attach.ts_ns = tick();
-        attach.sched_name = "custody_ref";
-        emit(attach);
-        for (uint32_t step = 0; step < options_.steps; ++step)
-            this->step(tasks_[pick(tasks_.size())]);
-    }
-
-    uint64_t in_custody_now() const {
-        uint64_t n = 0;
-        for (const Sim& sim : tasks_)
-            n += sim.where == Where::Held || sim.where == Where::OnUserDsq;
-        return n;
-    }
-
-    std::array<uint64_t, kEnterPathCount> enters{};
-    std::array<uint64_t, kDequeueReasonCount> dequeues{};
-    uint64_t reenqueues = 0;
-    uint64_t dropped_dequeues = 0;
+struct GeneratedRun {
+    test_support::ScenarioCounts expected;
     uint64_t events = 0;
-
-  private:
-    enum class Where { Sleeping, Held, OnUserDsq, OnLocal, Running };
-    struct Sim {
-        TaskKey key;
-        Where where;
-        uint32_t cpu;
-    };
-
-    std::size_t pick(std::size_t n) {
-        return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
-    }
-    bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
-    uint32_t any_cpu() { return static_cast<uint32_t>(pick(options_.cpus)); }
-    uint64_t any_user_dsq() { return 0x1000 + pick(3); }
-    uint64_t tick() { return ts_ns_ += 1 + pick(500); }
-    KernelCustodyFlag flag(bool in_custody) const {
-        if (!options_.kernel_flags)
-            return KernelCustodyFlag::Unknown;
-        return in_custody ? KernelCustodyFlag::Set : KernelCustodyFlag::Clear;
-    }
-
-    void emit(Event event) {
-        ++events;
-        engine_->process(event);
-    }
-    Event make(EventKind kind, const Sim& sim, uint32_t cpu) {
-        Event event;
-        event.kind = kind;
-        event.ts_ns = tick();
-        event.cpu = cpu;
-        event.task = sim.key;
-        event.comm = make_comm("worker");
-        return event;
-    }
-    void enqueue_event(const Sim& sim, uint32_t cpu, uint64_t dsq_id, uint64_t flags) {
-        Event event = make(EventKind::Enqueue, sim, cpu);
-        event.dsq_id = dsq_id;
-        event.flags = flags;
-        emit(event);
-    }
-    void insert_event(const Sim& sim, uint32_t cpu, uint64_t dsq_id) {
-        Event event = make(EventKind::DsqInsert, sim, cpu);
-        event.dsq_id = dsq_id;
-        event.kernel_flag = flag(is_user_dsq(dsq_id));
-        emit(event);
-    }
-    void dequeue_event(const Sim& sim, uint32_t cpu, uint64_t flags) {
-        Event event = make(EventKind::Dequeue, sim, cpu);
-        event.flags = flags;
-        event.kernel_flag = flag(false);
-        emit(event);
-        ++dequeues[to_index(dequeue_reason(flags))];
-    }
-    uint64_t any_terminal(uint32_t cpu) {
-        switch (pick(3)) {
-        case 0:
-            return kDsqLocal;
-        case 1:
-            return dsq_local_on(cpu);
-        default:
-            return kDsqGlobal;
-        }
-    }
-
-    // The task is out of custody and becomes runnable: ops.select_cpu may insert
-    // it directly (wakeups only), else ops.enqueue decides.
-    void make_runnable(Sim& sim, bool wakeup) {
-        const uint32_t cpu = any_cpu();
-        const std::size_t choice = pick(wakeup ? 5 : 3);
-        switch (choice) {
-        case 0: // ops.enqueue keeps it
-            enqueue_event(sim, cpu, kNoDsq, wakeup ? kEnqWakeup : 0);
-            sim.where = Where::Held;
-            ++enters[to_index(EnterPath::EnqueueHeld)];
-            break;
-        case 1: { // ops.enqueue inserts into a user DSQ
-            const uint64_t dsq = any_user_dsq();
-            enqueue_event(sim, cpu, dsq, 0);
-            insert_event(sim, cpu, dsq);
-            sim.where = Where::OnUserDsq;
-            ++enters[to_index(EnterPath::EnqueueUserDsq)];
-            break;
-        }
-        case 2: { // ops.enqueue inserts into a terminal DSQ
-            const uint64_t dsq = any_terminal(cpu);
-            enqueue_event(sim, cpu, dsq, 0);
-            insert_event(sim, cpu, dsq);
-            sim.where = Where::OnLocal;
-            sim.cpu = cpu;
-            break;
-        }
-        case 3: // ops.select_cpu inserts into a local DSQ
-            insert_event(sim, cpu, dsq_local_on(cpu));
-            sim.where = Where::OnLocal;
-            sim.cpu = cpu;
-            break;
-        default: // ops.select_cpu inserts into a user DSQ
-            insert_event(sim, cpu, any_user_dsq());
-            sim.where = Where::OnUserDsq;
-            ++enters[to_index(EnterPath::InsertUserDsq)];
-            break;
-        }
-    }
-
-    // ops.dispatch moves the task to a CPU's local DSQ: the kernel dequeues first.
-    void dispatch(Sim& sim) {
-        const uint32_t cpu = any_cpu();
-        if (chance(options_.drop_dispatch_dequeue))
-            ++dropped_dequeues;
-        else
-            dequeue_event(sim, cpu, 0);
-        insert_event(sim, cpu, chance(0.5) ? dsq_local_on(cpu) : kDsqLocal);
-        sim.where = Where::OnLocal;
-        sim.cpu = cpu;
-    }
-
-    // A property change while in custody: dequeue with SCHED_CHANGE, then the
-    // kernel enqueues the task again.
-    void property_change_in_custody(Sim& sim) {
-        dequeue_event(sim, any_cpu(), kSchedChangeFlags);
-        make_runnable(sim, false);
-    }
-
-    void step(Sim& sim) {
-        switch (sim.where) {
-        case Where::Sleeping:
-            if (chance(0.05)) { // killed while asleep: freed, pid reused
-                emit(make(EventKind::TaskExit, sim, any_cpu()));
-                sim.key.start_time_ns = next_start_time_++;
-            } else {
-                make_runnable(sim, true);
-            }
-            break;
-        case Where::Held:
-            switch (pick(4)) {
-            case 0:
-            case 1:
-                dispatch(sim);
-                break;
-            case 2: // ops.dispatch puts it on a user DSQ
-                insert_event(sim, any_cpu(), any_user_dsq());
-                sim.where = Where::OnUserDsq;
-                break;
-            default:
-                if (chance(0.5)) {
-                    property_change_in_custody(sim);
-                } else {
-                    enqueue_event(sim, any_cpu(), kNoDsq, kEnqReenq);
-                    ++reenqueues;
-                }
-                break;
-            }
-            break;
-        case Where::OnUserDsq:
-            switch (pick(5)) {
-            case 0:
-            case 1:
-                dispatch(sim);
-                break;
-            case 2: // scx_bpf_dsq_move to another user DSQ
-                insert_event(sim, any_cpu(), any_user_dsq());
-                break;
-            case 3:
-                property_change_in_custody(sim);
-                break;
-            default: { // re-enqueued by the scheduler, stays in custody
-                const uint64_t dsq = any_user_dsq();
-                const uint32_t cpu = any_cpu();
-                enqueue_event(sim, cpu, dsq, kEnqReenq);
-                insert_event(sim, cpu, dsq);
-                ++reenqueues;
-                break;
-            }
-            }
-            break;
-        case Where::OnLocal:
-            switch (pick(4)) {
-            case 0:
-            case 1:
-                emit(make(EventKind::Running, sim, sim.cpu));
-                sim.where = Where::Running;
-                break;
-            case 2: { // the kernel moves it to another CPU's local DSQ
-                const uint32_t cpu = any_cpu();
-                insert_event(sim, cpu, dsq_local_on(cpu));
-                sim.cpu = cpu;
-                break;
-            }
-            default: // property change out of custody: no ops.dequeue
-                make_runnable(sim, false);
-                break;
-            }
-            break;
-        case Where::Running:
-            switch (pick(5)) {
-            case 0:
-            case 1:
-                sim.where = Where::Sleeping;
-                break;
-            case 2: // preempted or yielded
-                make_runnable(sim, false);
-                break;
-            case 3: // property change of the running task: back to its local DSQ
-                insert_event(sim, sim.cpu, kDsqLocal);
-                break;
-            default: // exits; the pid comes back as a new task
-                emit(make(EventKind::TaskExit, sim, sim.cpu));
-                sim.key.start_time_ns = next_start_time_++;
-                sim.where = Where::Sleeping;
-                break;
-            }
-            break;
-        }
-    }
-
-    GeneratorOptions options_;
-    std::mt19937_64 rng_;
-    std::vector<Sim> tasks_;
-    PairingEngine* engine_ = nullptr;
-    uint64_t ts_ns_ = 1'000'000;
-    uint64_t next_start_time_ = 1;
 };
+
+// Attaches, then runs `ticks` windows of `per_tick` scenarios each and drains.
+GeneratedRun run_generated(PairingEngine& engine, const test_support::ScenarioOptions& options,
+                           unsigned ticks = 500, unsigned per_tick = 40) {
+    GeneratedRun run;
+    test_support::ScenarioStream stream(
+        [&](const Event& event) {
+            ++run.events;
+            engine.process(event);
+        },
+        options);
+    constexpr uint64_t kTick = 100'000'000;
+    stream.attach(1);
+    for (unsigned tick = 0; tick < ticks; ++tick)
+        stream.tick(2 + tick * kTick, kTick - 2, per_tick);
+    stream.drain(~0ull);
+    run.expected = stream.expected();
+    return run;
+}
 
 class GeneratedStream : public ::testing::TestWithParam<uint64_t> {};
 
 TEST_P(GeneratedStream, ValidStreamHasNoViolationsAndBalancedCounts) {
-    GeneratorOptions options;
+    EngineConfig config;
+    config.kernel_has_core_sched = true;
+    PairingEngine engine(config);
+    test_support::ScenarioOptions options;
     options.seed = GetParam();
-    CustodyStreamGenerator generator(options);
-    PairingEngine engine;
-    generator.run(engine);
-    const uint64_t in_custody = generator.in_custody_now();
-    EXPECT_EQ(engine.tasks_in_custody(), in_custody);
+    options.violation_every = 0;
+    options.kernel_has_core_sched = true;
+    const GeneratedRun run = run_generated(engine, options);
+    EXPECT_EQ(engine.tasks_in_custody(), 0u);
     engine.finish(~0ull);
 
     const Counters& totals = engine.totals();
     expect_violations(totals, {});
     EXPECT_EQ(totals.indeterminate, 0u);
-    EXPECT_EQ(totals.custody_enter_by_path, generator.enters);
-    EXPECT_EQ(totals.dequeue_by_reason, generator.dequeues);
-    EXPECT_EQ(totals.reenqueue_in_custody, generator.reenqueues);
-    EXPECT_EQ(totals.in_custody_at_end, in_custody);
-    EXPECT_EQ(totals.custody_enter, totals.dequeue() + totals.in_custody_at_end);
+    EXPECT_EQ(totals.custody_enter_by_path, run.expected.enters);
+    EXPECT_EQ(totals.dequeue_by_reason, run.expected.dequeues);
+    EXPECT_EQ(totals.reenqueue_in_custody, run.expected.reenqueues);
+    EXPECT_EQ(totals.in_custody_at_end, 0u);
+    EXPECT_EQ(totals.custody_enter, totals.dequeue());
     EXPECT_EQ(totals.custody_duration.count, totals.dequeue());
-    EXPECT_GT(totals.custody_enter, options.steps / 10);
+    EXPECT_GT(totals.custody_enter, run.events / 10);
     EXPECT_GT(totals.dequeue_by(DequeueReason::SchedChange), 0u);
+    EXPECT_GT(totals.dequeue_by(DequeueReason::CoreSched), 0u);
+    EXPECT_GT(totals.reenqueue_in_custody, 0u);
     EXPECT_EQ(engine.malformed_events(), 0u);
     EXPECT_EQ(sum_per_cpu(engine), totals);
     EXPECT_EQ(sum_sections(engine), totals);
     EXPECT_EQ(engine.per_cpu().size(), options.cpus);
 }
 
-TEST_P(GeneratedStream, EveryDroppedDequeueIsFound) {
-    GeneratorOptions options;
-    options.seed = GetParam();
-    options.kernel_flags = false;
-    options.drop_dispatch_dequeue = 0.01;
-    CustodyStreamGenerator generator(options);
+TEST_P(GeneratedStream, EveryInjectedViolationIsFoundExactly) {
     PairingEngine engine;
-    generator.run(engine);
+    test_support::ScenarioOptions options;
+    options.seed = GetParam();
+    options.violation_every = 7;
+    const GeneratedRun run = run_generated(engine, options);
     engine.finish(~0ull);
 
     const Counters& totals = engine.totals();
-    ASSERT_GT(generator.dropped_dequeues, 0u);
-    // Each dropped dequeue is a missed_dequeue, except for a task still waiting on a
-    // local DSQ at the end, which might yet get a late one: indeterminate.
-    EXPECT_EQ(totals.violation(ViolationKind::MissedDequeue) + totals.indeterminate,
-              generator.dropped_dequeues);
-    expect_violations(
-        totals, {{ViolationKind::MissedDequeue, totals.violation(ViolationKind::MissedDequeue)}});
-    EXPECT_EQ(totals.dequeue_by_reason, generator.dequeues);
-    EXPECT_EQ(totals.custody_enter_by_path, generator.enters);
+    for (ViolationKind kind : kAllViolationKinds) {
+        EXPECT_GT(run.expected.violations[to_index(kind)], 0u) << to_string(kind);
+        EXPECT_EQ(totals.violation(kind), run.expected.violations[to_index(kind)])
+            << to_string(kind);
+    }
+    EXPECT_EQ(totals.indeterminate, 0u);
+    EXPECT_EQ(totals.dequeue_by_reason, run.expected.dequeues);
+    EXPECT_EQ(totals.custody_enter_by_path, run.expected.enters);
+    EXPECT_EQ(sum_per_cpu(engine), totals);
 }
 
 TEST(GeneratedStreamCap, SmallTableStaysBoundedAndRaisesNoFalseFinding) {
-    GeneratorOptions options;
-    options.seed = 99;
-    options.tasks = 256;
-    options.steps = 100'000;
-    CustodyStreamGenerator generator(options);
     EngineConfig config;
     config.max_tracked_tasks = 64;
+    config.kernel_has_core_sched = true;
     PairingEngine engine(config);
-    generator.run(engine);
+    test_support::ScenarioOptions options;
+    options.seed = 99;
+    options.tasks = 256;
+    options.violation_every = 0;
+    options.kernel_has_core_sched = true;
+    const GeneratedRun run = run_generated(engine, options, 200, 100);
     EXPECT_LE(engine.tracked_tasks(), 64u);
     engine.finish(~0ull);
 
@@ -1586,7 +1350,7 @@ TEST(GeneratedStreamCap, SmallTableStaysBoundedAndRaisesNoFalseFinding) {
     EXPECT_GT(totals.evicted, 0u);
     expect_violations(totals, {});
     // Dequeues are counted whether or not the task's record survived.
-    EXPECT_EQ(totals.dequeue_by_reason, generator.dequeues);
+    EXPECT_EQ(totals.dequeue_by_reason, run.expected.dequeues);
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, GeneratedStream, ::testing::Values(1u, 7u, 20261126u));

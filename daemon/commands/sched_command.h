@@ -1,7 +1,7 @@
 // `scx-custody sched`: run the reference custody scheduler on this machine.
 #pragma once
 
-#include "sched/ref_knobs.h"
+#include "loader/ref_knobs.h"
 #include "util/result.h"
 
 #include <string>
@@ -10,10 +10,10 @@ namespace CLI {
 class App;
 }
 
-namespace scx_custody::sched {
+namespace scx_custody::commands {
 
 struct SchedOptions {
-    RefKnobs knobs;
+    loader::RefKnobs knobs;
     double stats_interval_s = 0; // 0: counters only at exit
     double duration_s = 0;       // 0: until SIGINT/SIGTERM
     std::string format = "text"; // text | json (the report at exit)
@@ -27,4 +27,4 @@ CLI::App* add_sched_command(CLI::App& app, SchedOptions& opts);
 // Returns the process exit code.
 ExitCode run_sched(const SchedOptions& opts);
 
-} // namespace scx_custody::sched
+} // namespace scx_custody::commands

@@ -1,6 +1,7 @@
-#include "probe/probe_command.h"
+#include "commands/probe_command.h"
 
 #include "commands/attach_option.h"
+#include "commands/command_error.h"
 #include "loader/attach_plan.h"
 #include "loader/kernel_btf.h"
 #include "loader/sched_programs.h"
@@ -14,7 +15,7 @@
 
 #include <iostream>
 
-namespace scx_custody::probe {
+namespace scx_custody::commands {
 namespace {
 
 // What the audit can and cannot see, in words, from the attach plan.
@@ -71,12 +72,57 @@ CLI::App* add_probe_command(CLI::App& app, ProbeOptions& opts) {
     return cmd;
 }
 
+namespace {
+
+// The running scheduler as the trial attach found it.
+struct SchedulerProbe {
+    bool running = false;
+    bool implements_dequeue = false;
+    std::string error; // why its programs could not be traced
+};
+
+SchedulerProbe probe_scheduler(const loader::KernelBtf& btf, loader::Tracer& tracer,
+                               const std::string& scheduler) {
+    SchedulerProbe probe;
+    probe.running = !scheduler.empty();
+    if (!probe.running)
+        return probe;
+    auto progs = loader::find_scheduler_programs(btf, scheduler);
+    if (!progs) {
+        probe.error = progs.error().message;
+        return probe;
+    }
+    probe.implements_dequeue = progs->implements_dequeue();
+    if (auto traced = tracer.trace_scheduler(*progs); !traced)
+        probe.error = traced.error().message;
+    return probe;
+}
+
+void print_probe_text(const SchedExtStatus& status, const loader::AttachPlan& plan,
+                      const SchedulerProbe& sched, const std::vector<std::string>& seen) {
+    std::cout << fmt::format("kernel            {}\n", kernel_release());
+    std::cout << fmt::format("sched_ext         {}{}\n", status.state,
+                             sched.running ? " (" + status.scheduler + ")" : "");
+    if (sched.running)
+        std::cout << fmt::format("ops.dequeue       {}\n",
+                                 sched.implements_dequeue ? "implemented" : "not implemented");
+    std::cout << fmt::format("custody semantics {}\n",
+                             plan.custody_semantics ? "7.1+ (SCX_TASK_IN_CUSTODY)" : "pre-7.1");
+    std::cout << "hooks:\n";
+    for (const auto& h : plan.hooks())
+        std::cout << fmt::format("  {:<14} {:<8} {:<36} {}{}\n", h.hook,
+                                 loader::to_string(h.mechanism), h.target.empty() ? "-" : h.target,
+                                 h.attached ? "attached" : "NOT attached",
+                                 h.note.empty() ? "" : "  (" + h.note + ")");
+    for (const auto& line : seen)
+        std::cout << "  * " << line << "\n";
+    if (!sched.error.empty())
+        std::cout << "  ! " << sched.error << "\n";
+}
+
+} // namespace
+
 ExitCode run_probe(const ProbeOptions& opts) {
-    auto log = spdlog::default_logger();
-    auto fail = [&](const Error& e) {
-        log->error("{}", e.message);
-        return e.exit_code;
-    };
     auto status = sched_ext_status();
     if (!status)
         return fail(status.error());
@@ -89,64 +135,33 @@ ExitCode run_probe(const ProbeOptions& opts) {
     auto plan = loader::AttachPlan::for_kernel(*btf, syms, opts.attach);
 
     // Trial attach: the plan says what should work; the attach proves it.
-    auto tracer = loader::Tracer::start(plan, {}, [](std::span<const std::byte>) {});
+    auto tracer = loader::Tracer::start(plan, {});
     if (!tracer)
         return fail(tracer.error());
-    bool running = !status->scheduler.empty();
-    bool implements_dequeue = false;
-    std::string sched_error;
-    if (running) {
-        auto progs = loader::find_scheduler_programs(*btf, status->scheduler);
-        if (progs) {
-            implements_dequeue = progs->implements_dequeue();
-            if (auto traced = tracer->trace_scheduler(*progs); !traced)
-                sched_error = traced.error().message;
-        } else {
-            sched_error = progs.error().message;
-        }
-    }
+    const SchedulerProbe sched = probe_scheduler(*btf, *tracer, status->scheduler);
     const auto& final_plan = tracer->plan();
-    auto seen = visibility(final_plan, running, implements_dequeue);
-    bool complete = final_plan.complete() && (!running || sched_error.empty());
+    auto seen = visibility(final_plan, sched.running, sched.implements_dequeue);
+    const bool complete = final_plan.complete() && (!sched.running || sched.error.empty());
 
     nlohmann::json j = {
         {"schema", "scx-custody/probe/v1"},
         {"kernel", kernel_release()},
         {"sched_ext", {{"state", status->state}, {"scheduler", status->scheduler}}},
-        {"implements_dequeue", running ? nlohmann::json(implements_dequeue) : nlohmann::json()},
+        {"implements_dequeue",
+         sched.running ? nlohmann::json(sched.implements_dequeue) : nlohmann::json()},
         {"btf", "/sys/kernel/btf/vmlinux"},
         {"custody_semantics", final_plan.custody_semantics},
         {"attach_plan", final_plan.to_json()},
         {"coverage_complete", complete},
         {"visibility", seen},
     };
-    if (!sched_error.empty())
-        j["scheduler_error"] = sched_error;
-
-    if (opts.format == "json") {
+    if (!sched.error.empty())
+        j["scheduler_error"] = sched.error;
+    if (opts.format == "json")
         std::cout << j.dump(2) << "\n";
-    } else {
-        std::cout << fmt::format("kernel            {}\n", kernel_release());
-        std::cout << fmt::format("sched_ext         {}{}\n", status->state,
-                                 running ? " (" + status->scheduler + ")" : "");
-        if (running)
-            std::cout << fmt::format("ops.dequeue       {}\n",
-                                     implements_dequeue ? "implemented" : "not implemented");
-        std::cout << fmt::format("custody semantics {}\n", final_plan.custody_semantics
-                                                               ? "7.1+ (SCX_TASK_IN_CUSTODY)"
-                                                               : "pre-7.1");
-        std::cout << "hooks:\n";
-        for (const auto& h : final_plan.hooks())
-            std::cout << fmt::format(
-                "  {:<14} {:<8} {:<36} {}{}\n", h.hook, loader::to_string(h.mechanism),
-                h.target.empty() ? "-" : h.target, h.attached ? "attached" : "NOT attached",
-                h.note.empty() ? "" : "  (" + h.note + ")");
-        for (const auto& line : seen)
-            std::cout << "  * " << line << "\n";
-        if (!sched_error.empty())
-            std::cout << "  ! " << sched_error << "\n";
-    }
+    else
+        print_probe_text(*status, final_plan, sched, seen);
     return complete ? ExitCode::Clean : ExitCode::Inconclusive;
 }
 
-} // namespace scx_custody::probe
+} // namespace scx_custody::commands

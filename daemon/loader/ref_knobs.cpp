@@ -1,8 +1,8 @@
-#include "sched/ref_knobs.h"
+#include "loader/ref_knobs.h"
 
 #include <string>
 
-namespace scx_custody::sched {
+namespace scx_custody::loader {
 
 Status RefKnobs::validate() const {
     uint32_t select_sum = select_user_pct + select_local_pct;
@@ -20,4 +20,4 @@ Status RefKnobs::validate() const {
     return ok_status();
 }
 
-} // namespace scx_custody::sched
+} // namespace scx_custody::loader

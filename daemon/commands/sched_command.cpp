@@ -1,6 +1,7 @@
-#include "sched/sched_command.h"
+#include "commands/sched_command.h"
 
-#include "sched/ref_scheduler.h"
+#include "commands/command_error.h"
+#include "loader/ref_scheduler.h"
 #include "util/kernel_env.h"
 #include "util/output_file.h"
 #include "util/signals.h"
@@ -13,13 +14,13 @@
 #include <chrono>
 #include <iostream>
 
-namespace scx_custody::sched {
+namespace scx_custody::commands {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string text_report(const RefStats& stats, const RefCaps& caps,
-                        const std::optional<RefExitInfo>& exit, double elapsed_s) {
+std::string text_report(const loader::RefStats& stats, const loader::RefCaps& caps,
+                        const std::optional<loader::RefExitInfo>& exit, double elapsed_s) {
     std::string out = fmt::format("custody_ref ran {:.1f} s on {}\n", elapsed_s, kernel_release());
     out += fmt::format("  custody enters   {:>10}\n", stats.custody_enter());
     out += fmt::format("  ops.dequeue      {:>10}\n", stats.dequeue());
@@ -28,7 +29,7 @@ std::string text_report(const RefStats& stats, const RefCaps& caps,
     out += fmt::format("  ended w/o dequeue{:>10}\n", stats.ended_without_dequeue());
     out += fmt::format("  balance          {:>10}   (0 = own bookkeeping consistent)\n",
                        stats.balance());
-    const auto& table = ref_stat_table();
+    const auto& table = loader::ref_stat_table();
     for (size_t i = 0; i < table.size(); i++) {
         int64_t v = i == CUSTODY_REF_STAT_in_custody ? stats.in_custody()
                                                      : static_cast<int64_t>(stats.values[i]);
@@ -43,8 +44,9 @@ std::string text_report(const RefStats& stats, const RefCaps& caps,
     return out;
 }
 
-nlohmann::json json_report(const RefStats& stats, const RefCaps& caps,
-                           const std::optional<RefExitInfo>& exit, double elapsed_s, bool ejected) {
+nlohmann::json json_report(const loader::RefStats& stats, const loader::RefCaps& caps,
+                           const std::optional<loader::RefExitInfo>& exit, double elapsed_s,
+                           bool ejected) {
     nlohmann::json j = {
         {"schema", "scx-custody/ref-stats/v1"},
         {"kernel", kernel_release()},
@@ -63,59 +65,95 @@ nlohmann::json json_report(const RefStats& stats, const RefCaps& caps,
 
 } // namespace
 
+namespace {
+
+// The reference scheduler's knobs: which custody paths it drives, how often.
+void add_knob_options(CLI::App& cmd, loader::RefKnobs& k) {
+    auto pct = CLI::Range(0u, 100u);
+    cmd.add_option("--select-user-pct", k.select_user_pct,
+                   "select_cpu calls inserted into a user DSQ (enter custody)")
+        ->check(pct)
+        ->capture_default_str();
+    cmd.add_option("--select-local-pct", k.select_local_pct,
+                   "select_cpu calls inserted into SCX_DSQ_LOCAL (no custody)")
+        ->check(pct)
+        ->capture_default_str();
+    cmd.add_option("--enqueue-local-pct", k.enqueue_local_pct, "Enqueues to SCX_DSQ_LOCAL")
+        ->check(pct)
+        ->capture_default_str();
+    cmd.add_option("--enqueue-local-on-pct", k.enqueue_local_on_pct,
+                   "Enqueues to SCX_DSQ_LOCAL_ON another CPU")
+        ->check(pct)
+        ->capture_default_str();
+    cmd.add_option("--enqueue-global-pct", k.enqueue_global_pct, "Enqueues to SCX_DSQ_GLOBAL")
+        ->check(pct)
+        ->capture_default_str();
+    cmd.add_option("--enqueue-vtime-pct", k.enqueue_vtime_pct,
+                   "Enqueues to the user vtime DSQ (enter custody)")
+        ->check(pct)
+        ->capture_default_str();
+    cmd.add_option("--enqueue-held-pct", k.enqueue_held_pct,
+                   "Enqueues kept in a BPF queue (enter custody); the rest of the enqueues go "
+                   "to the user FIFO DSQ")
+        ->check(pct)
+        ->capture_default_str();
+    cmd.add_option("--held-to-user-pct", k.held_to_user_pct,
+                   "BPF-held tasks that dispatch moves to the FIFO DSQ instead of local")
+        ->check(pct)
+        ->capture_default_str();
+    cmd.add_option("--dsq-move-every", k.dsq_move_every,
+                   "Every Nth dispatch moves a task with the DSQ iterator (0: never)")
+        ->capture_default_str();
+    cmd.add_option("--reenq-every", k.reenq_every,
+                   "Every Nth dispatch re-enqueues the FIFO DSQ (0: never)")
+        ->capture_default_str();
+    cmd.add_option("--slice-us", k.slice_us, "Time slice in microseconds")->capture_default_str();
+    cmd.add_flag("--without-dequeue", k.without_dequeue,
+                 "Register no ops.dequeue (a scheduler to which custody auditing does not "
+                 "apply)");
+    cmd.add_option("--error-after-ms", k.error_after_ms,
+                   "Eject itself with scx_bpf_error() this many ms after it was enabled, once "
+                   "tasks are in its custody (0: never; for testing auditors on short-lived "
+                   "schedulers)")
+        ->check(CLI::Range(0u, 3600u * 1000u))
+        ->capture_default_str();
+}
+
+// Runs the loaded scheduler until a signal, the deadline or its ejection,
+// printing its counters every stats interval. True when the kernel ejected it.
+bool run_until_stopped(loader::RefScheduler& sched, StopSignals& signals,
+                       const SchedOptions& opts) {
+    const auto start = Clock::now();
+    auto next_stats = start + std::chrono::duration<double>(opts.stats_interval_s);
+    const auto deadline = start + std::chrono::duration<double>(opts.duration_s);
+    for (;;) {
+        if (auto sig = signals.wait(std::chrono::milliseconds(100))) {
+            spdlog::info("signal {}: stopping", *sig);
+            return false;
+        }
+        if (auto exit = sched.exit_info()) {
+            spdlog::error("the kernel ejected custody_ref: {}{}", exit->reason,
+                          exit->msg.empty() ? "" : " (" + exit->msg + ")");
+            return true;
+        }
+        const auto now = Clock::now();
+        if (opts.duration_s > 0 && now >= deadline)
+            return false;
+        if (opts.stats_interval_s > 0 && now >= next_stats) {
+            if (auto stats = sched.read_stats())
+                spdlog::info("{}", stats->one_line());
+            next_stats += std::chrono::duration<double>(opts.stats_interval_s);
+        }
+    }
+}
+
+} // namespace
+
 CLI::App* add_sched_command(CLI::App& app, SchedOptions& opts) {
     auto* cmd = app.add_subcommand(
         "sched", "Run the reference custody scheduler: a sched_ext scheduler that drives every "
                  "custody path on purpose and counts its own view (see bpf/ref/custody_ref.bpf.c)");
-    auto pct = CLI::Range(0u, 100u);
-    auto& k = opts.knobs;
-    cmd->add_option("--select-user-pct", k.select_user_pct,
-                    "select_cpu calls inserted into a user DSQ (enter custody)")
-        ->check(pct)
-        ->capture_default_str();
-    cmd->add_option("--select-local-pct", k.select_local_pct,
-                    "select_cpu calls inserted into SCX_DSQ_LOCAL (no custody)")
-        ->check(pct)
-        ->capture_default_str();
-    cmd->add_option("--enqueue-local-pct", k.enqueue_local_pct, "Enqueues to SCX_DSQ_LOCAL")
-        ->check(pct)
-        ->capture_default_str();
-    cmd->add_option("--enqueue-local-on-pct", k.enqueue_local_on_pct,
-                    "Enqueues to SCX_DSQ_LOCAL_ON another CPU")
-        ->check(pct)
-        ->capture_default_str();
-    cmd->add_option("--enqueue-global-pct", k.enqueue_global_pct, "Enqueues to SCX_DSQ_GLOBAL")
-        ->check(pct)
-        ->capture_default_str();
-    cmd->add_option("--enqueue-vtime-pct", k.enqueue_vtime_pct,
-                    "Enqueues to the user vtime DSQ (enter custody)")
-        ->check(pct)
-        ->capture_default_str();
-    cmd->add_option("--enqueue-held-pct", k.enqueue_held_pct,
-                    "Enqueues kept in a BPF queue (enter custody); the rest of the enqueues go "
-                    "to the user FIFO DSQ")
-        ->check(pct)
-        ->capture_default_str();
-    cmd->add_option("--held-to-user-pct", k.held_to_user_pct,
-                    "BPF-held tasks that dispatch moves to the FIFO DSQ instead of local")
-        ->check(pct)
-        ->capture_default_str();
-    cmd->add_option("--dsq-move-every", k.dsq_move_every,
-                    "Every Nth dispatch moves a task with the DSQ iterator (0: never)")
-        ->capture_default_str();
-    cmd->add_option("--reenq-every", k.reenq_every,
-                    "Every Nth dispatch re-enqueues the FIFO DSQ (0: never)")
-        ->capture_default_str();
-    cmd->add_option("--slice-us", k.slice_us, "Time slice in microseconds")->capture_default_str();
-    cmd->add_flag("--without-dequeue", k.without_dequeue,
-                  "Register no ops.dequeue (a scheduler to which custody auditing does not "
-                  "apply)");
-    cmd->add_option("--error-after-ms", k.error_after_ms,
-                    "Eject itself with scx_bpf_error() this many ms after it was enabled, once "
-                    "tasks are in its custody (0: never; for testing auditors on short-lived "
-                    "schedulers)")
-        ->check(CLI::Range(0u, 3600u * 1000u))
-        ->capture_default_str();
+    add_knob_options(*cmd, opts.knobs);
     cmd->add_option("--stats", opts.stats_interval_s,
                     "Print the counters every N seconds (0: only at exit)")
         ->check(CLI::NonNegativeNumber)
@@ -134,11 +172,6 @@ CLI::App* add_sched_command(CLI::App& app, SchedOptions& opts) {
 }
 
 ExitCode run_sched(const SchedOptions& opts) {
-    auto log = spdlog::default_logger();
-    auto fail = [&](const Error& e) {
-        log->error("{}", e.message);
-        return e.exit_code;
-    };
     if (auto valid = opts.knobs.validate(); !valid)
         return fail(valid.error());
     if (auto root = require_root("loading the reference scheduler"); !root)
@@ -154,37 +187,15 @@ ExitCode run_sched(const SchedOptions& opts) {
     auto signals = StopSignals::install();
     if (!signals)
         return fail(signals.error());
-    auto sched = RefScheduler::load(opts.knobs);
+    auto sched = loader::RefScheduler::load(opts.knobs);
     if (!sched)
         return fail(sched.error());
     if (auto attached = sched->attach(); !attached)
         return fail(attached.error());
-    log->info("custody_ref attached on {}", kernel_release());
+    spdlog::info("custody_ref attached on {}", kernel_release());
 
     const auto start = Clock::now();
-    auto next_stats = start + std::chrono::duration<double>(opts.stats_interval_s);
-    const auto deadline = start + std::chrono::duration<double>(opts.duration_s);
-    bool ejected = false;
-    for (;;) {
-        if (auto sig = signals->wait(std::chrono::milliseconds(100))) {
-            log->info("signal {}: stopping", *sig);
-            break;
-        }
-        if (auto exit = sched->exit_info()) {
-            ejected = true;
-            log->error("the kernel ejected custody_ref: {}{}", exit->reason,
-                       exit->msg.empty() ? "" : " (" + exit->msg + ")");
-            break;
-        }
-        const auto now = Clock::now();
-        if (opts.duration_s > 0 && now >= deadline)
-            break;
-        if (opts.stats_interval_s > 0 && now >= next_stats) {
-            if (auto stats = sched->read_stats())
-                log->info("{}", stats->one_line());
-            next_stats += std::chrono::duration<double>(opts.stats_interval_s);
-        }
-    }
+    bool ejected = run_until_stopped(*sched, *signals, opts);
     sched->detach();
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
 
@@ -202,4 +213,4 @@ ExitCode run_sched(const SchedOptions& opts) {
     return ejected ? ExitCode::Violations : ExitCode::Clean;
 }
 
-} // namespace scx_custody::sched
+} // namespace scx_custody::commands

@@ -2,9 +2,9 @@
 // attached through its skeleton, with its counters and exit info readable.
 #pragma once
 
+#include "loader/ref_knobs.h"
+#include "loader/ref_stats.h"
 #include "loader/sched_programs.h"
-#include "sched/ref_knobs.h"
-#include "sched/ref_stats.h"
 #include "util/result.h"
 
 #include <memory>
@@ -14,7 +14,7 @@
 struct custody_ref;
 struct bpf_link;
 
-namespace scx_custody::sched {
+namespace scx_custody::loader {
 
 struct RefExitInfo {
     int64_t exit_code = 0;
@@ -69,4 +69,4 @@ class RefScheduler {
     bpf_link* link_ = nullptr; // owned: destroyed by detach()
 };
 
-} // namespace scx_custody::sched
+} // namespace scx_custody::loader

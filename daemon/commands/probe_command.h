@@ -11,7 +11,7 @@ namespace CLI {
 class App;
 }
 
-namespace scx_custody::probe {
+namespace scx_custody::commands {
 
 struct ProbeOptions {
     std::string format = "text";
@@ -21,4 +21,4 @@ struct ProbeOptions {
 CLI::App* add_probe_command(CLI::App& app, ProbeOptions& opts);
 ExitCode run_probe(const ProbeOptions& opts);
 
-} // namespace scx_custody::probe
+} // namespace scx_custody::commands

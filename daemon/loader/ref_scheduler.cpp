@@ -1,4 +1,4 @@
-#include "sched/ref_scheduler.h"
+#include "loader/ref_scheduler.h"
 
 #include "custody_ref.skel.h"
 
@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <vector>
 
-namespace scx_custody::sched {
+namespace scx_custody::loader {
 
 void RefScheduler::SkelDeleter::operator()(custody_ref* skel) const {
     custody_ref__destroy(skel);
@@ -165,4 +165,4 @@ uint32_t RefScheduler::struct_ops_map_id() const {
     return info.id;
 }
 
-} // namespace scx_custody::sched
+} // namespace scx_custody::loader

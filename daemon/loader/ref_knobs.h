@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-namespace scx_custody::sched {
+namespace scx_custody::loader {
 
 struct RefKnobs {
     uint32_t select_user_pct = 20;  // select_cpu calls inserted into a user DSQ
@@ -28,4 +28,4 @@ struct RefKnobs {
     Status validate() const;
 };
 
-} // namespace scx_custody::sched
+} // namespace scx_custody::loader

@@ -1,9 +1,9 @@
-#include "sched/ref_stats.h"
+#include "loader/ref_stats.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-namespace scx_custody::sched {
+namespace scx_custody::loader {
 
 const std::array<RefStatInfo, CUSTODY_REF_NR_STATS>& ref_stat_table() {
 #define CUSTODY_REF_STAT_INFO(name, help) RefStatInfo{#name, help},
@@ -78,4 +78,4 @@ std::string RefStats::one_line() const {
                        values[CUSTODY_REF_STAT_dequeue_outside_custody]);
 }
 
-} // namespace scx_custody::sched
+} // namespace scx_custody::loader

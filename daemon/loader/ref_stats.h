@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace scx_custody::sched {
+namespace scx_custody::loader {
 
 struct RefStatInfo {
     std::string_view name;
@@ -40,4 +40,4 @@ struct RefStats {
     std::string one_line() const;
 };
 
-} // namespace scx_custody::sched
+} // namespace scx_custody::loader
