@@ -6,12 +6,16 @@ find_package(nlohmann_json REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 
+pkg_check_modules(LIBCAP REQUIRED IMPORTED_TARGET libcap)
+
 add_library(custody_util STATIC
+  util/capabilities.cpp
   util/kernel_env.cpp
   util/kv_config.cpp
   util/output_file.cpp
   util/signals.cpp)
 target_include_directories(custody_util PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(custody_util PUBLIC PkgConfig::LIBCAP)
 
 # sd_notify() for `run` under a Type=notify unit with a watchdog.
 add_library(custody_systemd_notify STATIC util/systemd_notify.cpp)
@@ -22,6 +26,7 @@ add_library(custody_loader STATIC
   commands/attach_option.cpp
   commands/audit_command.cpp
   commands/run_command.cpp
+  commands/run_privileges.cpp
   live/child_process.cpp
   live/finding_log.cpp
   live/live_audit.cpp

@@ -1,5 +1,7 @@
 #include "commands/run_command.h"
 
+#include "commands/run_privileges.h"
+
 #include "exporters/prometheus/custody_collector.h"
 #include "exporters/prometheus/health.h"
 #include "exporters/prometheus/listen_address.h"
@@ -74,9 +76,9 @@ class DaemonStatus {
             next_summary_ += summary_every_;
             const auto& t = engine.totals();
             spdlog::info("summary: custody enters {}, dequeues {}, violations {}, indeterminate "
-                         "{}, lost events {}, tasks in custody {}",
+                         "{}, lost events {}, tasks in custody {}, tasks tracked {}",
                          t.custody_enter, t.dequeue(), t.violations_total(), t.indeterminate,
-                         t.lost_events, engine.tasks_in_custody());
+                         t.lost_events, engine.tasks_in_custody(), engine.tracked_tasks());
         }
     }
 
@@ -223,9 +225,9 @@ ExitCode run_daemon(RunOptions opts, const std::vector<std::string>& argv) {
     prom::CustodyCollector collector(registry, static_cast<uint32_t>(cpus));
     prom::SelfMetrics self(registry, static_cast<uint32_t>(cpus), SCX_CUSTODY_VERSION);
     prom::HealthState health;
-    auto server =
-        prom::MetricsServer::start(opts.listen, registry, health.as_check(),
-                                   [](std::string_view msg) { spdlog::debug("{}", msg); });
+    auto server = start_server_without_capabilities(
+        opts.listen, registry, health.as_check(),
+        [](std::string_view msg) { spdlog::debug("{}", msg); });
     if (!server) {
         log->error("{}", server.error().message);
         return server.error().exit_code;
@@ -248,6 +250,7 @@ ExitCode run_daemon(RunOptions opts, const std::vector<std::string>& argv) {
     live.hooks.on_plan = [&](const loader::AttachPlan& plan) {
         if (!announced) {
             log->info("serving {} and {}", server->url("/metrics"), server->url("/healthz"));
+            shed_capabilities_after_attach();
             announced = true;
         }
         status.on_plan(plan);
