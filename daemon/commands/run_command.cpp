@@ -225,9 +225,9 @@ ExitCode run_daemon(RunOptions opts, const std::vector<std::string>& argv) {
     prom::CustodyCollector collector(registry, static_cast<uint32_t>(cpus));
     prom::SelfMetrics self(registry, static_cast<uint32_t>(cpus), SCX_CUSTODY_VERSION);
     prom::HealthState health;
-    auto server = start_server_without_capabilities(
-        opts.listen, registry, health.as_check(),
-        [](std::string_view msg) { spdlog::debug("{}", msg); });
+    auto server =
+        start_server_without_capabilities(opts.listen, registry, health.as_check(),
+                                          [](std::string_view msg) { spdlog::debug("{}", msg); });
     if (!server) {
         log->error("{}", server.error().message);
         return server.error().exit_code;

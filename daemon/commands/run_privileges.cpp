@@ -10,9 +10,10 @@
 
 namespace scx_custody::commands {
 
-Result<prom::MetricsServer> start_server_without_capabilities(
-    std::string_view listen, std::shared_ptr<prometheus::Collectable> metrics,
-    prom::HealthCheck health, prom::LogSink log) {
+Result<prom::MetricsServer>
+start_server_without_capabilities(std::string_view listen,
+                                  std::shared_ptr<prometheus::Collectable> metrics,
+                                  prom::HealthCheck health, prom::LogSink log) {
     std::optional<Result<prom::MetricsServer>> started;
     // Capabilities are per thread and inherited by the threads a thread
     // creates; the signal mask is inherited the same way, so the stop signals

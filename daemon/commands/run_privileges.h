@@ -14,9 +14,10 @@ namespace scx_custody::commands {
 
 // MetricsServer::start() from a short-lived thread that first drops every
 // capability: the HTTP threads it starts inherit none.
-Result<prom::MetricsServer> start_server_without_capabilities(
-    std::string_view listen, std::shared_ptr<prometheus::Collectable> metrics,
-    prom::HealthCheck health, prom::LogSink log);
+Result<prom::MetricsServer>
+start_server_without_capabilities(std::string_view listen,
+                                  std::shared_ptr<prometheus::Collectable> metrics,
+                                  prom::HealthCheck health, prom::LogSink log);
 
 // Called once the kernel hooks are attached: the calling (audit) thread keeps
 // CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN. A failure is logged, not fatal:

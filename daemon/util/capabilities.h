@@ -17,8 +17,8 @@ namespace scx_custody {
 // A capability `run` keeps after attaching, and the kernel operation that
 // needs it.
 struct KeptCapability {
-    int value;           // CAP_* number
-    const char* name;    // "cap_bpf"
+    int value;        // CAP_* number
+    const char* name; // "cap_bpf"
     const char* needed_for;
 };
 
