@@ -8,12 +8,16 @@ find_package(nlohmann_json REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 
+pkg_check_modules(LIBCAP REQUIRED IMPORTED_TARGET libcap)
+
 add_library(custody_util STATIC
+  util/capabilities.cpp
   util/kernel_env.cpp
   util/kv_config.cpp
   util/output_file.cpp
   util/signals.cpp)
 target_include_directories(custody_util PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(custody_util PUBLIC PkgConfig::LIBCAP)
 
 # sd_notify() for `run` under a Type=notify unit with a watchdog.
 add_library(custody_systemd_notify STATIC util/systemd_notify.cpp)
@@ -54,6 +58,7 @@ add_library(custody_commands STATIC
   commands/daemon_status.cpp
   commands/probe_command.cpp
   commands/run_command.cpp
+  commands/run_privileges.cpp
   commands/sched_command.cpp)
 target_include_directories(custody_commands PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_definitions(custody_commands PRIVATE SCX_CUSTODY_VERSION="${PROJECT_VERSION}")

@@ -52,9 +52,9 @@ void DaemonStatus::on_tick(const consumer::PollCounts& counts,
 void DaemonStatus::log_summary(const pairing::PairingEngine& engine) {
     const auto& t = engine.totals();
     spdlog::info("summary: custody enters {}, dequeues {}, violations {}, indeterminate {}, "
-                 "lost events {}, tasks in custody {}",
+                 "lost events {}, tasks in custody {}, tasks tracked {}",
                  t.custody_enter, t.dequeue(), t.violations_total(), t.indeterminate, t.lost_events,
-                 engine.tasks_in_custody());
+                 engine.tasks_in_custody(), engine.tracked_tasks());
 }
 
 } // namespace scx_custody::commands

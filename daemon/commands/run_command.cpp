@@ -2,6 +2,7 @@
 
 #include "commands/command_error.h"
 #include "commands/daemon_status.h"
+#include "commands/run_privileges.h"
 
 #include "exporters/prometheus/custody_collector.h"
 #include "exporters/prometheus/health.h"
@@ -142,9 +143,9 @@ struct Exporter {
         : collector(registry, cpus), self(registry, cpus, SCX_CUSTODY_VERSION) {}
 
     Status start(const std::string& listen) {
-        auto started =
-            prom::MetricsServer::start(listen, registry, health.as_check(),
-                                       [](std::string_view msg) { spdlog::debug("{}", msg); });
+        auto started = start_server_without_capabilities(
+            listen, registry, health.as_check(),
+            [](std::string_view msg) { spdlog::debug("{}", msg); });
         if (!started)
             return started.error();
         server.emplace(std::move(started.value()));
@@ -164,8 +165,10 @@ live::LiveHooks daemon_hooks(DaemonStatus& status, SystemdNotifier& notifier,
     live::LiveHooks hooks;
     hooks.on_plan = [&status, &notifier, &server,
                      notified_ready = false](const loader::AttachPlan& plan) mutable {
-        if (!notified_ready)
+        if (!notified_ready) {
             spdlog::info("serving {} and {}", server.url("/metrics"), server.url("/healthz"));
+            shed_capabilities_after_attach();
+        }
         status.on_plan(plan);
         // The first plan comes once the kernel hooks are attached, and
         // /metrics has answered since the server started: ready.
