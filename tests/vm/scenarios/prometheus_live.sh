@@ -3,7 +3,7 @@
 # reference scheduler. Every panel query of the Grafana dashboard, plus a few
 # checks of our own, is evaluated through Prometheus's HTTP API; the answers,
 # one scrape of /metrics and the /healthz answers go to /export for
-# check-prometheus-live on the host.
+# check-prometheus-live.py on the host.
 #
 # Files (FILES in CMake): /workload.sh, /etc/custody.json (the dashboard),
 # /etc/prometheus/rules.yml (dashboards/rules). Binaries: scx-custody, prometheus.
