@@ -1,7 +1,7 @@
 """The PromQL of dashboards/custody.json as Grafana would send it.
 
 Shared by run-prometheus-test (a Prometheus on the host scraping the metrics feed)
-and tests/vm/check-prometheus-live (a Prometheus in a guest scraping the daemon).
+and tests/vm/check-prometheus-live.py (a Prometheus in a guest scraping the daemon).
 """
 import json
 import math

@@ -25,21 +25,9 @@ Scheduler instances the audit did not load itself, and fail-closed verdicts.
             programs are traced: then the verdict must be inconclusive.
 Every mode replays the recording on the host to the identical report.
 """
-import argparse
 import sys
 
 import vmcheck
-
-
-def books_balance(c, section):
-    d = section["details"]
-    enters = section["counts"]["custody_enter"]
-    ends = (section["counts"]["dequeue"] - d["dequeue_after_indeterminate"] +
-            d["custody_abandoned_at_unload"] + d["in_custody_at_end"])
-    c.check(enters == ends, f"{section['name']}: custody_enter {enters} != dequeues "
-            f"{section['counts']['dequeue']} - after-indeterminate "
-            f"{d['dequeue_after_indeterminate']} + abandoned {d['custody_abandoned_at_unload']}"
-            f" + open at end {d['in_custody_at_end']}")
 
 
 def check_qmap(c, r, rc, lines):
@@ -54,7 +42,7 @@ def check_qmap(c, r, rc, lines):
         # host's: 4,147 custodies in 12 s on a quiet host, 39 in 20 s with a
         # sanitizer build and another guest beside it.
         c.check(s["counts"]["custody_enter"] > 0, f"only {s['counts']['custody_enter']} custodies")
-        books_balance(c, s)
+        vmcheck.books_balance(c, s, s["name"])
     c.check(r["coverage"]["complete"] is True, f"coverage {r['coverage']}")
 
 
@@ -143,18 +131,13 @@ def check_short(c, r, rc, lines, expect, held):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["qmap", "simple", "restart", "short"])
-    ap.add_argument("--expect", default="fixed", choices=["pre-fix", "remote-bug", "fixed"])
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("--binary", required=True)
+    ap = vmcheck.arguments(__doc__, expect=None, binary=True,
+                           modes=["qmap", "simple", "restart", "short"])
+    ap.add_argument("--expect", default="fixed", choices=vmcheck.SEMANTICS)
     ap.add_argument("--held", action="store_true",
                     help="short: the audit ran with --hold-registrations")
-    ap.add_argument("outdir")
     args = ap.parse_args()
-    c = vmcheck.Checks()
-    lines = vmcheck.results(args.outdir)
-    r, rc = vmcheck.one_audit(lines)
+    c, lines, r, rc = vmcheck.audit_run(args.outdir)
     if args.mode == "short":
         check_short(c, r, rc, lines, args.expect, args.held)
     else:

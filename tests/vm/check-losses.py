@@ -16,21 +16,14 @@ so the ring buffer overflowed (scenarios/audit_losses.sh). Required:
   - pre-fix (7.0.13): missed dequeues still found outside the blind window;
 and the recording replays on the host to the identical report.
 """
-import argparse
 import sys
 
 import vmcheck
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--expect", required=True, choices=["pre-fix", "remote-bug", "fixed"])
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("--binary", required=True)
-    ap.add_argument("outdir")
-    args = ap.parse_args()
-    c = vmcheck.Checks()
-    r, rc = vmcheck.one_audit(vmcheck.results(args.outdir))
+    args = vmcheck.arguments(__doc__, binary=True).parse_args()
+    c, _, r, rc = vmcheck.audit_run(args.outdir)
     tracer = r["details"]["tracer"]
     v = r["violations"]
     lost = r["lost_events"]

@@ -19,7 +19,6 @@ schedulers come and go (scenarios/run_faults.sh). Required:
 """
 import argparse
 import pathlib
-import re
 import sys
 
 import vmcheck
@@ -27,19 +26,6 @@ import vmcheck
 STEPS = ["start", "qmap", "restarted", "qmap_killed", "ref", "swapped", "hotplug", "ejected"]
 CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN = 39, 38, 21
 KEPT = (1 << CAP_BPF) | (1 << CAP_PERFMON) | (1 << CAP_SYS_ADMIN)
-SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)")
-
-
-def metric_sums(path):
-    """Sum of every sample of each metric family in a /metrics scrape."""
-    sums = {}
-    for line in path.read_text().splitlines():
-        m = SAMPLE.match(line)
-        if m:
-            sums[m.group(1)] = sums.get(m.group(1), 0.0) + float(m.group(3))
-    return sums
-
-
 def check_capabilities(checks, export, first_pid):
     parent = int((export / "capeff-parent.txt").read_text().strip(), 16)
     threads = [line.split("\t") for line in (export / "capabilities.tsv").read_text().splitlines()]
@@ -73,7 +59,8 @@ def check_metrics(checks, export):
     for name in STEPS:
         path = export / f"metrics-{name}.txt"
         if checks.check(path.is_file(), f"no /metrics scrape after {name}"):
-            sums[name] = metric_sums(path)
+            samples = vmcheck.exposition(path)
+            sums[name] = {n: vmcheck.metric_total(samples, n) for n, _labels in samples}
     for name, s in sums.items():
         checks.check("scx_custody_violations_total" in s or name == "start",
                      f"{name}: no scx_custody_violations_total series")

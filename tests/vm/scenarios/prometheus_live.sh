@@ -3,7 +3,7 @@
 # reference scheduler. Every panel query of the Grafana dashboard, plus a few
 # checks of our own, is evaluated through Prometheus's HTTP API; the answers,
 # one scrape of /metrics and the /healthz answers go to /export for
-# check-prometheus-live on the host.
+# check-prometheus-live.py on the host.
 #
 # Files (FILES in CMake): /workload.sh, /etc/custody.json (the dashboard),
 # /etc/prometheus/rules.yml (dashboards/rules). Binaries: scx-custody, prometheus.
@@ -12,7 +12,8 @@
 # Exports: healthz.txt, metrics.txt, instance.json, queries.tsv (index, wget
 # status, evaluated expression) and queries/NNN.json, rules.json, alerts.json,
 # targets.json, meminfo.txt (while Prometheus runs), timings.txt, daemon.log,
-# prometheus.log, t_end.txt (the time the queries are evaluated at).
+# prometheus.log, t_end.txt (the workload's end), t_query.txt (the time of the
+# first successful scrape after it, at which the queries are evaluated).
 # Exits non-zero only when the setup itself failed (daemon not healthy, Prometheus
 # not ready, no samples); the data is judged on the host.
 . /workload.sh
@@ -46,9 +47,15 @@ stop_workload
 T_END=$(date +%s)
 phase "workload done"
 printf 'after_workload\t%s\n' "$(status "http://$DAEMON_ADDR/healthz")" >>"$EXPORT/healthz.txt"
-# A scrape taken after the workload ended, so that queries at T_END see all of it.
-wait_until "a scrape after the workload" 30 \
-	has_samples "timestamp(up%7Bjob%3D%22scx-custody%22%7D)%3E%3D$T_END"
+# A successful scrape taken after the workload ended: the queries are evaluated
+# at its time (T_QUERY). Not at T_END itself: on a loaded host a scrape can
+# time out (up 0, every series stale from that instant), and one did.
+scraped_after_end() {
+	T_QUERY=$(get "$PROM/api/v1/query?query=timestamp(up%7Bjob%3D%22scx-custody%22%7D%3D%3D1)" 2>/dev/null |
+		sed -n 's/.*"value":\[[0-9.]*,"\([0-9.]*\)"\].*/\1/p')
+	[ -n "$T_QUERY" ] && [ "${T_QUERY%.*}" -ge "$T_END" ]
+}
+wait_until "a successful scrape after the workload" 30 scraped_after_end
 STATUS=queries
 
 # 4. $instance resolved like Grafana's variable query would.
@@ -58,7 +65,7 @@ INSTANCE=$(sed -n 's/.*"data":\["\([^"]*\)"\].*/\1/p' "$EXPORT/instance.json")
 [ -n "$INSTANCE" ] || fail "\$instance does not resolve to one value: $(cat "$EXPORT/instance.json")"
 
 # 5. Every dashboard target (in file order), Grafana's variables substituted, then
-# checks of our own; each evaluated at T_END. queries.tsv: N, source (dashboard
+# checks of our own; each evaluated at T_QUERY. queries.tsv: N, source (dashboard
 # or check), ok or wget's error, the expression; the answer in queries/N.json.
 awk -v instance="$INSTANCE" '
 function unescape(s,   out, c, i) {
@@ -122,7 +129,7 @@ BEGIN { for (i = 32; i < 127; i++) ord[sprintf("%c", i)] = i }
 }' /tmp/exprs.tsv >/tmp/queries.enc
 : >"$EXPORT/queries.tsv"
 while IFS="$(printf '\t')" read -r n source expr enc; do
-	if get "$PROM/api/v1/query?time=$T_END&query=$enc" >"$EXPORT/queries/$n.json" 2>/tmp/wget.err; then
+	if get "$PROM/api/v1/query?time=$T_QUERY&query=$enc" >"$EXPORT/queries/$n.json" 2>/tmp/wget.err; then
 		ok=ok
 	else
 		ok="error: $(tr '\n' ' ' </tmp/wget.err)"
@@ -139,6 +146,7 @@ get "$PROM/api/v1/targets" >"$EXPORT/targets.json" || echo "prometheus_live: /ap
 get "http://$DAEMON_ADDR/metrics" >"$EXPORT/metrics.txt" || fail "GET /metrics failed"
 printf 'end\t%s\n' "$(status "http://$DAEMON_ADDR/healthz")" >>"$EXPORT/healthz.txt"
 printf '%s\n' "$T_END" >"$EXPORT/t_end.txt"
+printf '%s\n' "$T_QUERY" >"$EXPORT/t_query.txt"
 STATUS="done"
 phase "exported"
 finish 0

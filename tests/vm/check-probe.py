@@ -1,43 +1,36 @@
 #!/usr/bin/env python3
-"""check-probe --kernel VER OUTDIR
+"""check-probe.py --kernel VER OUTDIR
 
 Asserts `scx-custody probe --format json` from the probe scenario: the hook
 names each kernel resolves to, the inlined move_local_task_to_local_dsq
 fallback on 7.0/7.1, every hook attached by trial, the running reference
 scheduler's own programs traced, and the custody semantics from BTF.
 """
-import argparse
-import json
-import pathlib
 import sys
+
+import vmcheck
 
 DSQ_INSERT = {"7.0.13": "dispatch_enqueue", "7.1.13": "dispatch_enqueue",
               "7.2.12": "dispatch_enqueue", "7.3.4": "scx_dispatch_enqueue"}
 LOCAL_MOVE = {"7.0.13": "local_dsq_post_enq", "7.1.13": "local_dsq_post_enq",
               "7.2.12": "move_local_task_to_local_dsq", "7.3.4": "scx_move_local_task_to_local_dsq"}
+PROBE_SCHEMA = "scx-custody/probe/v1"
 SEMANTICS = {"7.0.13": False, "7.1.13": True, "7.2.12": True, "7.3.4": True}
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("outdir", type=pathlib.Path)
-    args = ap.parse_args()
-    docs = [json.loads(l) for l in (args.outdir / "results.jsonl").read_text().splitlines()]
-    docs = [d for d in docs if d.get("schema") == "scx-custody/probe/v1"]
+    args = vmcheck.arguments(__doc__, expect=None).parse_args()
+    docs = [d for d in vmcheck.results(args.outdir) if d.get("schema") == PROBE_SCHEMA]
     if len(docs) != 3:
-        print(f"FAIL: expected 3 probe reports (idle, custody_ref, without dequeue), got {len(docs)}")
-        return 1
+        raise SystemExit(f"FAIL: expected 3 probe reports (idle, custody_ref, without dequeue), "
+                         f"got {len(docs)}")
     idle, ref, nodeq = docs
-    failures = []
-
-    def check(cond, what):
-        if not cond:
-            failures.append(what)
+    c = vmcheck.Checks()
+    check = c.check
 
     for name, doc in (("idle", idle), ("ref", ref)):
         plan = {h["hook"]: h for h in doc["attach_plan"]}
-        check(doc["kernel"].startswith(args.kernel + "+"), f"{name}: kernel {doc['kernel']}")
+        check(vmcheck.kernel_matches(doc["kernel"], args.kernel), f"{name}: kernel {doc['kernel']}")
         check(doc["custody_semantics"] == SEMANTICS[args.kernel],
               f"{name}: custody_semantics {doc['custody_semantics']}")
         check(plan["dsq_insert"]["target"] == DSQ_INSERT[args.kernel],
@@ -68,13 +61,8 @@ def main():
     nplan = {h["hook"]: h for h in nodeq["attach_plan"]}
     check(not nplan["sched_dequeue"]["attached"] and not nplan["sched_dequeue"]["required"],
           f"without-dequeue: sched_dequeue {nplan['sched_dequeue']}")
-    if failures:
-        print(f"FAIL {args.kernel}")
-        for f in failures:
-            print(f"  - {f}")
-        return 1
-    print(f"ok {args.kernel}: dsq_insert={DSQ_INSERT[args.kernel]} local_move={LOCAL_MOVE[args.kernel]}")
-    return 0
+    return c.finish(f"{args.kernel}: dsq_insert={DSQ_INSERT[args.kernel]} "
+                    f"local_move={LOCAL_MOVE[args.kernel]}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Check the results of scenarios/ksched_smoke.sh (the kernel's example schedulers).
+"""check-ksched-smoke.py --kernel VERSION OUT_DIR
 
-Usage: check-ksched-smoke --kernel VERSION OUT_DIR
+Checks the results of scenarios/ksched_smoke.sh (the kernel's example schedulers).
 
 OUT_DIR/results.jsonl must hold, from a guest whose kernel release starts with
 VERSION:
@@ -17,32 +17,13 @@ VERSION:
            its loader alive, RUN_SECONDS later; cpu1 is back online;
 and OUT_DIR/rc must be 0. Prints one summary line with the numbers.
 """
-import argparse
-import json
-import pathlib
-import re
 import sys
+
+import vmcheck
 
 REQUIRED_QMAP_OPTIONS = ["-I", "-F COUNT", "-c CG_PATH"]
 SIGINT_EXIT = "EXIT: unregistered from user space"
 OFFLINE_EJECT = "cpu 1 going offline"
-
-
-def load(out_dir: pathlib.Path, errors: list) -> list:
-    results = out_dir / "results.jsonl"
-    if not results.is_file():
-        errors.append(f"{results} missing")
-        return []
-    docs = []
-    for n, text in enumerate(results.read_text().splitlines(), 1):
-        try:
-            doc = json.loads(text)
-        except ValueError as e:
-            errors.append(f"results line {n} is not JSON: {e}")
-            continue
-        if isinstance(doc, dict) and doc.get("test") == "ksched_smoke":
-            docs.append(doc)
-    return docs
 
 
 def one(docs: list, step: str, sched: str, errors: list) -> dict:
@@ -104,22 +85,12 @@ def check_hotplug(r: dict, errors: list) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--kernel", required=True, help="expected kernel version, e.g. 7.3.4")
-    ap.add_argument("out_dir", type=pathlib.Path, help="run-guest output directory")
-    args = ap.parse_args()
-
-    errors: list = []
-    docs = load(args.out_dir, errors)
-    if not docs and errors:
-        print(f"check-ksched-smoke: FAIL: {errors[0]}", file=sys.stderr)
-        return 1
-    kernels = {d.get("kernel") for d in docs if "kernel" in d}
-    for k in kernels:
-        if not re.fullmatch(re.escape(args.kernel) + r"([^0-9.].*)?", str(k)):
+    args = vmcheck.arguments(__doc__, expect=None).parse_args()
+    c = vmcheck.Checks()
+    errors = c.failures
+    docs = [d for d in vmcheck.results(args.outdir) if d.get("test") == "ksched_smoke"]
+    for k in {d.get("kernel") for d in docs if "kernel" in d}:
+        if not vmcheck.kernel_matches(k, args.kernel):
             errors.append(f"kernel is {k!r}, expected version {args.kernel}")
     help_line = one(docs, "help", "qmap", errors)
     if help_line:
@@ -131,21 +102,18 @@ def main() -> int:
     hotplug = one(docs, "hotplug", "qmap", errors)
     if hotplug:
         check_hotplug(hotplug, errors)
-    rc_file = args.out_dir / "rc"
-    rc = rc_file.read_text().strip() if rc_file.is_file() else "missing"
+    rc = vmcheck.scenario_rc(args.outdir)
     if rc != "0":
         errors.append(f"scenario exit code is {rc}, expected 0")
 
     if errors:
-        for e in errors:
-            print(f"check-ksched-smoke: FAIL: {e}", file=sys.stderr)
-        return 1
+        return c.finish(args.kernel)
     loads = ", ".join(f"{s} loaded in {r['load_ds'] / 10:.1f} s" for s, r in runs.items())
-    print(f"check-ksched-smoke: ok: {args.kernel}: {loads}; both left on SIGINT; "
-          f"cpu1 hotplug: hotplug_seq {hotplug['hotplug_seq_before']}->{hotplug['hotplug_seq_after']}, "
-          f"enable_seq {hotplug['enable_seq_before']}->{hotplug['enable_seq_after']}, "
-          f"qmap enabled again after {hotplug['reenable_ds'] / 10:.1f} s in {hotplug['loads']} loads")
-    return 0
+    return c.finish(
+        f"{args.kernel}: {loads}; both left on SIGINT; cpu1 hotplug: hotplug_seq "
+        f"{hotplug['hotplug_seq_before']}->{hotplug['hotplug_seq_after']}, enable_seq "
+        f"{hotplug['enable_seq_before']}->{hotplug['enable_seq_after']}, qmap enabled again "
+        f"after {hotplug['reenable_ds'] / 10:.1f} s in {hotplug['loads']} loads")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""check-ref-sched --expect MODE --kernel VER OUTDIR
+"""check-ref-sched.py --expect MODE --kernel VER OUTDIR
 
 Asserts the reference scheduler's own counters from a guest run
 (results.jsonl, schema scx-custody/ref-stats/v1):
@@ -14,10 +14,9 @@ Asserts the reference scheduler's own counters from a guest run
   fixed       (7.2.12, 7.3.4): enters == dequeues + abandoned, none flagged
               SCX_DEQ_CORE_SCHED_EXEC, nothing ended without a dequeue.
 """
-import argparse
-import json
-import pathlib
 import sys
+
+import vmcheck
 
 PATHS = [
     "enter_select_user", "enter_enqueue_fifo", "enter_enqueue_vtime", "enter_enqueue_held",
@@ -25,37 +24,20 @@ PATHS = [
     "direct_enqueue_global", "dispatch_move_to_local", "dispatch_held_local", "dispatch_held_user",
 ]
 ITERATOR_PATHS = ["dispatch_dsq_move_local", "dispatch_dsq_move_user"]
-# Debian 7.1.13 cannot bind the DSQ iterator kfuncs (KERNELS.md).
+# Debian 7.1.13 cannot bind the DSQ iterator kfuncs (docs/ARCHITECTURE.md).
 NO_ITERATOR_KERNELS = {"7.1.13"}
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--expect", required=True, choices=["pre-fix", "remote-bug", "fixed"])
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("outdir", type=pathlib.Path)
-    args = ap.parse_args()
-
-    failures = []
-
-    def check(cond, what):
-        if not cond:
-            failures.append(what)
-
-    reports = []
-    for line in (args.outdir / "results.jsonl").read_text().splitlines():
-        doc = json.loads(line)
-        if doc.get("schema") == "scx-custody/ref-stats/v1":
-            reports.append(doc)
-    if len(reports) != 1:
-        print(f"FAIL: expected one ref-stats report, found {len(reports)}")
-        return 1
-    r = reports[0]
+    args = vmcheck.arguments(__doc__).parse_args()
+    checks = vmcheck.Checks()
+    check = checks.check
+    r = vmcheck.with_schema(vmcheck.results(args.outdir), vmcheck.REF_SCHEMA)
     s = r["stats"]
     c = s["counters"]
     enters, dequeues, in_custody = s["custody_enter"], s["dequeue"], s["in_custody"]
 
-    check(r["kernel"].startswith(args.kernel + "+"), f"kernel {r['kernel']} is not {args.kernel}")
+    check(vmcheck.kernel_matches(r["kernel"], args.kernel), f"kernel {r['kernel']} is not {args.kernel}")
     check(not r["ejected"], f"scheduler was ejected: {r.get('exit')}")
     check(r.get("exit", {}).get("kind") == 64, f"exit kind is not SCX_EXIT_UNREG: {r.get('exit')}")
     check(enters >= 1000, f"only {enters} custody enters (< 1000)")
@@ -98,13 +80,7 @@ def main():
     summary = (f"{args.kernel}: enters={enters} dequeues={dequeues} abandoned={in_custody} "
                f"core_sched={c['dequeue_core_sched']} sched_change={c['dequeue_sched_change']} "
                f"ended_without_dequeue={s['ended_without_dequeue']}")
-    if failures:
-        print(f"FAIL {summary}")
-        for f in failures:
-            print(f"  - {f}")
-        return 1
-    print(f"ok {summary}")
-    return 0
+    return checks.finish(summary)
 
 
 if __name__ == "__main__":
