@@ -22,6 +22,7 @@ add_library(custody_loader STATIC
   commands/attach_option.cpp
   commands/audit_command.cpp
   commands/run_command.cpp
+  live/bpf_program_stats.cpp
   live/child_process.cpp
   live/finding_log.cpp
   live/live_audit.cpp

@@ -6,6 +6,7 @@
 #include "exporters/prometheus/metric_catalog.h"
 #include "exporters/prometheus/metrics_server.h"
 #include "exporters/prometheus/self_metrics.h"
+#include "live/bpf_program_stats.h"
 #include "live/finding_log.h"
 #include "live/live_audit.h"
 #include "loader/attach_plan.h"
@@ -129,6 +130,10 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& opts) {
         ->check(CLI::Range(1u, 1024u))
         ->capture_default_str();
     cmd->add_flag("--help-stats", opts.help_stats, "List every exported metric and exit");
+    cmd->add_flag("--bpf-stats", opts.bpf_stats,
+                  "Export BPF run counts and run time per program, the tracer's next to the "
+                  "scheduler's (turns on the kernel's run-time statistics, host-wide, for the "
+                  "daemon's life: two clock reads per BPF program run)");
     cmd->footer("Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad usage or configuration "
                 "(e.g. a malformed --listen), 3 cannot run here (no sched_ext, not root, the "
                 "port is in use).");
@@ -222,6 +227,16 @@ ExitCode run_daemon(RunOptions opts, const std::vector<std::string>& argv) {
     auto registry = std::make_shared<prometheus::Registry>();
     prom::CustodyCollector collector(registry, static_cast<uint32_t>(cpus));
     prom::SelfMetrics self(registry, static_cast<uint32_t>(cpus), SCX_CUSTODY_VERSION);
+    std::unique_ptr<live::BpfProgramStats> bpf_stats;
+    if (opts.bpf_stats) {
+        auto enabled = live::BpfProgramStats::enable(registry);
+        if (!enabled) {
+            log->error("{}", enabled.error().message);
+            return enabled.error().exit_code;
+        }
+        bpf_stats = std::move(enabled.value());
+    }
+    live::ProcessCpuTime process_cpu(registry);
     prom::HealthState health;
     auto server =
         prom::MetricsServer::start(opts.listen, registry, health.as_check(),
@@ -261,7 +276,11 @@ ExitCode run_daemon(RunOptions opts, const std::vector<std::string>& argv) {
     live.hooks.on_tick = [&](const std::vector<custody_cpu_counters>& c, double fill,
                              const pairing::PairingEngine& engine) {
         status.on_tick(c, fill, engine);
-        notifier.watchdog_tick(Clock::now());
+        const Clock::time_point now = Clock::now();
+        notifier.watchdog_tick(now);
+        process_cpu.refresh(now);
+        if (bpf_stats)
+            bpf_stats->refresh(now);
     };
     auto report = live::run_live_audit(live);
     health.set_attached(false, "stopping");

@@ -19,6 +19,9 @@ constexpr std::array kCatalog = {
     kProgramAttached,
     kRingbufFillRatio,
     kPairingBacklogEvents,
+    kBpfProgramRunsTotal,
+    kBpfProgramRunSecondsTotal,
+    kProcessCpuSecondsTotal,
     kBuildInfo,
 };
 
