@@ -41,6 +41,7 @@ target_link_libraries(custody_loader PUBLIC custody_util bpf_skeletons spdlog::s
 
 # One audit on this machine: the tracer, the consumer and the session, phase by phase.
 add_library(custody_live STATIC
+  live/bpf_program_stats.cpp
   live/child_process.cpp
   live/finding_log.cpp
   live/live_audit.cpp

@@ -45,6 +45,12 @@
  * watched tasks cost an event when they run or exit.
  *
  * Nothing is dropped silently: a full ring buffer is counted per CPU.
+ *
+ * Cost (docs/BENCHMARKS.md): kernel memory is read through bpf_core_cast()
+ * pointers, plain loads with a fault handler, rather than one
+ * bpf_probe_read_kernel() call per field; and a record wakes the daemon only
+ * when the ring is filling (the daemon polls every 100 ms anyway), so a busy
+ * CPU does not send the reader a wakeup per record.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -80,6 +86,7 @@ const volatile __u32 sched_ext_value_type_ids[2] = {};
 const volatile __u32 hold_registrations = 0;
 const volatile __u32 self_tgid = 0; /* the daemon: never held */
 
+#define WATCH_NONE 0 /* seen before, not watched now: the entry is kept for reuse */
 #define WATCH_IN_CUSTODY 1
 #define WATCH_RAN 2
 
@@ -95,7 +102,12 @@ struct {
  */
 struct custody_cpu_counters cpu_counters_by_cpu[CUSTODY_MAX_CPUS];
 
-/* pid -> WATCH_*: tasks whose next run or exit the audit needs to see. */
+/*
+ * pid -> WATCH_*: tasks whose next run or exit the audit needs to see. A
+ * task's entry stays (WATCH_NONE) from one custody to the next and is only
+ * deleted when it exits: changing the value in place needs no bucket lock and
+ * no LRU allocation, which an update or a delete per custody cost.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -134,6 +146,30 @@ static __always_inline struct custody_cpu_counters *cpu_counters(void)
 	return &cpu_counters_by_cpu[cpu];
 }
 
+/*
+ * Typed views of pointers that come as plain numbers (function arguments read
+ * with bpf_get_func_arg(), kprobe registers): loads through them are direct,
+ * and return 0 instead of faulting, as bpf_probe_read_kernel() would.
+ */
+static __always_inline struct task_struct *task_of(const void *p)
+{
+	return bpf_core_cast(p, struct task_struct);
+}
+
+/*
+ * Wake the reader only when the ring is an eighth full: below that, the
+ * daemon's 100 ms poll timeout collects the records. A wakeup per record
+ * costs an irq_work and a reader wakeup (itself a custody cycle of the daemon)
+ * whenever the reader had caught up.
+ */
+static __always_inline __u64 wakeup_flags(void)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	return avail >= bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 8 ? BPF_RB_FORCE_WAKEUP
+									 : BPF_RB_NO_WAKEUP;
+}
+
 /* Atomic: programs can nest on one CPU (a tracepoint inside a traced call). */
 #define COUNT(field) __sync_fetch_and_add(&(field), 1)
 
@@ -149,7 +185,7 @@ static __always_inline __u8 kernel_custody_flag(struct task_struct *p)
 {
 	if (!bpf_core_enum_value_exists(enum scx_ent_flags, SCX_TASK_IN_CUSTODY))
 		return CUSTODY_KFLAG_UNKNOWN;
-	if (BPF_CORE_READ(p, scx.flags) &
+	if (task_of(p)->scx.flags &
 	    bpf_core_enum_value(enum scx_ent_flags, SCX_TASK_IN_CUSTODY))
 		return CUSTODY_KFLAG_SET;
 	return CUSTODY_KFLAG_CLEAR;
@@ -164,6 +200,7 @@ static __always_inline void emit_record(struct task_struct *p, enum custody_evt_
 					bool read_flag, __u64 ts_ns)
 {
 	struct custody_cpu_counters *c = cpu_counters();
+	struct task_struct *t = task_of(p);
 	struct custody_event *e;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -173,17 +210,17 @@ static __always_inline void emit_record(struct task_struct *p, enum custody_evt_
 		return;
 	}
 	e->ts_ns = ts_ns ? ts_ns : bpf_ktime_get_ns();
-	e->task_start_ns = BPF_CORE_READ(p, start_time);
+	e->task_start_ns = t->start_time;
 	e->dsq_id = dsq_id;
 	e->flags = flags;
-	e->pid = BPF_CORE_READ(p, pid);
+	e->pid = t->pid;
 	e->cpu = bpf_get_smp_processor_id();
 	e->type = type;
 	e->hook = hook;
 	e->kernel_flag = read_flag ? kernel_custody_flag(p) : CUSTODY_KFLAG_UNKNOWN;
 	e->_pad = 0;
-	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), &p->comm);
-	bpf_ringbuf_submit(e, 0);
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), &t->comm);
+	bpf_ringbuf_submit(e, wakeup_flags());
 	if (c)
 		COUNT(c->events);
 }
@@ -201,16 +238,22 @@ static __always_inline bool is_user_dsq(__u64 dsq_id)
 
 static __always_inline void watch(struct task_struct *p, __u8 state)
 {
-	__u32 pid = BPF_CORE_READ(p, pid);
+	__u32 pid = task_of(p)->pid;
+	__u8 *slot = bpf_map_lookup_elem(&watched, &pid);
 
-	bpf_map_update_elem(&watched, &pid, &state, BPF_ANY);
+	if (slot)
+		*slot = state;
+	else
+		bpf_map_update_elem(&watched, &pid, &state, BPF_ANY);
 }
 
 static __always_inline void unwatch(struct task_struct *p)
 {
-	__u32 pid = BPF_CORE_READ(p, pid);
+	__u32 pid = task_of(p)->pid;
+	__u8 *slot = bpf_map_lookup_elem(&watched, &pid);
 
-	bpf_map_delete_elem(&watched, &pid);
+	if (slot)
+		*slot = WATCH_NONE;
 }
 
 static __always_inline void call_begin(__u32 slot, __u64 p, __u64 where)
@@ -243,7 +286,7 @@ static __always_inline bool call_end(__u32 slot, struct pending_call *out)
 
 static __always_inline __u64 dsq_id_of(struct scx_dispatch_q *dsq)
 {
-	return dsq ? BPF_CORE_READ(dsq, id) : SCX_DSQ_INVALID;
+	return dsq ? bpf_core_cast(dsq, struct scx_dispatch_q)->id : SCX_DSQ_INVALID;
 }
 
 /*
@@ -316,7 +359,7 @@ static __always_inline void on_dsq_insert_return(struct task_struct *p, struct s
 	}
 	/* Evidence for the entry-time record: was the task taken meanwhile? */
 	c = cpu_counters();
-	if (c && BPF_CORE_READ(p, scx.dsq) != dsq)
+	if (c && task_of(p)->scx.dsq != dsq)
 		COUNT(c->user_insert_overtaken);
 }
 
@@ -329,9 +372,9 @@ static __always_inline void on_local_move(struct task_struct *p, void *where)
 	if (!p || !where)
 		return;
 	if (local_move_is_witness)
-		dsq_id = BPF_CORE_READ((struct scx_dispatch_q *)where, id);
+		dsq_id = bpf_core_cast(where, struct scx_dispatch_q)->id;
 	else
-		dsq_id = SCX_DSQ_LOCAL_ON | BPF_CORE_READ((struct rq *)where, cpu);
+		dsq_id = SCX_DSQ_LOCAL_ON | bpf_core_cast(where, struct rq)->cpu;
 	emit(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_LOCAL_MOVE, dsq_id, 0);
 }
 
@@ -473,7 +516,7 @@ static __always_inline void emit_lifecycle(enum custody_evt_type type, enum cust
 	e->kernel_flag = CUSTODY_KFLAG_UNKNOWN;
 	e->_pad = 0;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), name);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP); /* the daemon acts on it at once */
 	if (c)
 		COUNT(c->events);
 }
@@ -652,16 +695,14 @@ int custody_kp_remote_move(struct pt_regs *regs)
  * The scheduler's own programs. A struct_ops program's only argument is its
  * u64 array of op arguments: read through that pointer.
  */
-/* (task, flags): the first two op arguments of enqueue and dequeue. */
+/* (task, flags): the first two op arguments of enqueue and dequeue, in one read. */
 static __always_inline struct task_struct *op_task_and_flags(__u64 *ctx, __u64 *flags)
 {
-	__u64 *args = (__u64 *)ctx[0];
-	struct task_struct *p = NULL;
+	__u64 args[2] = {};
 
-	*flags = 0;
-	bpf_probe_read_kernel(&p, sizeof(p), &args[0]);
-	bpf_probe_read_kernel(flags, sizeof(*flags), &args[1]);
-	return p;
+	bpf_probe_read_kernel(args, sizeof(args), (void *)ctx[0]);
+	*flags = args[1];
+	return (struct task_struct *)args[0];
 }
 
 SEC("fentry")
@@ -690,7 +731,7 @@ int custody_on_sched_enqueue(__u64 *ctx)
 	if (!p)
 		return 0;
 	/* Set by scx_bpf_dsq_insert() during the call; consumed after it. */
-	ddsp = BPF_CORE_READ(p, scx.ddsp_dsq_id);
+	ddsp = task_of(p)->scx.ddsp_dsq_id;
 	emit(p, CUSTODY_EVT_ENQUEUE, CUSTODY_HOOK_SCHED_ENQUEUE, ddsp, enq_flags);
 	if (ddsp == SCX_DSQ_INVALID || is_user_dsq(ddsp))
 		watch(p, WATCH_IN_CUSTODY);
@@ -705,6 +746,8 @@ int BPF_PROG(custody_on_sched_switch, bool preempt, struct task_struct *prev,
 	__u8 *state;
 
 	count_hook(CUSTODY_HOOK_SCHED_SWITCH);
+	if (!pid)
+		return 0; /* the idle task: never in custody, no lookup */
 	state = bpf_map_lookup_elem(&watched, &pid);
 	if (!state || *state != WATCH_IN_CUSTODY)
 		return 0;
@@ -717,11 +760,14 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(custody_on_task_exit, struct task_struct *p)
 {
 	__u32 pid = p->pid;
+	__u8 *state;
 
 	count_hook(CUSTODY_HOOK_TASK_EXIT);
-	if (!bpf_map_lookup_elem(&watched, &pid))
+	state = bpf_map_lookup_elem(&watched, &pid);
+	if (!state)
 		return 0;
-	emit(p, CUSTODY_EVT_TASK_EXIT, CUSTODY_HOOK_TASK_EXIT, SCX_DSQ_INVALID, 0);
+	if (*state != WATCH_NONE)
+		emit(p, CUSTODY_EVT_TASK_EXIT, CUSTODY_HOOK_TASK_EXIT, SCX_DSQ_INVALID, 0);
 	bpf_map_delete_elem(&watched, &pid);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include "exporters/prometheus/metric_catalog.h"
 #include "exporters/prometheus/metrics_server.h"
 #include "exporters/prometheus/self_metrics.h"
+#include "live/bpf_program_stats.h"
 #include "live/finding_log.h"
 #include "live/live_audit.h"
 #include "loader/attach_plan.h"
@@ -75,6 +76,10 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& opts) {
         ->check(CLI::Range(1u, 1024u))
         ->capture_default_str();
     cmd->add_flag("--help-stats", opts.help_stats, "List every exported metric and exit");
+    cmd->add_flag("--bpf-stats", opts.bpf_stats,
+                  "Export BPF run counts and run time per program, the tracer's next to the "
+                  "scheduler's (turns on the kernel's run-time statistics, host-wide, for the "
+                  "daemon's life: two clock reads per BPF program run)");
     cmd->footer("Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad usage or configuration "
                 "(e.g. a malformed --listen), 3 cannot run here (no sched_ext, not root, the "
                 "port is in use).");
@@ -136,8 +141,8 @@ Status apply_config(RunOptions& opts) {
 
 namespace {
 
-// What `run` serves while it audits: the registry, its two metric sources
-// and the health check behind one HTTP server.
+// What `run` serves while it audits: the registry, its metric sources and
+// the health check behind one HTTP server.
 struct Exporter {
     explicit Exporter(uint32_t cpus)
         : collector(registry, cpus), self(registry, cpus, SCX_CUSTODY_VERSION) {}
@@ -152,16 +157,34 @@ struct Exporter {
         return ok_status();
     }
 
+    // run --bpf-stats: BPF run time per program, from now on (host-wide).
+    Status enable_bpf_stats() {
+        auto enabled = live::BpfProgramStats::enable(registry);
+        if (!enabled)
+            return enabled.error();
+        bpf_stats = std::move(enabled.value());
+        return ok_status();
+    }
+
+    // Called per poll; each source reads at most once a second.
+    void refresh(Clock::time_point now) {
+        process_cpu.refresh(now);
+        if (bpf_stats)
+            bpf_stats->refresh(now);
+    }
+
     std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
     prom::CustodyCollector collector;
     prom::SelfMetrics self;
+    live::ProcessCpuTime process_cpu{registry};
+    std::unique_ptr<live::BpfProgramStats> bpf_stats;
     prom::HealthState health;
     std::optional<prom::MetricsServer> server;
 };
 
 // The audit loop's plan and tick reach the metrics, the log and systemd.
-live::LiveHooks daemon_hooks(DaemonStatus& status, SystemdNotifier& notifier,
-                             const prom::MetricsServer& server) {
+live::LiveHooks daemon_hooks(DaemonStatus& status, SystemdNotifier& notifier, Exporter& exporter) {
+    const prom::MetricsServer& server = *exporter.server;
     live::LiveHooks hooks;
     hooks.on_plan = [&status, &notifier, &server,
                      notified_ready = false](const loader::AttachPlan& plan) mutable {
@@ -177,10 +200,12 @@ live::LiveHooks daemon_hooks(DaemonStatus& status, SystemdNotifier& notifier,
         else
             notifier.ready(audit_status(plan));
     };
-    hooks.on_tick = [&status, &notifier](const consumer::PollCounts& counts,
-                                         const pairing::PairingEngine& engine) {
+    hooks.on_tick = [&status, &notifier, &exporter](const consumer::PollCounts& counts,
+                                                    const pairing::PairingEngine& engine) {
         status.on_tick(counts, engine);
-        notifier.watchdog_tick(Clock::now());
+        const Clock::time_point now = Clock::now();
+        notifier.watchdog_tick(now);
+        exporter.refresh(now);
     };
     return hooks;
 }
@@ -222,6 +247,10 @@ ExitCode run_daemon(RunOptions opts, const std::vector<std::string>& argv) {
     if (!signals)
         return fail(signals.error());
     Exporter exporter(static_cast<uint32_t>(cpus));
+    if (opts.bpf_stats) {
+        if (auto enabled = exporter.enable_bpf_stats(); !enabled)
+            return fail(enabled.error());
+    }
     if (auto started = exporter.start(opts.listen); !started)
         return fail(started.error());
     DaemonStatus status(exporter.self, exporter.health, opts.summary_interval_s);
@@ -231,7 +260,7 @@ ExitCode run_daemon(RunOptions opts, const std::vector<std::string>& argv) {
     live::LiveAuditOptions live = live_options(opts, argv);
     live.observer = &observers;
     live.signals = &*signals;
-    live.hooks = daemon_hooks(status, notifier, *exporter.server);
+    live.hooks = daemon_hooks(status, notifier, exporter);
     auto report = live::run_live_audit(live);
     exporter.health.set_attached(false, "stopping");
     notifier.stopping("stopping");

@@ -23,6 +23,7 @@ struct RunOptions {
     double summary_interval_s = 60;
     uint32_t ringbuf_mb = 16;
     bool help_stats = false;
+    bool bpf_stats = false; // export BPF run time per program (BPF_ENABLE_STATS)
     std::string config_path;
     std::set<std::string> given; // options set on the command line (they win over the file)
     loader::RefKnobs knobs;

@@ -19,6 +19,9 @@ constexpr std::array kCatalog = {
     kProgramAttached,
     kRingbufFillRatio,
     kTracerDropsTotal,
+    kBpfProgramRunsTotal,
+    kBpfProgramRunSecondsTotal,
+    kProcessCpuSecondsTotal,
     kBuildInfo,
 };
 

@@ -145,6 +145,27 @@ inline constexpr MetricInfo kTracerDropsTotal{
     "buffer) or pending_overwritten (a call seen on entry was overwritten before its return). "
     "Each is also counted in scx_custody_lost_events_total.",
 };
+// ---- the audit's cost (BpfProgramMetrics, `run --bpf-stats`; ProcessCpuMetric) --
+inline constexpr MetricInfo kBpfProgramRunsTotal{
+    "scx_custody_bpf_program_runs_total",
+    MetricType::Counter,
+    {"program", "owner"},
+    "Runs of a BPF program (kernel bpf_stats), owner tracer (the audit's own programs) or "
+    "scheduler (the audited scheduler's struct_ops programs). Only with run --bpf-stats.",
+};
+inline constexpr MetricInfo kBpfProgramRunSecondsTotal{
+    "scx_custody_bpf_program_run_seconds_total",
+    MetricType::Counter,
+    {"program", "owner"},
+    "CPU time a BPF program ran (kernel bpf_stats). A scheduler program's time includes the "
+    "tracer programs attached to it. Only with run --bpf-stats.",
+};
+inline constexpr MetricInfo kProcessCpuSecondsTotal{
+    "scx_custody_process_cpu_seconds_total",
+    MetricType::Counter,
+    {},
+    "CPU time (user and system) the daemon process has used.",
+};
 inline constexpr MetricInfo kBuildInfo{
     "scx_custody_build_info",
     MetricType::Gauge,

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "exporters/prometheus/bpf_program_metrics.h"
 #include "exporters/prometheus/metric_catalog.h"
 #include "exporters/prometheus/self_metrics.h"
 #include "pairing/event.h"
@@ -457,9 +458,15 @@ TEST(SelfMetrics, SharesARegistryWithTheCollector) {
     auto registry = std::make_shared<prometheus::Registry>();
     CustodyCollector collector(registry, 2);
     SelfMetrics self(registry, 2, "x");
-    // A family with no series is not exported: program_attached appears with the plan.
+    BpfProgramMetrics bpf(registry);
+    ProcessCpuMetric cpu(registry);
+    // A family with no series is not exported: program_attached appears with the plan,
+    // the BPF program series with the first programs read (run --bpf-stats).
     const std::vector<ProgramState> plan = {{"ops_dequeue", true}};
     self.set_programs(plan);
+    const std::vector<BpfProgramSample> programs = {
+        {1, "custody_on_ops_dequeue", ProgramOwner::Tracer, 1, 100}};
+    bpf.update(programs);
     const Scrape s(*registry);
     for (const MetricInfo& info : metric_catalog()) {
         const auto* family = s.family(info.name);

@@ -32,6 +32,7 @@
 #include <prometheus/registry.h>
 
 #include "consumer/counter_growth.h"
+#include "exporters/prometheus/bpf_program_metrics.h"
 #include "exporters/prometheus/custody_collector.h"
 #include "exporters/prometheus/health.h"
 #include "exporters/prometheus/metric_catalog.h"
@@ -185,6 +186,18 @@ int fail(const Error& error) {
     return static_cast<int>(error.exit_code);
 }
 
+// What `run --bpf-stats` would read from the kernel: two tracer programs and
+// two of the scheduler's, each run per custody at a plausible cost.
+void feed_program_stats(BpfProgramMetrics& bpf, uint64_t custodies) {
+    const std::vector<BpfProgramSample> programs = {
+        {1, "custody_on_sched_enqueue", ProgramOwner::Tracer, custodies, custodies * 900},
+        {2, "custody_on_sched_dequeue", ProgramOwner::Tracer, custodies, custodies * 800},
+        {3, "feed_enqueue", ProgramOwner::Scheduler, custodies, custodies * 4'000},
+        {4, "feed_dequeue", ProgramOwner::Scheduler, custodies, custodies * 2'500},
+    };
+    bpf.update(programs);
+}
+
 int run(const Options& options) {
     // SIGINT and SIGTERM are blocked before any thread starts (the HTTP threads
     // inherit the mask) and read synchronously by the tick loop.
@@ -198,6 +211,8 @@ int run(const Options& options) {
     auto registry = std::make_shared<prometheus::Registry>();
     CustodyCollector collector(registry, options.cpus);
     SelfMetrics self(registry, options.cpus, SCX_CUSTODY_VERSION);
+    BpfProgramMetrics bpf(registry);
+    ProcessCpuMetric process_cpu(registry);
     HealthState health;
 
     EngineConfig config;
@@ -265,6 +280,10 @@ int run(const Options& options) {
         }
         self.set_ringbuf_fill_ratio(std::min(1.0, static_cast<double>(stream.pending()) / 4096));
         self.add_malformed_events(malformed.take(engine.malformed_events()));
+        feed_program_stats(bpf, (tick + 1) * per_tick);
+        timespec cpu{};
+        if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu) == 0)
+            process_cpu.set_total(static_cast<double>(cpu.tv_sec) + cpu.tv_nsec / 1e9);
     }
     server->stop();
     return 0;

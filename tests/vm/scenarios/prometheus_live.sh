@@ -30,7 +30,7 @@ mkdir -p "$EXPORT/queries"
 phase start
 
 # 1. The daemon, loading the reference scheduler itself.
-scx-custody run --sched reference --listen "$DAEMON_ADDR" >/tmp/daemon.log 2>&1 &
+scx-custody run --sched reference --bpf-stats --listen "$DAEMON_ADDR" >/tmp/daemon.log 2>&1 &
 DAEMON=$!
 wait_until "daemon /healthz 200" 90 healthy
 
