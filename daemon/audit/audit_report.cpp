@@ -3,6 +3,7 @@
 #include <string>
 
 #include "audit/coverage.h"
+#include "audit/held_report.h"
 #include "audit/json_util.h"
 #include "pairing/kinds.h"
 #include "pairing/scx_constants.h"
@@ -356,6 +357,7 @@ nlohmann::json build_report(const pairing::PairingEngine& engine, const AuditMet
         {"finish_ts_ns", meta.end.finish_ts_ns},
     };
     details["tracer"] = meta.end.tracer;
+    details["held"] = held_details_json(engine.held());
     if (!meta.end.reference.is_null())
         details["calibration"] = calibration_json(meta.end.reference, totals);
 
@@ -372,6 +374,7 @@ nlohmann::json build_report(const pairing::PairingEngine& engine, const AuditMet
         {"attach_plan", meta.start.attach_plan},
         {"coverage", std::move(coverage)},
         {"samples", std::move(samples)},
+        {"held_longest", held_longest_json(engine.held())},
         {"details", std::move(details)},
     };
     if (!meta.end.reference.is_null())

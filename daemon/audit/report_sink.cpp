@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/held_report.h"
 #include "audit/html_report.h"
 #include "audit/json_util.h"
 #include "pairing/kinds.h"
@@ -290,6 +291,8 @@ void TextReportSink::write(const nlohmann::json& report) {
             out_ << "  " << pad(string_or(sample, "kind", "?"), 25) << sample_line(sample) << "\n";
         }
     }
+
+    write_held_text(out_, report);
 
     const json& plan = array_at(report, "attach_plan");
     out_ << "attach plan:" << (plan.empty() ? " (none recorded)" : "") << "\n";
