@@ -8,6 +8,7 @@
 #include "exporters/prometheus/self_metrics.h"
 #include "live/finding_log.h"
 #include "live/live_audit.h"
+#include "live/monotonic.h"
 #include "loader/attach_plan.h"
 #include "pairing/observer_fanout.h"
 #include "pairing/pairing_engine.h"
@@ -261,6 +262,7 @@ ExitCode run_daemon(RunOptions opts, const std::vector<std::string>& argv) {
     live.hooks.on_tick = [&](const std::vector<custody_cpu_counters>& c, double fill,
                              const pairing::PairingEngine& engine) {
         status.on_tick(c, fill, engine);
+        collector.publish_oldest_custody(engine.oldest_custody(), live::monotonic_ns());
         notifier.watchdog_tick(Clock::now());
     };
     auto report = live::run_live_audit(live);

@@ -527,6 +527,7 @@ int run(const Options& options) {
         self.set_pairing_backlog(stream.pending());
         self.set_ringbuf_fill_ratio(std::min(1.0, static_cast<double>(stream.pending()) / 4096));
         self.sync_malformed_events(engine.malformed_events());
+        collector.publish_oldest_custody(engine.oldest_custody(), tick_start + kTickNs);
     }
     server->stop();
     return 0;

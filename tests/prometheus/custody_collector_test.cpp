@@ -229,6 +229,9 @@ TEST_F(CollectorTest, EveryLabelSetStartsAtZero) {
 }
 
 TEST_F(CollectorTest, FamiliesCarryTheCatalogHelp) {
+    // A family with no series is not exported: the oldest custody's age appears
+    // with the first scheduler that holds a task.
+    collector_.publish_oldest_custody(pairing::OldestCustody{"custody_ref", 1}, 2);
     const Scrape s = scrape();
     for (const MetricInfo& info : metric_catalog()) {
         if (info.name == kEventsTotal.name)
@@ -263,6 +266,28 @@ TEST_F(CollectorTest, CustodyCycleMovesTheRightCounters) {
     for (const auto& bucket : histogram->histogram.bucket)
         EXPECT_EQ(bucket.cumulative_count, bucket.upper_bound >= 0.0025 ? 1u : 0u)
             << bucket.upper_bound;
+}
+
+TEST_F(CollectorTest, OldestCustodyAgeIsPublishedPerScheduler) {
+    constexpr const char* kAge = "scx_custody_oldest_custody_age_seconds";
+    EXPECT_EQ(scrape().series(kAge), 0u) << "no scheduler seen yet";
+    attach();
+    const TaskKey held{100, 1}, other{200, 2};
+    feed(EventKind::Enqueue, held, 1, 0x5c0003);
+    const uint64_t held_since = ts_;
+    feed(EventKind::Enqueue, other, 0, 0x5c0001, 0, 500'000'000);
+    collector_.publish_oldest_custody(engine_.oldest_custody(), held_since + 6'000'000'000);
+    EXPECT_DOUBLE_EQ(*scrape().value(kAge, {{"scheduler", "custody_ref"}}), 6.0);
+
+    feed(EventKind::Dequeue, held, 1);
+    collector_.publish_oldest_custody(engine_.oldest_custody(), held_since + 6'000'000'000);
+    EXPECT_NEAR(*scrape().value(kAge, {{"scheduler", "custody_ref"}}), 5.5, 1e-5)
+        << "the other task is the oldest now";
+
+    feed(EventKind::Dequeue, other, 0);
+    collector_.publish_oldest_custody(engine_.oldest_custody(), held_since + 7'000'000'000);
+    EXPECT_EQ(scrape().value(kAge, {{"scheduler", "custody_ref"}}), 0.0) << "nothing held";
+    EXPECT_EQ(scrape().series(kAge), 1u);
 }
 
 TEST_F(CollectorTest, DequeueReasonsFollowTheFlags) {
@@ -462,9 +487,11 @@ TEST(SelfMetrics, SharesARegistryWithTheCollector) {
     auto registry = std::make_shared<prometheus::Registry>();
     CustodyCollector collector(registry, 2);
     SelfMetrics self(registry, 2, "x");
-    // A family with no series is not exported: program_attached appears with the plan.
+    // A family with no series is not exported: program_attached appears with the plan,
+    // the oldest custody's age with a scheduler that holds a task.
     const std::vector<ProgramState> plan = {{"custody_on_ops_dequeue", true}};
     self.set_programs(plan);
+    collector.publish_oldest_custody(pairing::OldestCustody{"custody_ref", 1}, 2);
     const Scrape s(*registry);
     for (const MetricInfo& info : metric_catalog()) {
         const auto* family = s.family(info.name);
