@@ -116,6 +116,15 @@ CLI::App* add_sched_command(CLI::App& app, SchedOptions& opts) {
                     "schedulers)")
         ->check(CLI::Range(0u, 3600u * 1000u))
         ->capture_default_str();
+    cmd->add_option("--hold-comm", k.hold_comm,
+                    "Hold every task of this comm (up to 15 characters) on the hold DSQ "
+                    "0x5c0003, in custody, for --hold-ms before dispatching it (for testing "
+                    "stuck-task reports)");
+    cmd->add_option("--hold-ms", k.hold_ms,
+                    "How long --hold-comm tasks wait in custody (0: off; at most 20000, below "
+                    "the kernel's 30 s watchdog)")
+        ->check(CLI::Range(0u, RefKnobs::kMaxHoldMs))
+        ->capture_default_str();
     cmd->add_option("--stats", opts.stats_interval_s,
                     "Print the counters every N seconds (0: only at exit)")
         ->check(CLI::NonNegativeNumber)
