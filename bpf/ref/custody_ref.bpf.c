@@ -457,9 +457,13 @@ static __always_inline bool dispatch_hold(void)
 	return true;
 }
 
+/*
+ * Debian 7.1.13 cannot bind scx_bpf_kick_cpu: there the held tasks wait for
+ * the next dispatch after their hold, which any activity brings.
+ */
 static int hold_tick(void *map, int *key, struct hold_timer *t)
 {
-	if (scx_bpf_dsq_nr_queued(CUSTODY_REF_HOLD_DSQ) > 0)
+	if (bpf_ksym_exists(scx_bpf_kick_cpu) && scx_bpf_dsq_nr_queued(CUSTODY_REF_HOLD_DSQ) > 0)
 		scx_bpf_kick_cpu(bpf_get_smp_processor_id(), SCX_KICK_IDLE);
 	bpf_timer_start(&t->timer, HOLD_TICK_NS, 0);
 	return 0;
