@@ -17,6 +17,8 @@
 /* User-created DSQs: tasks on them are in the scheduler's custody. */
 #define CUSTODY_REF_FIFO_DSQ 0x5c0001ULL
 #define CUSTODY_REF_VTIME_DSQ 0x5c0002ULL
+/* --hold-comm: tasks of that comm wait here for --hold-ms (a stuck-task test). */
+#define CUSTODY_REF_HOLD_DSQ 0x5c0003ULL
 
 /*
  * The scheduler's own view, one per-CPU counter each. X(name, help):
@@ -31,6 +33,7 @@
 	X(enter_enqueue_fifo, "custody enters: enqueue inserted into the user FIFO DSQ")           \
 	X(enter_enqueue_vtime, "custody enters: enqueue inserted into the user vtime DSQ")         \
 	X(enter_enqueue_held, "custody enters: enqueue kept the task in a BPF queue")              \
+	X(enter_enqueue_hold, "custody enters: enqueue put a --hold-comm task on the hold DSQ")    \
 	X(enqueue_reenq, "enqueue calls flagged SCX_ENQ_REENQ (re-enqueues)")                      \
 	X(reenqueue_in_custody, "enqueue of a task already in custody (no new custody)")           \
 	X(direct_select_local, "select_cpu inserted into SCX_DSQ_LOCAL (never custody)")           \
@@ -44,6 +47,7 @@
 	X(dispatch_held_local, "dispatch: a BPF-held task inserted into the local DSQ")            \
 	X(dispatch_held_user, "dispatch: a BPF-held task inserted into the user FIFO DSQ")         \
 	X(dispatch_held_stale, "dispatch: a BPF queue entry whose custody had already ended")      \
+	X(dispatch_hold_release, "dispatch: a task released from the hold DSQ after --hold-ms")    \
 	X(reenq_requests, "re-enqueue requests issued (scx_bpf_dsq_reenq/reenqueue_local)")        \
 	X(dequeue_dispatch, "ops.dequeue on leaving custody for a terminal DSQ (flags 0)")         \
 	X(dequeue_sched_change, "ops.dequeue flagged SCX_DEQ_SCHED_CHANGE")                        \

@@ -53,6 +53,13 @@ const volatile __u32 nr_cpus = 1;
  * that lives only this long must still be audited.
  */
 const volatile __u64 error_after_ns = 0;
+/*
+ * Test knob (hold_ns 0: off): tasks whose comm is hold_comm wait on the hold
+ * DSQ, in our custody, for hold_ns before dispatch takes them (--hold-comm,
+ * --hold-ms): a task QUEUED on a DSQ for long, for the auditor to name.
+ */
+const volatile char hold_comm[16] = {};
+const volatile __u64 hold_ns = 0;
 
 __u64 init_ns;
 
@@ -111,6 +118,35 @@ struct {
 	__type(key, u32);
 	__type(value, u32);
 } local_reenq_active SEC(".maps");
+
+/*
+ * When each task now on the hold DSQ was put there, oldest first: the DSQ is
+ * FIFO, so the head of this queue is its head's. hold_pending counts the
+ * entries; a task that leaves the DSQ otherwise (a property change, an exit)
+ * leaves a stale entry, dropped once the queue is longer than the DSQ.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, 4096);
+	__type(value, u64);
+} hold_since SEC(".maps");
+
+__s64 hold_pending;
+
+/* Kicks an idle CPU while tasks wait on the hold DSQ: idle CPUs do not dispatch. */
+struct hold_timer {
+	struct bpf_timer timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct hold_timer);
+} hold_timers SEC(".maps");
+
+#define HOLD_TICK_NS (10ULL * 1000 * 1000)
+#define CLOCK_MONOTONIC 1
 
 /* Per-CPU count of dispatch calls, to pace the periodic paths. */
 struct {
@@ -183,6 +219,41 @@ static __always_inline bool can_run_here(struct task_struct *p, s32 cpu)
 	return !p->migration_disabled && bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
 }
 
+/* The task is one --hold-comm names. */
+static __always_inline bool is_hold_task(struct task_struct *p)
+{
+	int i;
+
+	if (!hold_ns || !hold_comm[0])
+		return false;
+#pragma unroll
+	for (i = 0; i < 16; i++) {
+		if (p->comm[i] != hold_comm[i])
+			return false;
+		if (!hold_comm[i])
+			return true;
+	}
+	return true;
+}
+
+/* Custody on the hold DSQ, released by dispatch_hold() after hold_ns. */
+static __always_inline void enqueue_hold(struct task_struct *p, struct task_ctx *tctx,
+					 u64 enq_flags)
+{
+	u64 now = bpf_ktime_get_ns();
+
+	enter_custody(tctx);
+	if (bpf_map_push_elem(&hold_since, &now, 0)) {
+		/* Queue full: the task is not held, it takes the FIFO DSQ. */
+		stat_inc(enter_enqueue_fifo);
+		scx_bpf_dsq_insert(p, CUSTODY_REF_FIFO_DSQ, slice_ns, enq_flags);
+		return;
+	}
+	__sync_fetch_and_add(&hold_pending, 1);
+	stat_inc(enter_enqueue_hold);
+	scx_bpf_dsq_insert(p, CUSTODY_REF_HOLD_DSQ, slice_ns, enq_flags);
+}
+
 s32 BPF_STRUCT_OPS(custody_ref_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
 	struct task_ctx *tctx;
@@ -196,8 +267,8 @@ s32 BPF_STRUCT_OPS(custody_ref_select_cpu, struct task_struct *p, s32 prev_cpu, 
 	 */
 	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
 	tctx = task_ctx(p);
-	if (!tctx)
-		return cpu;
+	if (!tctx || is_hold_task(p))
+		return cpu; /* a task to hold goes through enqueue */
 
 	r = roll();
 	if (r < select_user_pct && tctx->state != TASK_IN) {
@@ -240,6 +311,11 @@ void BPF_STRUCT_OPS(custody_ref_enqueue, struct task_struct *p, u64 enq_flags)
 		leave_custody(tctx);
 	}
 	tctx->state = TASK_OUT;
+
+	if (is_hold_task(p)) {
+		enqueue_hold(p, tctx, enq_flags);
+		return;
+	}
 
 	r = roll();
 	edge = enqueue_local_pct;
@@ -352,6 +428,48 @@ static __always_inline void dispatch_held(s32 cpu)
 }
 
 /*
+ * Release the hold DSQ's head once it has waited hold_ns (entries of tasks
+ * that left the DSQ otherwise are dropped first).
+ */
+static __always_inline bool dispatch_hold(void)
+{
+	s32 queued;
+	u64 since;
+	int i;
+
+	if (!hold_ns)
+		return false;
+	queued = scx_bpf_dsq_nr_queued(CUSTODY_REF_HOLD_DSQ);
+	for (i = 0; i < 8 && hold_pending > queued; i++) {
+		if (bpf_map_pop_elem(&hold_since, &since))
+			break;
+		__sync_fetch_and_add(&hold_pending, -1);
+	}
+	if (queued <= 0 || bpf_map_peek_elem(&hold_since, &since))
+		return false;
+	if (bpf_ktime_get_ns() - since < hold_ns)
+		return false;
+	if (!scx_bpf_dsq_move_to_local(CUSTODY_REF_HOLD_DSQ))
+		return false;
+	if (bpf_map_pop_elem(&hold_since, &since) == 0)
+		__sync_fetch_and_add(&hold_pending, -1);
+	stat_inc(dispatch_hold_release);
+	return true;
+}
+
+/*
+ * Debian 7.1.13 cannot bind scx_bpf_kick_cpu: there the held tasks wait for
+ * the next dispatch after their hold, which any activity brings.
+ */
+static int hold_tick(void *map, int *key, struct hold_timer *t)
+{
+	if (bpf_ksym_exists(scx_bpf_kick_cpu) && scx_bpf_dsq_nr_queued(CUSTODY_REF_HOLD_DSQ) > 0)
+		scx_bpf_kick_cpu(bpf_get_smp_processor_id(), SCX_KICK_IDLE);
+	bpf_timer_start(&t->timer, HOLD_TICK_NS, 0);
+	return 0;
+}
+
+/*
  * Take the first FIFO task through the DSQ iterator: alternately to this
  * CPU's local DSQ (custody ends) and to the vtime DSQ (custody continues).
  */
@@ -417,6 +535,8 @@ void BPF_STRUCT_OPS(custody_ref_dispatch, s32 cpu, struct task_struct *prev)
 		n = (*calls)++;
 
 	dispatch_held(cpu);
+	if (dispatch_hold())
+		return;
 
 	if (reenq_every && n % reenq_every == reenq_every - 1 &&
 	    bpf_ksym_exists(scx_bpf_dsq_reenq)) {
@@ -485,6 +605,23 @@ void BPF_STRUCT_OPS(custody_ref_exit_task, struct task_struct *p, struct scx_exi
 	}
 }
 
+static __always_inline s32 start_hold_timer(void)
+{
+	u32 zero = 0;
+	struct hold_timer *t = bpf_map_lookup_elem(&hold_timers, &zero);
+	s32 ret;
+
+	if (!t)
+		return -ENOMEM;
+	ret = bpf_timer_init(&t->timer, &hold_timers, CLOCK_MONOTONIC);
+	if (ret)
+		return ret;
+	ret = bpf_timer_set_callback(&t->timer, hold_tick);
+	if (ret)
+		return ret;
+	return bpf_timer_start(&t->timer, HOLD_TICK_NS, 0);
+}
+
 s32 BPF_STRUCT_OPS_SLEEPABLE(custody_ref_init)
 {
 	s32 ret;
@@ -499,7 +636,13 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(custody_ref_init)
 	ret = scx_bpf_create_dsq(CUSTODY_REF_FIFO_DSQ, -1);
 	if (ret)
 		return ret;
-	return scx_bpf_create_dsq(CUSTODY_REF_VTIME_DSQ, -1);
+	ret = scx_bpf_create_dsq(CUSTODY_REF_VTIME_DSQ, -1);
+	if (ret || !hold_ns)
+		return ret;
+	ret = scx_bpf_create_dsq(CUSTODY_REF_HOLD_DSQ, -1);
+	if (ret)
+		return ret;
+	return start_hold_timer();
 }
 
 void BPF_STRUCT_OPS(custody_ref_exit, struct scx_exit_info *ei)

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "audit/coverage.h"
+#include "audit/held_report.h"
 #include "audit/json_util.h"
 #include "pairing/kinds.h"
 #include "pairing/scx_constants.h"
@@ -360,6 +361,7 @@ json details_json(const pairing::PairingEngine& engine, const AuditMeta& meta,
         {"finish_ts_ns", meta.end.finish_ts_ns},
     };
     details["tracer"] = meta.end.tracer;
+    details["held"] = held_details_json(engine.held());
     if (!meta.end.reference.is_null())
         details["calibration"] = calibration_json(meta.end.reference, totals);
     return details;
@@ -391,6 +393,7 @@ nlohmann::json build_report(const pairing::PairingEngine& engine, const AuditMet
         {"attach_plan", meta.start.attach_plan},
         {"coverage", coverage_json(engine, meta)},
         {"samples", std::move(samples)},
+        {"held_longest", held_longest_json(engine.held())},
         {"details", details_json(engine, meta, stats, decision)},
     };
     if (!meta.end.reference.is_null())

@@ -4,7 +4,8 @@
 //
 // Stable top-level keys (schema "scx-custody/audit/v1"): schema, kernel,
 // duration_s, verdict, counts, violations, indeterminate, lost_events, schedulers,
-// attach_plan, samples, and reference when the run had one. Everything else goes
+// attach_plan, samples, held_longest (audit/held_report.h), and reference when the
+// run had one. Everything else goes
 // under "details" and may grow; stable keys are never renamed or removed.
 //
 // ---------------------------------------------------------------------------

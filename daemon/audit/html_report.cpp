@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "audit/audit_report.h"
+#include "audit/held_report.h"
 #include "audit/html_util.h"
 #include "audit/json_util.h"
 #include "audit/svg_chart.h"
@@ -488,6 +489,7 @@ void HtmlReportSink::write(const nlohmann::json& report) {
     write_verdict(out_, report);
     write_cards(out_, report);
     write_violations(out_, report);
+    write_held_html(out_, report);
     write_timeline(out_, report);
     write_durations(out_, report);
     write_schedulers(out_, report);

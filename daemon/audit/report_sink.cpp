@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/held_report.h"
 #include "audit/html_report.h"
 #include "audit/html_util.h"
 #include "audit/json_util.h"
@@ -315,6 +316,7 @@ void write_text_reference_and_notes(std::ostream& out, const json& report) {
 void TextReportSink::write(const nlohmann::json& report) {
     write_text_summary(out_, report);
     write_text_sections(out_, report);
+    write_held_text(out_, report);
     write_text_plan(out_, report);
     write_text_reference_and_notes(out_, report);
 }

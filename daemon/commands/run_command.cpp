@@ -13,6 +13,7 @@
 #include "live/bpf_program_stats.h"
 #include "live/finding_log.h"
 #include "live/live_audit.h"
+#include "live/monotonic.h"
 #include "loader/attach_plan.h"
 #include "pairing/observer_fanout.h"
 #include "pairing/pairing_engine.h"
@@ -203,6 +204,7 @@ live::LiveHooks daemon_hooks(DaemonStatus& status, SystemdNotifier& notifier, Ex
     hooks.on_tick = [&status, &notifier, &exporter](const consumer::PollCounts& counts,
                                                     const pairing::PairingEngine& engine) {
         status.on_tick(counts, engine);
+        exporter.collector.publish_oldest_custody(engine.oldest_custody(), live::monotonic_ns());
         const Clock::time_point now = Clock::now();
         notifier.watchdog_tick(now);
         exporter.refresh(now);

@@ -117,6 +117,15 @@ void add_knob_options(CLI::App& cmd, loader::RefKnobs& k) {
                    "schedulers)")
         ->check(CLI::Range(0u, 3600u * 1000u))
         ->capture_default_str();
+    cmd.add_option("--hold-comm", k.hold_comm,
+                   "Hold every task of this comm (up to 15 characters) on the hold DSQ "
+                   "0x5c0003, in custody, for --hold-ms before dispatching it (for testing "
+                   "stuck-task reports)");
+    cmd.add_option("--hold-ms", k.hold_ms,
+                   "How long --hold-comm tasks wait in custody (0: off; at most 20000, below "
+                   "the kernel's 30 s watchdog)")
+        ->check(CLI::Range(0u, loader::RefKnobs::kMaxHoldMs))
+        ->capture_default_str();
 }
 
 // Runs the loaded scheduler until a signal, the deadline or its ejection,

@@ -17,6 +17,16 @@ Status RefKnobs::validate() const {
     if (slice_us == 0 || slice_us > 1000 * 1000)
         return Error::usage("--slice-us must be between 1 and 1000000, got " +
                             std::to_string(slice_us));
+    if (hold_ms > kMaxHoldMs)
+        return Error::usage("--hold-ms " + std::to_string(hold_ms) + " is more than " +
+                            std::to_string(kMaxHoldMs) +
+                            ": the kernel's watchdog would eject the scheduler (30 s)");
+    if ((hold_ms > 0) != !hold_comm.empty())
+        return Error::usage("--hold-comm and --hold-ms go together: name the comm of the tasks "
+                            "to hold and for how many ms");
+    if (hold_comm.size() > 15)
+        return Error::usage("--hold-comm \"" + hold_comm +
+                            "\" is longer than a comm (15 characters)");
     return ok_status();
 }
 

@@ -4,6 +4,7 @@
 #include "util/result.h"
 
 #include <cstdint>
+#include <string>
 
 namespace scx_custody::loader {
 
@@ -23,6 +24,12 @@ struct RefKnobs {
     // Test knob (0: off): eject itself with scx_bpf_error() this many ms after
     // ops.init, once tasks are in custody (a short-lived scheduler).
     uint32_t error_after_ms = 0;
+    // Test knob (hold_ms 0: off): tasks whose comm is hold_comm wait on the hold
+    // DSQ (CUSTODY_REF_HOLD_DSQ) for hold_ms before dispatch takes them: a task
+    // held in custody for long, below the kernel's 30 s watchdog.
+    std::string hold_comm;
+    uint32_t hold_ms = 0;
+    static constexpr uint32_t kMaxHoldMs = 20000;
 
     // Percentages that share one decision must not add up to more than 100.
     Status validate() const;

@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
@@ -56,6 +57,9 @@ Result<RefScheduler> RefScheduler::load(const RefKnobs& knobs) {
     ro->reenq_every = knobs.reenq_every;
     ro->slice_ns = knobs.slice_us * 1000;
     ro->error_after_ns = uint64_t{knobs.error_after_ms} * 1000 * 1000;
+    ro->hold_ns = uint64_t{knobs.hold_ms} * 1000 * 1000;
+    std::copy_n(knobs.hold_comm.data(), std::min(knobs.hold_comm.size(), sizeof(ro->hold_comm) - 1),
+                ro->hold_comm);
     int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0)
         return Error::system("count possible CPUs", -cpus);

@@ -17,7 +17,8 @@ uint64_t RefStats::custody_enter() const {
     return values[CUSTODY_REF_STAT_enter_select_user] +
            values[CUSTODY_REF_STAT_enter_enqueue_fifo] +
            values[CUSTODY_REF_STAT_enter_enqueue_vtime] +
-           values[CUSTODY_REF_STAT_enter_enqueue_held];
+           values[CUSTODY_REF_STAT_enter_enqueue_held] +
+           values[CUSTODY_REF_STAT_enter_enqueue_hold];
 }
 
 uint64_t RefStats::dequeue() const {

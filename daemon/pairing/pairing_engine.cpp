@@ -8,7 +8,7 @@
 namespace scx_custody::pairing {
 
 PairingEngine::PairingEngine(EngineConfig config, EngineObserver* observer)
-    : config_(config), observer_(observer), tasks_(config.max_tracked_tasks) {}
+    : config_(config), observer_(observer), tasks_(config.max_tracked_tasks), held_(config.held) {}
 
 // ---- bookkeeping -------------------------------------------------------------
 
@@ -46,6 +46,54 @@ std::optional<CustodyState> PairingEngine::state_of(const TaskKey& key) const {
     if (!task)
         return std::nullopt;
     return logical_state(*task);
+}
+
+// ---- held custodies ----------------------------------------------------------
+
+bool PairingEngine::custody_live(const TaskKey& key, uint64_t enter_ts_ns) const {
+    const TaskState* task = tasks_.find(key);
+    return task && logical_state(*task) == CustodyState::InCustody &&
+           task->enter_ts_ns == enter_ts_ns;
+}
+
+std::optional<OldestCustody> PairingEngine::oldest_custody() const {
+    if (sections_.empty() || !sections_.back().open)
+        return std::nullopt;
+    const std::optional<uint64_t> enter = held_.oldest_enter_ns(
+        [this](const TaskKey& key, uint64_t ts) { return custody_live(key, ts); });
+    if (!enter)
+        return std::nullopt;
+    return OldestCustody{sections_.back().name, *enter};
+}
+
+void PairingEngine::follow_held(TaskState& task, const Event& event) {
+    HeldCustody* held = held_.watched(task.key());
+    if (!held) {
+        // Its watched custody already ended (lost events, a new section).
+        task.held_watched = false;
+        return;
+    }
+    const CustodyState state = logical_state(task);
+    held_.record(*held, {event.ts_ns, event.cpu, event.kind, event.dsq_id, event.flags, state});
+    if (event.kind == EventKind::TaskExit || state != CustodyState::InCustody ||
+        task.enter_ts_ns != held->enter_ts_ns) {
+        held_.end(task.key(), event.ts_ns, to_string(event.kind));
+        task.held_watched = false;
+    }
+}
+
+void PairingEngine::promote_held(uint64_t now_ns) {
+    const SchedulerSection* section = open_section();
+    held_.promote_due(
+        now_ns, section ? std::string_view(section->name) : std::string_view(),
+        [this](const TaskKey& key, uint64_t ts) { return custody_live(key, ts); },
+        [this](const TaskKey& key, HeldCustody* held) {
+            if (!held)
+                return;
+            TaskState* task = tasks_.find(key);
+            task->held_watched = true;
+            held->comm = tasks_.comm(*task);
+        });
 }
 
 // ---- sections ----------------------------------------------------------------
@@ -109,6 +157,7 @@ void PairingEngine::close_section(uint64_t ts_ns, bool detach_observed,
             break;
         }
     });
+    held_.end_all(ts_ns, detach_observed ? "scheduler_detach" : "scheduler_attach", false);
     forget_all_tasks();
     section->open = false;
     section->detach_observed = detach_observed;
@@ -230,6 +279,10 @@ void PairingEngine::enter_custody(TaskState& task, const Event& event, EnterPath
     task.left_dsq_id = kNoDsq;
     task.dequeued_since_enter = false;
     task.mismatch_reported = false;
+    held_.on_enter(task.key(), {event.ts_ns, event.cpu, event.kind, event.dsq_id, event.flags,
+                                CustodyState::InCustody});
+    held_.compact(tasks_in_custody(),
+                  [this](const TaskKey& key, uint64_t ts) { return custody_live(key, ts); });
     if (SchedulerSection* section = open_section(); section && section->first_enter_ts_ns == 0)
         section->first_enter_ts_ns = event.ts_ns;
     count(event.cpu, [path](Counters& c) {
@@ -294,10 +347,19 @@ void PairingEngine::process(const Event& event) {
     if (event.cpu >= config_.max_cpus)
         ++unattributed_events_;
 
-    if (uncertain(event)) {
-        publish_in_custody();
-        return;
+    // Custodies that lasted long by this event's time are watched first, so
+    // that the event that ends one is its last recorded transition.
+    if (held_.promotion_due(event.ts_ns))
+        promote_held(event.ts_ns);
+    if (!uncertain(event)) {
+        TaskState* task = dispatch(event);
+        if (task && task->held_watched)
+            follow_held(*task, event);
     }
+    publish_in_custody();
+}
+
+TaskState* PairingEngine::dispatch(const Event& event) {
     switch (event.kind) {
     case EventKind::SchedulerAttach:
         on_attach(event);
@@ -306,17 +368,13 @@ void PairingEngine::process(const Event& event) {
         on_detach(event);
         break;
     case EventKind::Enqueue:
-        on_enqueue(event);
-        break;
+        return on_enqueue(event);
     case EventKind::DsqInsert:
-        on_insert(event);
-        break;
+        return on_insert(event);
     case EventKind::Dequeue:
-        on_dequeue(event);
-        break;
+        return on_dequeue(event);
     case EventKind::Running:
-        on_running(event);
-        break;
+        return on_running(event);
     case EventKind::TaskExit:
         on_exit(event);
         break;
@@ -324,7 +382,7 @@ void PairingEngine::process(const Event& event) {
         on_lost(event);
         break;
     }
-    publish_in_custody();
+    return nullptr;
 }
 
 bool PairingEngine::uncertain(const Event& event) {
@@ -377,6 +435,7 @@ void PairingEngine::on_lost(const Event& event) {
     const uint64_t lost = event.count == 0 ? 1 : event.count;
     uncertain_until_ns_ = std::max(uncertain_until_ns_, event.ts_ns);
     count(event.cpu, [lost](Counters& c) { c.lost_events += lost; });
+    held_.end_all(event.ts_ns, "events_lost", false);
     if (observer_)
         observer_->on_lost_events(event.cpu, lost);
 
@@ -396,10 +455,10 @@ void PairingEngine::on_lost(const Event& event) {
     history_complete_ = false;
 }
 
-void PairingEngine::on_enqueue(const Event& event) {
+TaskState* PairingEngine::on_enqueue(const Event& event) {
     TaskState& task = acquire(event);
     if (is_terminal_dsq(event.dsq_id))
-        return;
+        return &task;
 
     const CustodyState before = task.state;
     const EnterPath path =
@@ -409,7 +468,7 @@ void PairingEngine::on_enqueue(const Event& event) {
         count(event.cpu, [](Counters& c) { ++c.reenqueue_in_custody; });
         if (observer_)
             observer_->on_reenqueue_in_custody(event.cpu);
-        return;
+        return &task;
     case CustodyState::LeftWithoutDequeue:
     case CustodyState::RanWithoutDequeue:
         raise(ViolationKind::MissedDequeue, task,
@@ -420,12 +479,13 @@ void PairingEngine::on_enqueue(const Event& event) {
         break;
     }
     enter_custody(task, event, path);
+    return &task;
 }
 
-void PairingEngine::on_insert(const Event& event) {
+TaskState* PairingEngine::on_insert(const Event& event) {
     if (event.dsq_id == kNoDsq) {
         ++malformed_events_;
-        return;
+        return nullptr;
     }
     TaskState& task = acquire(event);
     const CustodyState before = task.state;
@@ -435,7 +495,7 @@ void PairingEngine::on_insert(const Event& event) {
     // custody bit it read belongs to a later moment: its record was overtaken.
     if (!is_user_dsq(event.dsq_id) && task.enter_ts_ns != 0 && event.ts_ns < task.enter_ts_ns) {
         count(event.cpu, [](Counters& c) { ++c.inserts_overtaken; });
-        return;
+        return &task;
     }
 
     if (is_user_dsq(event.dsq_id)) {
@@ -473,9 +533,10 @@ void PairingEngine::on_insert(const Event& event) {
         }
     }
     check_kernel_flag(task, event, before);
+    return &task;
 }
 
-void PairingEngine::on_dequeue(const Event& event) {
+TaskState* PairingEngine::on_dequeue(const Event& event) {
     TaskState& task = acquire(event);
     const CustodyState before = task.state;
     switch (before) {
@@ -498,12 +559,13 @@ void PairingEngine::on_dequeue(const Event& event) {
     // The kernel flag is not judged here: ops.dequeue runs while the kernel
     // flips it (7.1 clears it after the callback, 7.2+ before), so it is in
     // transition, not a statement about custody.
+    return &task;
 }
 
-void PairingEngine::on_running(const Event& event) {
+TaskState* PairingEngine::on_running(const Event& event) {
     TaskState* task = lookup(event);
     if (!task)
-        return;
+        return nullptr;
     switch (task->state) {
     case CustodyState::InCustody: {
         // A record exists only while a section is open.
@@ -520,6 +582,7 @@ void PairingEngine::on_running(const Event& event) {
     case CustodyState::Indeterminate:
         break;
     }
+    return task;
 }
 
 void PairingEngine::on_exit(const Event& event) {
@@ -538,6 +601,8 @@ void PairingEngine::on_exit(const Event& event) {
     case CustodyState::Indeterminate:
         break;
     }
+    if (task->held_watched)
+        follow_held(*task, event);
     forget_task(event.task);
 }
 
@@ -566,6 +631,7 @@ void PairingEngine::finish(uint64_t ts_ns) {
             break;
         }
     });
+    held_.end_all(ts_ns, "audit_end", true);
     forget_all_tasks();
     if (SchedulerSection* section = open_section()) {
         section->open = false;

@@ -92,6 +92,16 @@
 //   least recently touched record is evicted (evicted++); since it might come
 //   back, newly seen tasks start Indet for the rest of the section.
 //
+// Held custodies (HeldCustodies, held_custodies.h): every custody enter is
+//   noted in a bounded side structure; one still live after
+//   EngineConfig::held.long_held_ns becomes watched (checked at each event's
+//   time) and its task's later transitions are recorded there, until the task
+//   leaves InCustody (any event that changes its state or starts a new custody,
+//   TaskExit), its section closes, events are lost, or finish(). The longest
+//   watched custodies, one per task, are held().longest(); the oldest custody
+//   still held is oldest_custody(). Task records carry one bit for this
+//   (TaskState::held_watched): no history lives in the task table.
+//
 // Attribution: each count goes to the totals, to the open section and to the CPU
 //   of the event that proves it; findings and counts made at detach or finish()
 //   go to the CPU of the task's last event. Lost events arriving with no open
@@ -112,6 +122,7 @@
 #include "pairing/counters.h"
 #include "pairing/event.h"
 #include "pairing/finding.h"
+#include "pairing/held_custodies.h"
 #include "pairing/kinds.h"
 #include "pairing/observer.h"
 #include "pairing/task_table.h"
@@ -131,6 +142,14 @@ struct EngineConfig {
     uint32_t max_cpus = 4096;
     // implements_dequeue of a section opened without an observed attach.
     bool assume_implements_dequeue = true;
+    // Which custodies count as long-held and how many are followed.
+    HeldConfig held;
+};
+
+// The oldest custody the model holds now, in the open section.
+struct OldestCustody {
+    std::string_view scheduler; // the open section's name (may be empty)
+    uint64_t enter_ts_ns = 0;
 };
 
 struct SchedulerSection {
@@ -201,6 +220,13 @@ class PairingEngine {
     // The model's state of a task; empty when it has no record.
     std::optional<CustodyState> state_of(const TaskKey& key) const;
 
+    // Long-held custodies: the longest ones (held().longest()) and their counts.
+    const HeldCustodies& held() const { return held_; }
+    // The oldest custody still held (InCustody) in the open section; empty when
+    // none is or no section is open. Cost: the watched custodies plus the young
+    // entries that ended before the oldest live one (see HeldCustodies).
+    std::optional<OldestCustody> oldest_custody() const;
+
   private:
     SchedulerSection* open_section();
     SchedulerSection& ensure_section(const Event& event);
@@ -218,17 +244,26 @@ class PairingEngine {
     void on_attach(const Event& event);
     void on_detach(const Event& event);
     void on_lost(const Event& event);
-    void on_enqueue(const Event& event);
-    void on_insert(const Event& event);
-    void on_dequeue(const Event& event);
-    void on_running(const Event& event);
+    // The task handlers return the task's record (null when it has none).
+    TaskState* on_enqueue(const Event& event);
+    TaskState* on_insert(const Event& event);
+    TaskState* on_dequeue(const Event& event);
+    TaskState* on_running(const Event& event);
     void on_exit(const Event& event);
+    TaskState* dispatch(const Event& event);
     // A task event that may follow a hole in the stream (see on_lost).
     bool uncertain(const Event& event);
 
     void enter_custody(TaskState& task, const Event& event, EnterPath path);
     void count_dequeue(TaskState& task, const Event& event, CustodyState before);
     void check_kernel_flag(TaskState& task, const Event& event, CustodyState before);
+
+    // The custody that began at enter_ts_ns is still the task's current one.
+    bool custody_live(const TaskKey& key, uint64_t enter_ts_ns) const;
+    // Records the event in the task's watched custody, ending it when the
+    // task left custody or began another one.
+    void follow_held(TaskState& task, const Event& event);
+    void promote_held(uint64_t now_ns);
 
     struct FindingContext {
         uint32_t cpu;
@@ -248,6 +283,7 @@ class PairingEngine {
     EngineConfig config_;
     EngineObserver* observer_;
     TaskTable tasks_;
+    HeldCustodies held_;
 
     Counters totals_;
     std::vector<Counters> per_cpu_;

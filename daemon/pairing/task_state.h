@@ -44,6 +44,10 @@ struct TaskState {
     EnterPath enter_path : 2 = EnterPath::EnqueueHeld;
     // custody_flag_mismatch already reported for the current custody period.
     bool mismatch_reported : 1 = false;
+    // The current custody is watched by HeldCustodies (it lasted long): the
+    // engine records the task's transitions there. May be stale after lost
+    // events (no watched custody then): cleared at the task's next event.
+    bool held_watched : 1 = false;
 
     TaskKey key() const { return TaskKey{pid, start_time_ns}; }
 };

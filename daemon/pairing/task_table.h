@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "pairing/event.h"
@@ -78,6 +79,9 @@ class TaskTable {
     TaskState* touch(const TaskKey& key);
     // The record for key without changing the eviction order; nullptr when absent.
     const TaskState* find(const TaskKey& key) const;
+    TaskState* find(const TaskKey& key) {
+        return const_cast<TaskState*>(std::as_const(*this).find(key));
+    }
 
     struct Inserted {
         TaskState* task;

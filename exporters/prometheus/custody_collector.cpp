@@ -34,7 +34,8 @@ CustodyCollector::CustodyCollector(std::shared_ptr<prometheus::Registry> registr
       indeterminate_(add_family<prometheus::Counter>(*registry_, kIndeterminateTotal).Add({})),
       abandoned_at_unload_(
           add_family<prometheus::Counter>(*registry_, kCustodyAbandonedAtUnloadTotal).Add({})),
-      evicted_(add_family<prometheus::Counter>(*registry_, kTasksEvictedTotal).Add({})) {}
+      evicted_(add_family<prometheus::Counter>(*registry_, kTasksEvictedTotal).Add({})),
+      oldest_custody_age_(add_family<prometheus::Gauge>(*registry_, kOldestCustodyAgeSeconds)) {}
 
 void CustodyCollector::on_custody_enter(uint32_t cpu, pairing::EnterPath /*path*/) {
     custody_enter_.at(cpu).Increment();
@@ -71,6 +72,25 @@ void CustodyCollector::on_evicted(uint32_t /*cpu*/) {
 
 void CustodyCollector::on_tasks_in_custody(uint64_t tasks) {
     tasks_in_custody_.Set(static_cast<double>(tasks));
+}
+
+void CustodyCollector::publish_oldest_custody(const std::optional<pairing::OldestCustody>& oldest,
+                                              uint64_t now_ns) {
+    std::string_view holder;
+    double age_s = 0;
+    if (oldest) {
+        // A section whose attach was not seen may have no name yet.
+        holder = oldest->scheduler.empty() ? std::string_view("unknown") : oldest->scheduler;
+        if (now_ns > oldest->enter_ts_ns)
+            age_s = static_cast<double>(now_ns - oldest->enter_ts_ns) * 1e-9;
+        if (oldest_by_scheduler_.find(holder) == oldest_by_scheduler_.end()) {
+            oldest_by_scheduler_.emplace(
+                std::string(holder),
+                &oldest_custody_age_.Add({{"scheduler", std::string(holder)}}));
+        }
+    }
+    for (auto& [scheduler, gauge] : oldest_by_scheduler_)
+        gauge->Set(oldest && scheduler == holder ? age_s : 0);
 }
 
 } // namespace scx_custody::prom

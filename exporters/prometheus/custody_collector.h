@@ -16,11 +16,15 @@
 #include <prometheus/registry.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "cpu_series.h"
 #include "pairing/kinds.h"
 #include "pairing/observer.h"
+#include "pairing/pairing_engine.h"
 
 namespace scx_custody::prom {
 
@@ -42,6 +46,12 @@ class CustodyCollector final : public pairing::EngineObserver {
     void on_evicted(uint32_t cpu) override;
     void on_tasks_in_custody(uint64_t tasks) override;
 
+    // Publishes the engine's oldest custody (PairingEngine::oldest_custody())
+    // as its age at now_ns, a time of the events' clock; every other
+    // scheduler's series reads 0. Call it from the engine's thread.
+    void publish_oldest_custody(const std::optional<pairing::OldestCustody>& oldest,
+                                uint64_t now_ns);
+
     uint32_t nr_cpus() const { return nr_cpus_; }
 
   private:
@@ -57,6 +67,9 @@ class CustodyCollector final : public pairing::EngineObserver {
     prometheus::Counter& indeterminate_;
     prometheus::Counter& abandoned_at_unload_;
     prometheus::Counter& evicted_;
+    prometheus::Family<prometheus::Gauge>& oldest_custody_age_;
+    // One series per scheduler name seen, kept at 0 when it holds nothing.
+    std::map<std::string, prometheus::Gauge*, std::less<>> oldest_by_scheduler_;
 };
 
 } // namespace scx_custody::prom

@@ -13,6 +13,7 @@ constexpr std::array kCatalog = {
     kCustodyAbandonedAtUnloadTotal,
     kLostEventsTotal,
     kTasksEvictedTotal,
+    kOldestCustodyAgeSeconds,
     kEventsTotal,
     kDecodeErrorsTotal,
     kMalformedEventsTotal,

@@ -101,6 +101,15 @@ inline constexpr MetricInfo kTasksEvictedTotal{
     "Task records dropped at the task table's capacity; tasks first seen afterwards are "
     "indeterminate until the next scheduler attach.",
 };
+inline constexpr MetricInfo kOldestCustodyAgeSeconds{
+    "scx_custody_oldest_custody_age_seconds",
+    MetricType::Gauge,
+    {"scheduler"},
+    "Age of the oldest custody the auditor's model holds now, by scheduler: how long a task "
+    "has waited in the scheduler's custody (on a user DSQ or in its BPF queues) without a "
+    "dequeue. 0 when none is held. The kernel's watchdog ejects a scheduler whose runnable "
+    "task waits 30 s (ops.timeout_ms).",
+};
 
 // ---- the daemon's own health (SelfMetrics) ---------------------------------
 inline constexpr MetricInfo kEventsTotal{

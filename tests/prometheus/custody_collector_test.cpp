@@ -230,6 +230,9 @@ TEST_F(CollectorTest, EveryLabelSetStartsAtZero) {
 }
 
 TEST_F(CollectorTest, FamiliesCarryTheCatalogHelp) {
+    // A family with no series is not exported: the oldest custody's age appears
+    // with the first scheduler that holds a task.
+    collector_.publish_oldest_custody(pairing::OldestCustody{"custody_ref", 1}, 2);
     const Scrape s = scrape();
     for (const MetricInfo& info : metric_catalog()) {
         if (info.name == kEventsTotal.name)
@@ -264,6 +267,28 @@ TEST_F(CollectorTest, CustodyCycleMovesTheRightCounters) {
     for (const auto& bucket : histogram->histogram.bucket)
         EXPECT_EQ(bucket.cumulative_count, bucket.upper_bound >= 0.0025 ? 1u : 0u)
             << bucket.upper_bound;
+}
+
+TEST_F(CollectorTest, OldestCustodyAgeIsPublishedPerScheduler) {
+    constexpr const char* kAge = "scx_custody_oldest_custody_age_seconds";
+    EXPECT_EQ(scrape().series(kAge), 0u) << "no scheduler seen yet";
+    attach();
+    const TaskKey held{100, 1}, other{200, 2};
+    feed(EventKind::Enqueue, held, 1, 0x5c0003);
+    const uint64_t held_since = ts_;
+    feed(EventKind::Enqueue, other, 0, 0x5c0001, 0, 500'000'000);
+    collector_.publish_oldest_custody(engine_.oldest_custody(), held_since + 6'000'000'000);
+    EXPECT_DOUBLE_EQ(*scrape().value(kAge, {{"scheduler", "custody_ref"}}), 6.0);
+
+    feed(EventKind::Dequeue, held, 1);
+    collector_.publish_oldest_custody(engine_.oldest_custody(), held_since + 6'000'000'000);
+    EXPECT_NEAR(*scrape().value(kAge, {{"scheduler", "custody_ref"}}), 5.5, 1e-5)
+        << "the other task is the oldest now";
+
+    feed(EventKind::Dequeue, other, 0);
+    collector_.publish_oldest_custody(engine_.oldest_custody(), held_since + 7'000'000'000);
+    EXPECT_EQ(scrape().value(kAge, {{"scheduler", "custody_ref"}}), 0.0) << "nothing held";
+    EXPECT_EQ(scrape().series(kAge), 1u);
 }
 
 TEST_F(CollectorTest, DequeueReasonsFollowTheFlags) {
@@ -467,6 +492,7 @@ TEST(SelfMetrics, SharesARegistryWithTheCollector) {
     const std::vector<BpfProgramSample> programs = {
         {1, "custody_on_ops_dequeue", ProgramOwner::Tracer, 1, 100}};
     bpf.update(programs);
+    collector.publish_oldest_custody(pairing::OldestCustody{"custody_ref", 1}, 2);
     const Scrape s(*registry);
     for (const MetricInfo& info : metric_catalog()) {
         const auto* family = s.family(info.name);

@@ -1,0 +1,171 @@
+// HeldCustodies: which tasks a scheduler has held longest, and what happened to them.
+//
+// The question behind many sched_ext stall reports is "this task sat QUEUED on a
+// DSQ, why?". Keeping a transition history in every task record would break the
+// task table's memory budget, so the history lives here, for few tasks only:
+//
+//   young    every custody period that began, in the order it began (events
+//            arrive in timestamp order), as one 40-byte entry. Entries whose
+//            custody already ended are dropped lazily: at the front once they
+//            are due, and by compact() when stale ones outnumber the live ones.
+//            At most HeldConfig::max_young entries; custodies beyond are not
+//            followed (untracked()).
+//   watched  custodies that lasted long_held_ns: the engine promotes a young
+//            entry once it is due and still live, and from then on records every
+//            transition of its task (the entering one and the last few). At most
+//            HeldConfig::max_watched.
+//   longest  when a watched custody ends, the HeldConfig::max_listed longest
+//            ones, one per task, kept for the report.
+//
+// Pure: the engine says which custodies are still live (IsLive) and which task
+// records to mark; nothing here reads the task table.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "pairing/event.h"
+#include "pairing/kinds.h"
+
+namespace scx_custody::pairing {
+
+struct HeldConfig {
+    // A custody this old becomes watched (its transitions are recorded).
+    uint64_t long_held_ns = 100'000'000;
+    std::size_t max_young = std::size_t{1} << 14;
+    std::size_t max_watched = 256;
+    // Held custodies kept for the report, one per task.
+    std::size_t max_listed = 10;
+    // Transitions kept per watched custody: the entering one and the latest ones.
+    std::size_t max_transitions = 8;
+};
+
+// One event of a watched task, and the model's state after it.
+struct CustodyTransition {
+    uint64_t ts_ns = 0;
+    uint32_t cpu = 0;
+    EventKind kind = EventKind::Enqueue;
+    uint64_t dsq_id = kNoDsq;
+    uint64_t flags = 0;
+    CustodyState state_after = CustodyState::InCustody;
+};
+
+// A custody that lasted at least long_held_ns.
+struct HeldCustody {
+    TaskKey task{};
+    Comm comm{};
+    std::string scheduler;
+    // The user DSQ the task was last put on in this custody; kNoDsq: held by the
+    // scheduler's BPF code, on no DSQ.
+    uint64_t dsq_id = kNoDsq;
+    uint64_t enter_ts_ns = 0;
+    uint64_t end_ts_ns = 0;
+    // Still in custody when the audit ended (end_ts_ns is the end of the audit).
+    bool still_held = false;
+    // What ended it: an event kind ("dequeue", "dsq_insert", "running",
+    // "task_exit", ...) or "scheduler_detach", "events_lost", "audit_end".
+    std::string ended_by;
+    // The entering transition first, then the latest ones, oldest first.
+    std::vector<CustodyTransition> transitions;
+    // Transitions left out between the first and the latest ones.
+    uint64_t transitions_omitted = 0;
+
+    uint64_t duration_ns() const { return end_ts_ns >= enter_ts_ns ? end_ts_ns - enter_ts_ns : 0; }
+};
+
+class HeldCustodies {
+  public:
+    explicit HeldCustodies(HeldConfig config = {}) : config_(config) {}
+
+    const HeldConfig& config() const { return config_; }
+
+    // A custody period began with `entering` (its ts_ns is the enter time).
+    void on_enter(const TaskKey& task, const CustodyTransition& entering);
+
+    // The oldest young custody has been held long_held_ns by now_ns.
+    bool promotion_due(uint64_t now_ns) const {
+        return !young_.empty() && now_ns >= young_.front().entering.ts_ns + config_.long_held_ns;
+    }
+    // Pops every due young entry; a live one (is_live(task, enter_ts)) is watched
+    // from now on: mark(task, held) lets the engine mark its record and fill in
+    // the comm (held is null when max_watched custodies are watched already).
+    template <class IsLive, class Mark>
+    void promote_due(uint64_t now_ns, std::string_view scheduler, IsLive&& is_live, Mark&& mark) {
+        while (promotion_due(now_ns)) {
+            const Young entry = young_.front();
+            young_.pop_front();
+            if (is_live(entry.task, entry.entering.ts_ns))
+                mark(entry.task, watch(entry, scheduler));
+        }
+    }
+    // Drops the young entries whose custody ended, when they are many more than
+    // the live_custodies that can still be live.
+    template <class IsLive> void compact(uint64_t live_custodies, IsLive&& is_live) {
+        if (young_.size() <= 2 * live_custodies + kCompactSlack)
+            return;
+        std::erase_if(young_, [&](const Young& e) { return !is_live(e.task, e.entering.ts_ns); });
+    }
+
+    // The watched custody of task, if any.
+    HeldCustody* watched(const TaskKey& task);
+    // One more transition of a watched task.
+    void record(HeldCustody& held, const CustodyTransition& transition);
+    // The watched custody ends at ts_ns (ended_by: see HeldCustody).
+    void end(const TaskKey& task, uint64_t ts_ns, std::string_view ended_by);
+    // Every custody followed ends (a detach, lost events, the end of the audit);
+    // the young ones are forgotten, the watched ones are listed.
+    void end_all(uint64_t ts_ns, std::string_view ended_by, bool still_held);
+
+    // Enter time of the oldest live custody followed (watched or young).
+    template <class IsLive> std::optional<uint64_t> oldest_enter_ns(IsLive&& is_live) const {
+        std::optional<uint64_t> oldest;
+        for (const auto& [task, held] : watched_) {
+            if (is_live(task, held.enter_ts_ns) && (!oldest || held.enter_ts_ns < *oldest))
+                oldest = held.enter_ts_ns;
+        }
+        for (const Young& e : young_) {
+            if (!is_live(e.task, e.entering.ts_ns))
+                continue;
+            if (!oldest || e.entering.ts_ns < *oldest)
+                oldest = e.entering.ts_ns;
+            break; // the first live young entry is the oldest young one
+        }
+        return oldest;
+    }
+
+    // The longest custodies that ended as watched ones, longest first.
+    const std::vector<HeldCustody>& longest() const { return longest_; }
+    std::size_t young_size() const { return young_.size(); }
+    std::size_t watched_size() const { return watched_.size(); }
+    // Custodies not followed: young ones beyond max_young, due ones beyond
+    // max_watched.
+    uint64_t untracked() const { return untracked_; }
+    // Custodies that became watched.
+    uint64_t promoted() const { return promoted_; }
+
+  private:
+    static constexpr std::size_t kCompactSlack = 64;
+
+    struct Young {
+        TaskKey task;
+        CustodyTransition entering;
+    };
+
+    HeldCustody* watch(const Young& entry, std::string_view scheduler);
+    void list(HeldCustody&& held);
+
+    HeldConfig config_;
+    std::deque<Young> young_;
+    std::unordered_map<TaskKey, HeldCustody, TaskKeyHash> watched_;
+    std::vector<HeldCustody> longest_;
+    uint64_t untracked_ = 0;
+    uint64_t promoted_ = 0;
+};
+
+} // namespace scx_custody::pairing
