@@ -50,7 +50,7 @@ add_library(custody_live STATIC
 target_include_directories(custody_live PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_definitions(custody_live PRIVATE SCX_CUSTODY_VERSION="${PROJECT_VERSION}")
 target_link_libraries(custody_live PUBLIC custody_loader custody_consumer_ring custody_consumer
-  custody_audit spdlog::spdlog)
+  custody_audit custody_prometheus spdlog::spdlog)
 
 # The subcommands: audit, replay, run, probe, sched.
 add_library(custody_commands STATIC
