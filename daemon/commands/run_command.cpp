@@ -28,6 +28,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -187,16 +188,17 @@ struct Exporter {
 live::LiveHooks daemon_hooks(DaemonStatus& status, SystemdNotifier& notifier, Exporter& exporter) {
     const prom::MetricsServer& server = *exporter.server;
     live::LiveHooks hooks;
-    hooks.on_plan = [&status, &notifier, &server,
-                     notified_ready = false](const loader::AttachPlan& plan) mutable {
-        if (!notified_ready) {
+    hooks.on_plan = [&status, &notifier, &server, notified_ready = std::make_shared<bool>(false)](
+                        const loader::AttachPlan& plan) {
+        // Shared: the hooks are copied, and the first plan must be announced once.
+        if (!*notified_ready) {
             spdlog::info("serving {} and {}", server.url("/metrics"), server.url("/healthz"));
             shed_capabilities_after_attach();
         }
         status.on_plan(plan);
         // The first plan comes once the kernel hooks are attached, and
         // /metrics has answered since the server started: ready.
-        if (std::exchange(notified_ready, true))
+        if (std::exchange(*notified_ready, true))
             notifier.status(audit_status(plan));
         else
             notifier.ready(audit_status(plan));

@@ -37,7 +37,15 @@ Result<RingReader> RingReader::open(int ringbuf_fd, uint32_t ringbuf_bytes, Reco
 }
 
 int RingReader::poll(int timeout_ms) {
-    return ring_buffer__poll(impl_->rb.get(), timeout_ms);
+    // The tracer submits most records without a wakeup (only at 1/8 of the
+    // ring, or for lifecycle records): ring_buffer__poll() returns after the
+    // timeout without reading them, so every poll also consumes what is there.
+    // Otherwise a quiet machine would hold records back until the ring fills.
+    const int woken = ring_buffer__poll(impl_->rb.get(), timeout_ms);
+    if (woken < 0)
+        return woken;
+    const int rest = ring_buffer__consume(impl_->rb.get());
+    return rest < 0 ? rest : woken + rest;
 }
 
 int RingReader::drain() {

@@ -26,9 +26,11 @@ class Feed {
   public:
     explicit Feed(PairingEngine& engine) : engine_(engine) {}
 
-    Feed& attach(uint64_t ts, const std::string& name = "custody_ref") {
+    Feed& attach(uint64_t ts, const std::string& name = "custody_ref",
+                 bool tasks_start_indeterminate = false) {
         Event e = base(EventKind::SchedulerAttach, ts, {});
         e.sched_name = name;
+        e.tasks_start_indeterminate = tasks_start_indeterminate;
         return feed(e);
     }
     Feed& enqueue(uint64_t ts, const TaskKey& task, uint64_t dsq = kNoDsq, uint64_t flags = 0) {
@@ -260,6 +262,19 @@ TEST(HeldCustodies, SideStructureStaysBounded) {
 TEST(HeldCustodies, TaskRecordsStayCompact) {
     // The history lives in HeldCustodies; a record carries one bit for it.
     EXPECT_EQ(sizeof(TaskState), 52u);
+}
+
+// A section whose registration was seen late (a start window: `run`
+// following a scheduler it did not load) still has an oldest custody once
+// tasks enter custody again.
+TEST(HeldCustodies, OldestCustodyAfterAnUnwitnessedStart) {
+    PairingEngine engine;
+    Feed feed(engine);
+    feed.attach(0, "custody_ref", true);
+    feed.enqueue(10 * kMs, kHeld, kUserDsq).insert(11 * kMs, kHeld, kDsqLocal);
+    feed.dequeue(12 * kMs, kHeld).enqueue(20 * kMs, kHeld, kUserDsq);
+    ASSERT_TRUE(engine.oldest_custody());
+    EXPECT_EQ(engine.oldest_custody()->enter_ts_ns, 20 * kMs);
 }
 
 } // namespace
