@@ -17,7 +17,6 @@ schedulers come and go (scenarios/run_faults.sh). Required:
     scrape (a restart, a killed scheduler, an ejection with tasks in custody
     abandon custody or make it unknown; none of them is a violation).
 """
-import argparse
 import pathlib
 import sys
 
@@ -75,10 +74,7 @@ def check_metrics(checks, export):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("outdir")
-    args = ap.parse_args()
+    args = vmcheck.arguments(__doc__, expect=None).parse_args()
     export = pathlib.Path(args.outdir) / "export"
     done = [r for r in vmcheck.results(args.outdir) if "run_faults" in r]
     if len(done) != 1 or done[0]["run_faults"] != "done":

@@ -13,7 +13,6 @@ rules (scenarios/run_losses.sh). Required:
     of kinds duplicate_dequeue and dequeue_outside_custody stayed 0, and on a
     fixed kernel every kind stayed 0.
 """
-import argparse
 import json
 import pathlib
 import re
@@ -33,11 +32,7 @@ def violations_by_kind(samples):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--expect", choices=["pre-fix", "remote-bug", "fixed"], default="fixed")
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("outdir")
-    args = ap.parse_args()
+    args = vmcheck.arguments(__doc__).parse_args()
     export = pathlib.Path(args.outdir) / "export"
     checks = vmcheck.Checks()
     done = [r for r in vmcheck.results(args.outdir) if "run_losses" in r]

@@ -13,7 +13,6 @@
     guest (samples every 10 s), although stress-ng forks thousands of tasks:
     exited tasks leave the table.
 """
-import argparse
 import pathlib
 import re
 import sys
@@ -25,10 +24,7 @@ RSS_GROWTH = 1.10  # "flat within 10 %" (the claim in docs/ARCHITECTURE.md)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("outdir")
-    args = ap.parse_args()
+    args = vmcheck.arguments(__doc__, expect=None).parse_args()
     export = pathlib.Path(args.outdir) / "export"
     checks = vmcheck.Checks()
     done = [r for r in vmcheck.results(args.outdir) if "soak" in r]
