@@ -4,8 +4,10 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <stdexcept>
 
+#include "audit/report_sink.h"
 #include "pairing/scx_constants.h"
 
 namespace scx_custody::fixtures {
@@ -322,6 +324,15 @@ void write_file(const std::string& path, std::span<const std::byte> bytes) {
               static_cast<std::streamsize>(bytes.size()));
     if (!out)
         throw std::runtime_error("cannot write " + path);
+}
+
+std::string render_report(std::string_view format, const nlohmann::json& report) {
+    std::ostringstream out;
+    Result<std::unique_ptr<audit::ReportSink>> sink = audit::make_report_sink(format, out);
+    if (!sink)
+        throw std::invalid_argument("no report sink for format " + std::string(format));
+    (*sink)->write(report);
+    return out.str();
 }
 
 nlohmann::json scenario_report(const std::string& name) {

@@ -120,6 +120,10 @@ std::vector<Scenario> scenarios();
 // when there is no such scenario.
 nlohmann::json scenario_report(const std::string& name);
 
+// A report as the sink for `format` writes it (text, json, junit, html);
+// throws std::invalid_argument for a format no sink has.
+std::string render_report(std::string_view format, const nlohmann::json& report);
+
 // Writes the scenario as a recording at path (the live path: through a session).
 nlohmann::json record_scenario(const Scenario& scenario, const std::string& path);
 

@@ -53,13 +53,7 @@ json held_report(const std::string& comm) {
     return build_report(engine, meta, SessionStats{});
 }
 
-std::string render(std::string_view format, const json& report) {
-    std::ostringstream out;
-    Result<std::unique_ptr<ReportSink>> sink = make_report_sink(format, out);
-    EXPECT_TRUE(sink);
-    (*sink)->write(report);
-    return out.str();
-}
+using fixtures::render_report;
 
 TEST(HeldReport, JsonNamesTheTaskItsDsqAndTransitions) {
     const json report = held_report("stuck-task");
@@ -83,21 +77,20 @@ TEST(HeldReport, JsonNamesTheTaskItsDsqAndTransitions) {
 }
 
 TEST(HeldReport, TextShowsWhoWhereSinceAndWhatHappened) {
-    const std::string text = render("text", held_report("stuck-task"));
+    const std::string text = render_report("text", held_report("stuck-task"));
     EXPECT_NE(text.find("held longest (custodies of 100 ms or more):\n"), std::string::npos)
         << text;
     EXPECT_NE(text.find("  pid 4242 (stuck-task) custody_ref, dsq 0x00000000005c0003: held 2.5 s"),
               std::string::npos)
         << text;
     EXPECT_NE(text.find("ended by dequeue"), std::string::npos) << text;
-    EXPECT_NE(text.find(" cpu 1 enqueue dsq 0x00000000005c0003 -> in_custody\n"),
-              std::string::npos)
+    EXPECT_NE(text.find(" cpu 1 enqueue dsq 0x00000000005c0003 -> in_custody\n"), std::string::npos)
         << text;
     EXPECT_NE(text.find(" cpu 1 dequeue -> out_of_custody\n"), std::string::npos) << text;
 }
 
 TEST(HeldReport, HtmlPanelEscapesTheComm) {
-    const std::string html = render("html", held_report("<b>x&y"));
+    const std::string html = render_report("html", held_report("<b>x&y"));
     const std::size_t panel = html.find("<section class=\"panel\" id=\"held\">");
     ASSERT_NE(panel, std::string::npos);
     const std::string section = html.substr(panel, html.find("</section>", panel) - panel);
@@ -113,8 +106,9 @@ TEST(HeldReport, NothingHeldLongIsSaidSo) {
     meta.start = fixtures::start_metadata();
     const json report = build_report(engine, meta, SessionStats{});
     EXPECT_TRUE(report["held_longest"].empty());
-    EXPECT_EQ(render("text", report).find("held longest"), std::string::npos);
-    EXPECT_NE(render("html", report).find("No custody lasted 100 ms or more."), std::string::npos);
+    EXPECT_EQ(render_report("text", report).find("held longest"), std::string::npos);
+    EXPECT_NE(render_report("html", report).find("No custody lasted 100 ms or more."),
+              std::string::npos);
 }
 
 } // namespace

@@ -33,13 +33,6 @@ class ReplayTest : public ::testing::Test {
 
     std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
-    static std::string render(std::string_view format, const json& report) {
-        std::ostringstream out;
-        Result<std::unique_ptr<ReportSink>> sink = make_report_sink(format, out);
-        (*sink)->write(report);
-        return out.str();
-    }
-
     // Writes records (already framed) after a fresh header.
     std::string write_records(const std::string& name, const std::vector<record::Record>& records) {
         const std::string file = path(name);
@@ -83,7 +76,7 @@ TEST_F(ReplayTest, EveryScenarioReplaysToTheIdenticalReport) {
             Result<ExitCode> code = run_replay({file, std::string(format), ""}, out);
             ASSERT_TRUE(code) << code.error().message;
             EXPECT_EQ(*code, report_exit_code(live));
-            EXPECT_EQ(out.str(), render(format, live)) << format;
+            EXPECT_EQ(out.str(), fixtures::render_report(format, live)) << format;
         }
     }
 }

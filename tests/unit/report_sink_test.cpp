@@ -16,13 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string render(std::string_view format, const json& report) {
-    std::ostringstream out;
-    Result<std::unique_ptr<ReportSink>> sink = make_report_sink(format, out);
-    EXPECT_TRUE(sink);
-    (*sink)->write(report);
-    return out.str();
-}
+using fixtures::render_report;
 
 using fixtures::scenario_report;
 
@@ -144,7 +138,7 @@ TEST(XmlCheck, CatchesTheUsualMistakes) {
 
 TEST(TextReport, ViolationsReadAtAGlance) {
     const json report = scenario_report("violations");
-    const std::string text = render("text", report);
+    const std::string text = render_report("text", report);
     const std::string first_line = text.substr(0, text.find('\n'));
     EXPECT_EQ(first_line.rfind("verdict: VIOLATIONS (", 0), 0u) << first_line;
     EXPECT_NE(first_line.find("1 missed_dequeue"), std::string::npos) << first_line;
@@ -167,7 +161,7 @@ TEST(TextReport, CleanAndReference) {
     ASSERT_EQ(clean.name, "clean");
     const json report = fixtures::run_live(clean.script, clean.start, clean.end);
     ASSERT_EQ(report["verdict"], "clean");
-    const std::string text = render("text", report);
+    const std::string text = render_report("text", report);
     EXPECT_EQ(text.rfind("verdict: CLEAN (no violation in 3 custody periods)\n", 0), 0u) << text;
     EXPECT_NE(text.find("reference (the scheduler's own counters):"), std::string::npos) << text;
     EXPECT_NE(text.find("custody_enter         3 = audit 3 \u2713"), std::string::npos) << text;
@@ -178,12 +172,12 @@ TEST(TextReport, ReferenceMismatchIsMarked) {
     json report = scenario_report("clean");
     report["details"]["calibration"][0]["equal"] = false;
     report["details"]["calibration"][0]["reference"] = 4;
-    const std::string text = render("text", report);
+    const std::string text = render_report("text", report);
     EXPECT_NE(text.find("custody_enter         4 != audit 3 \u2717"), std::string::npos) << text;
 }
 
 TEST(TextReport, InconclusiveSaysWhy) {
-    const std::string text = render("text", scenario_report("lost"));
+    const std::string text = render_report("text", scenario_report("lost"));
     EXPECT_EQ(text.rfind("verdict: INCONCLUSIVE (7 events lost)\n", 0), 0u) << text;
 }
 
@@ -194,20 +188,20 @@ TEST(TextReport, SurvivesAnyShape) {
                                   {"samples", {{{"pid", "x"}}}},
                                   {"reference", 5}})}) {
         for (std::string_view format : kReportFormats)
-            EXPECT_NO_THROW(render(format, odd)) << odd.dump();
+            EXPECT_NO_THROW(render_report(format, odd)) << odd.dump();
     }
 }
 
 TEST(JsonReport, IsTheReportPretty) {
     const json report = scenario_report("violations");
-    const std::string text = render("json", report);
+    const std::string text = render_report("json", report);
     EXPECT_EQ(json::parse(text), report);
     EXPECT_NE(text.find("\n  \"counts\": {"), std::string::npos);
 }
 
 TEST(JunitReport, FailuresPerKindPerScheduler) {
     const json report = scenario_report("violations");
-    const std::string xml = render("junit", report);
+    const std::string xml = render_report("junit", report);
     const XmlCheck check = check_xml(xml);
     ASSERT_EQ(check.error, "") << xml;
     EXPECT_EQ(check.root, "testsuite");
@@ -226,7 +220,7 @@ TEST(JunitReport, FailuresPerKindPerScheduler) {
 }
 
 TEST(JunitReport, InconclusiveIsAnError) {
-    const std::string xml = render("junit", scenario_report("lost"));
+    const std::string xml = render_report("junit", scenario_report("lost"));
     const XmlCheck check = check_xml(xml);
     ASSERT_EQ(check.error, "") << xml;
     EXPECT_EQ(check.elements.count("failure"), 0u);
@@ -238,7 +232,7 @@ TEST(JunitReport, InconclusiveIsAnError) {
 }
 
 TEST(JunitReport, CleanRunPassesEveryCaseAndRepeatedNamesStayApart) {
-    const std::string xml = render("junit", scenario_report("schedulers"));
+    const std::string xml = render_report("junit", scenario_report("schedulers"));
     const XmlCheck check = check_xml(xml);
     ASSERT_EQ(check.error, "") << xml;
     EXPECT_EQ(check.elements.count("failure"), 0u);
@@ -247,7 +241,7 @@ TEST(JunitReport, CleanRunPassesEveryCaseAndRepeatedNamesStayApart) {
 
     fixtures::Script s;
     s.attach("custody_ref").clean_cycle(1).detach().attach("custody_ref").clean_cycle(2);
-    const std::string twice = render(
+    const std::string twice = render_report(
         "junit", fixtures::run_live(s, fixtures::start_metadata(), fixtures::end_metadata(s)));
     EXPECT_NE(twice.find("classname=\"scx-custody.custody_ref#2\""), std::string::npos);
 }
@@ -260,7 +254,7 @@ TEST(JunitReport, EscapesEverything) {
     start.kernel = "7.3.4 <\x01>&";
     start.attach_plan[0]["reason"] = "]]> & <x>";
     const std::string xml =
-        render("junit", fixtures::run_live(s, start, fixtures::end_metadata(s)));
+        render_report("junit", fixtures::run_live(s, start, fixtures::end_metadata(s)));
     const XmlCheck check = check_xml(xml);
     EXPECT_EQ(check.error, "") << xml;
     EXPECT_EQ(check.elements.at("failure"), 1);
