@@ -155,6 +155,7 @@ void SchedulerFollower::announce_reference(uint64_t ts_ns) {
 }
 
 void SchedulerFollower::adopt_running(const std::string& name, uint64_t now_ns) {
+    adopt_running_subs();
     Instance instance;
     if (auto progs = loader::find_scheduler_programs(btf_, name)) {
         instance = trace_instance(*progs, ControlSource::RunningAtStart, 0);
@@ -337,18 +338,41 @@ void SchedulerFollower::on_root_disable(uint64_t ts_ns, ControlSource source) {
 // against the root's programs. While one runs nothing is judged.
 void SchedulerFollower::on_sub_scheduler(const consumer::LifecycleRecord& rec) {
     if (rec.kind == consumer::LifecycleRecord::Kind::Enable) {
-        const std::string label = "sub-scheduler \"" + rec.name_prefix + "\" (instance " +
-                                  std::to_string(rec.map_id) + ", cgroup " +
-                                  std::to_string(rec.sub_cgroup_id) + ")";
-        gaps_.push_back(label + " ran during the audit: sub-scheduler trees are not audited, "
-                                "and nothing was judged while it ran");
-        subs_[rec.sub_cgroup_id] = label;
-        sub_maps_[rec.map_id] = rec.sub_cgroup_id;
-        window_.close();
+        note_sub(rec.name_prefix, rec.map_id, rec.sub_cgroup_id, "ran during the audit");
         return;
     }
     subs_.erase(rec.sub_cgroup_id);
     resume_after_subs(rec.ts_ns);
+}
+
+void SchedulerFollower::note_sub(const std::string& name, uint32_t map_id, uint64_t cgroup,
+                                 const std::string& when) {
+    if (subs_.contains(cgroup))
+        return;
+    const std::string label = "sub-scheduler \"" + name + "\" (instance " +
+                              std::to_string(map_id) + ", cgroup " + std::to_string(cgroup) +
+                              ")";
+    gaps_.push_back(label + " " + when + ": sub-scheduler trees are not audited, and nothing "
+                                         "was judged while it ran");
+    subs_[cgroup] = label;
+    if (map_id != 0)
+        sub_maps_[map_id] = cgroup;
+    window_.close();
+}
+
+// Sub-schedulers already attached when the audit began (or re-read after a
+// lost lifecycle record): their enables were never seen, so they are taken
+// from their struct_ops maps, with sysfs root/sub/ as a second witness (a
+// sub-scheduler whose map cannot be read still closes the window). Each one's
+// SCHED_DISABLE record (by cgroup id) reopens it as for one seen attaching.
+void SchedulerFollower::adopt_running_subs() {
+    if (auto maps = loader::sched_ext_struct_ops_maps(btf_)) {
+        for (const auto& m : *maps)
+            if (m.linked && !m.is_root())
+                note_sub(m.name, m.map_id, m.sub_cgroup_id, "was attached when the audit began");
+    }
+    for (uint64_t cgroup : sched_ext_sub_scheduler_cgroups())
+        note_sub("?", 0, cgroup, "was attached when the audit began (seen in sysfs only)");
 }
 
 void SchedulerFollower::resume_after_subs(uint64_t ts_ns) {

@@ -12,8 +12,9 @@
 //   poll            sysfs polling, only where the lifecycle hooks are not
 //                   attached: such a section's start is not witnessed.
 // A CUSTODY_EVT_SCHED_DISABLE record (or, for poll, sysfs) closes the section.
-// Sub-schedulers are not followed: while one runs, records are not audited
-// and the audit says so (a coverage gap).
+// Sub-schedulers are not followed: while one runs (attaching during the
+// audit, or found attached at its start), records are not audited and the
+// audit says so (a coverage gap).
 #pragma once
 
 #include <cstdint>
@@ -102,6 +103,11 @@ class SchedulerFollower {
     void on_enabled(const consumer::LifecycleRecord& rec);
     void on_root_disable(uint64_t ts_ns, record::ControlSource source);
     void on_sub_scheduler(const consumer::LifecycleRecord& rec);
+    // A sub-scheduler runs: a coverage gap, and nothing is judged until the
+    // last one stops. `when` says how it was learnt of (report text).
+    void note_sub(const std::string& name, uint32_t map_id, uint64_t cgroup,
+                  const std::string& when);
+    void adopt_running_subs();
     void resume_after_subs(uint64_t ts_ns);
     // Traces an instance's programs now (replacing any other).
     Instance trace_instance(const loader::SchedulerPrograms& progs, record::ControlSource source,

@@ -1,5 +1,7 @@
 #include "util/kernel_env.h"
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -43,6 +45,38 @@ Result<SchedExtStatus> sched_ext_status() {
     if (status.state == "disabled")
         status.scheduler.clear();
     return status;
+}
+
+namespace {
+
+// Depth-first over sub/sub-<id>/sub/...: a sub-scheduler can have its own.
+void collect_sub_schedulers(const std::filesystem::path& sub_dir, std::vector<uint64_t>& out,
+                            int depth) {
+    std::error_code ec;
+    if (depth > 16) // the kernel bounds the tree's depth far below this
+        return;
+    for (const auto& entry : std::filesystem::directory_iterator(sub_dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("sub-", 0) != 0)
+            continue;
+        char* end = nullptr;
+        const uint64_t cgroup = std::strtoull(name.c_str() + 4, &end, 10);
+        if (end != name.c_str() + 4 && *end == '\0')
+            out.push_back(cgroup);
+        collect_sub_schedulers(entry.path() / "sub", out, depth + 1);
+    }
+}
+
+} // namespace
+
+std::vector<uint64_t> sub_scheduler_cgroups_in(const std::string& sched_ext_dir) {
+    std::vector<uint64_t> out;
+    collect_sub_schedulers(std::filesystem::path(sched_ext_dir) / "root" / "sub", out, 0);
+    return out;
+}
+
+std::vector<uint64_t> sched_ext_sub_scheduler_cgroups() {
+    return sub_scheduler_cgroups_in(kSchedExtDir);
 }
 
 Status require_root(const char* what) {

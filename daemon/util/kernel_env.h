@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace scx_custody {
 
@@ -23,6 +24,13 @@ Result<SchedExtStatus> sched_ext_status();
 // /sys/kernel/sched_ext/enable_seq: how many root schedulers the kernel has
 // enabled since boot; nullopt where the kernel does not export it.
 std::optional<uint64_t> sched_ext_enable_seq();
+
+// The cgroup ids of the sub-schedulers attached now (7.3+), from the sysfs
+// tree /sys/kernel/sched_ext/root/sub/sub-<cgroup id>/sub/...: empty where the
+// kernel has none or no sub-scheduler support.
+std::vector<uint64_t> sched_ext_sub_scheduler_cgroups();
+// The same, under another directory laid out like /sys/kernel/sched_ext.
+std::vector<uint64_t> sub_scheduler_cgroups_in(const std::string& sched_ext_dir);
 
 // Fails with exit code 3 unless we run as root (loading BPF needs it).
 Status require_root(const char* what);

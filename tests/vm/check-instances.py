@@ -23,6 +23,13 @@ Scheduler instances the audit did not load itself, and fail-closed verdicts.
             pre-fix kernels show missed_dequeue (verdict violations), fixed
             ones are clean. Without it the scheduler may be gone before its
             programs are traced: then the verdict must be inconclusive.
+  subsched  scx_qmap as root and a second scx_qmap on a child cgroup, both
+            running before the audit, the child stopped by the audited
+            command: the sub-scheduler is named in the coverage gaps as
+            attached when the audit began (by its cgroup id, as sysfs shows
+            it), the verdict is inconclusive (exit 4), never clean; one
+            section, the root qmap, judged after the child stopped, without
+            violations and with balanced books.
 Every mode replays the recording on the host to the identical report.
 """
 import sys
@@ -94,6 +101,27 @@ def check_restart(c, r, rc, lines):
     c.check(all(v == 0 for v in r["violations"].values()), f"violations {r['violations']}")
 
 
+def check_subsched(c, r, rc, lines):
+    dirs = [d["sub_dirs"].split() for d in lines if "sub_dirs" in d]
+    cgroups = [p.rsplit("sub-", 1)[1] for p in dirs[0]] if dirs else []
+    c.check(len(cgroups) == 1, f"want one sub-scheduler in sysfs before the audit: {dirs}")
+    after = [d["sub_dirs_after"] for d in lines if "sub_dirs_after" in d]
+    c.check(after == [""], f"the sub-scheduler did not stop: {after}")
+    gaps = r["coverage"]["gaps"]
+    for cgroup in cgroups:
+        c.check(any(f"cgroup {cgroup})" in g and "attached when the audit began" in g
+                    for g in gaps), f"no gap names the sub-scheduler on cgroup {cgroup}: {gaps}")
+    c.check((r["verdict"], rc) == ("inconclusive", 4), f"verdict {r['verdict']} exit {rc}")
+    c.check([s["name"] for s in r["schedulers"]] == ["qmap"], "want one section named qmap")
+    for s in r["schedulers"][:1]:
+        c.check(s["found_by"] == "running_at_start" and s["traced"], f"qmap: {s}")
+        # Judged once the child was gone (JUDGED_SECONDS of the workload).
+        c.check(s["counts"]["custody_enter"] > 0, f"nothing judged after the sub-scheduler "
+                f"stopped: {s['counts']}")
+        vmcheck.books_balance(c, s, s["name"])
+    c.check(all(v == 0 for v in r["violations"].values()), f"violations {r['violations']}")
+
+
 def check_short(c, r, rc, lines, expect, held):
     refs = [d for d in lines if d.get("schema") == "scx-custody/ref-stats/v1"]
     msg = refs[0].get("exit", {}).get("msg", "") if refs else ""
@@ -132,7 +160,7 @@ def check_short(c, r, rc, lines, expect, held):
 
 def main():
     ap = vmcheck.arguments(__doc__, expect=None, binary=True,
-                           modes=["qmap", "simple", "restart", "short"])
+                           modes=["qmap", "simple", "restart", "short", "subsched"])
     ap.add_argument("--expect", default="fixed", choices=vmcheck.SEMANTICS)
     ap.add_argument("--held", action="store_true",
                     help="short: the audit ran with --hold-registrations")
@@ -141,7 +169,8 @@ def main():
     if args.mode == "short":
         check_short(c, r, rc, lines, args.expect, args.held)
     else:
-        {"qmap": check_qmap, "simple": check_simple, "restart": check_restart}[args.mode](
+        {"qmap": check_qmap, "simple": check_simple, "restart": check_restart,
+         "subsched": check_subsched}[args.mode](
             c, r, rc, lines)
     vmcheck.replay_matches(c, args.binary, args.outdir, r, rc)
     cov = ", ".join(f"#{i['instance_id']} window={i['window_ns']}" for i in vmcheck.instances(r))

@@ -1,0 +1,43 @@
+# audit_subsched.sh — a sub-scheduler tree (7.3): scx_qmap as root, and a
+# second scx_qmap attached to the cgroup /sys/fs/cgroup/sub, both running
+# before the audit. Sub-scheduler trees are not audited per scheduler, so
+# nothing may be judged while the sub-scheduler runs: the audit's command
+# stops it after SUB_SECONDS, and the root's custody is judged from then on,
+# for at least JUDGED_SECONDS.
+. /workload.sh
+scx=/sys/kernel/sched_ext
+sub_dirs() { ls -d $scx/root/sub/sub-* 2>/dev/null; }
+scx_qmap >/tmp/qmap-root.log 2>&1 &
+root=$!
+renice -n -20 -p $root >/dev/null
+wait_sched_state enabled 150 || echo "the root scx_qmap did not start"
+mkdir -p /sys/fs/cgroup/sub
+scx_qmap -c /sys/fs/cgroup/sub >/tmp/qmap-sub.log 2>&1 &
+echo $! >/tmp/sub.pid
+renice -n -20 -p "$(cat /tmp/sub.pid)" >/dev/null
+n=0
+while [ -z "$(sub_dirs)" ] && [ $n -lt 150 ]; do sleep 1; n=$((n + 1)); done
+echo "@@R {\"sub_dirs\": \"$(sub_dirs | tr '\n' ' ')\", \"root_ops\": \"$(cat $scx/root/ops)\"}"
+start_workload 150
+# Load inside the sub-scheduler's cgroup too.
+stress-ng --cpu 1 --yield 1 --timeout 150s --quiet &
+inside=$!
+echo $inside >/sys/fs/cgroup/sub/cgroup.procs
+cat >/tmp/phases.sh <<'EOS'
+sleep "${SUB_SECONDS:-8}"
+kill -INT "$(cat /tmp/sub.pid)"
+n=0
+while ls -d /sys/kernel/sched_ext/root/sub/sub-* >/dev/null 2>&1 && [ $n -lt 300 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+echo "sub-scheduler gone after $n tenths of a second"
+sleep "${JUDGED_SECONDS:-12}"
+EOS
+run_audit -- sh /tmp/phases.sh
+echo "@@R {\"sub_dirs_after\": \"$(sub_dirs | tr '\n' ' ')\"}"
+kill $inside 2>/dev/null
+kill -INT $root
+wait $root
+stop_workload
+exit 0
