@@ -44,6 +44,7 @@ json counter_details(const Counters& c) {
         {"in_custody_at_end", c.in_custody_at_end},
         {"dequeue_after_indeterminate", c.dequeue_after_indeterminate},
         {"reenqueue_in_custody", c.reenqueue_in_custody},
+        {"kernel_reenqueues", c.kernel_reenqueues},
         {"inserts_overtaken", c.inserts_overtaken},
         {"evicted", c.evicted},
         {"custody_enter_by_path", by_path},
@@ -146,6 +147,7 @@ json calibration_json(const json& reference, const Counters& totals) {
         totals.dequeue_by(DequeueReason::SchedChange));
     row("dequeue_core_sched", counters, "dequeue_core_sched",
         totals.dequeue_by(DequeueReason::CoreSched));
+    row("kernel_reenqueues", counters, "enqueue_reenq", totals.kernel_reenqueues);
     return rows;
 }
 

@@ -36,6 +36,11 @@ struct Counters {
     std::array<uint64_t, kEnterPathCount> custody_enter_by_path{};
     // ops.enqueue() on a task already in custody.
     uint64_t reenqueue_in_custody = 0;
+    // ops.enqueue() calls the kernel made with SCX_ENQ_REENQ: it gave a task
+    // back to the scheduler (a re-enqueue request, an IMMED insert that could
+    // not run at once, a preempted or capacity-lost local DSQ), whatever the
+    // task's custody state.
+    uint64_t kernel_reenqueues = 0;
     // Built-in-DSQ inserts that began before the task's current custody: their
     // record was overtaken by the custody's (the global DSQ's lock is dropped
     // before the insert's record is made). Ignored: they cannot end it.
@@ -85,6 +90,7 @@ struct Counters {
         for (std::size_t i = 0; i < kEnterPathCount; ++i)
             custody_enter_by_path[i] += other.custody_enter_by_path[i];
         reenqueue_in_custody += other.reenqueue_in_custody;
+        kernel_reenqueues += other.kernel_reenqueues;
         inserts_overtaken += other.inserts_overtaken;
         for (std::size_t i = 0; i < kDequeueReasonCount; ++i)
             dequeue_by_reason[i] += other.dequeue_by_reason[i];

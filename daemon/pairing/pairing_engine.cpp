@@ -457,6 +457,8 @@ void PairingEngine::on_lost(const Event& event) {
 
 TaskState* PairingEngine::on_enqueue(const Event& event) {
     TaskState& task = acquire(event);
+    if (event.flags & kEnqReenq)
+        count(event.cpu, [](Counters& c) { ++c.kernel_reenqueues; });
     if (is_terminal_dsq(event.dsq_id))
         return &task;
 

@@ -17,6 +17,7 @@
 //
 // Enqueue, dsq_id kNoDsq or user DSQ (path enqueue_held / enqueue_user_dsq):
 //   Out, Indet -> In (enter).        In -> In (reenqueue_in_custody++, no enter).
+//   Every Enqueue whose flags carry SCX_ENQ_REENQ counts kernel_reenqueues.
 //   Left, Ran  -> missed_dequeue for the old period, then In (enter).
 // Enqueue, terminal dsq_id: no change (the DsqInsert that follows decides).
 // DsqInsert, user DSQ (path insert_user_dsq when it enters):

@@ -80,7 +80,7 @@ TEST(AuditReport, CleanRunHasEveryStableKey) {
 
     const json& details = report["details"];
     for (const char* key :
-         {"custody_abandoned_at_unload", "in_custody_at_end", "reenqueue_in_custody",
+         {"custody_abandoned_at_unload", "in_custody_at_end", "reenqueue_in_custody", "kernel_reenqueues",
           "inserts_overtaken", "evicted", "custody_enter_by_path", "verdict_reasons", "incomplete",
           "notes", "lost_events_per_cpu", "decode_errors", "events", "events_by_hook", "run",
           "dequeue_after_indeterminate"}) {

@@ -442,7 +442,29 @@ TEST(PairingEngine, ReenqueueWithinCustodyIsNotANewPeriod) {
     const Counters& totals = engine.totals();
     EXPECT_EQ(totals.custody_enter, 1u);
     EXPECT_EQ(totals.reenqueue_in_custody, 2u);
+    EXPECT_EQ(totals.kernel_reenqueues, 2u);
     EXPECT_EQ(totals.dequeue(), 1u);
+    expect_violations(totals, {});
+}
+
+TEST(PairingEngine, KernelReenqueuesAreCountedInEveryState) {
+    PairingEngine engine;
+    Stream(engine)
+        .attach()
+        // Out of custody (an IMMED insert handed back): a new period.
+        .enqueue(kTaskA, kNoDsq, 0, kEnqReenq)
+        .dequeue(kTaskA)
+        // Straight to a terminal DSQ: no custody, still a re-enqueue.
+        .enqueue(kTaskA, kDsqLocal, 0, kEnqReenq)
+        .insert(kTaskA, kDsqLocal)
+        // Not flagged: not counted.
+        .enqueue(kTaskB)
+        .dequeue(kTaskB);
+
+    const Counters& totals = engine.totals();
+    EXPECT_EQ(totals.kernel_reenqueues, 2u);
+    EXPECT_EQ(totals.custody_enter, 2u);
+    EXPECT_EQ(totals.reenqueue_in_custody, 0u);
     expect_violations(totals, {});
 }
 

@@ -92,6 +92,8 @@ def counts_match(c, r, ref, race, dropped, lost):
             abs(sum(shortfall.values()) - race) <= lost,
             f"enqueue enters short of the scheduler's by {shortfall}, not R = {race} in all")
     near("dequeue", counts["dequeue"], ref["dequeue"])
+    near("kernel_reenqueues (ops.enqueue with SCX_ENQ_REENQ)",
+         r["details"]["kernel_reenqueues"], rc["enqueue_reenq"])
     for flag in ("dispatch", "sched_change", "core_sched"):
         near(f"dequeue_{flag}", counts[f"dequeue_{flag}"], rc[f"dequeue_{flag}"])
     vmcheck.books_balance(c, r)

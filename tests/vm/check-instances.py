@@ -8,6 +8,13 @@ Scheduler instances the audit did not load itself, and fail-closed verdicts.
             ops.dequeue traced, custody periods judged, verdict clean, and the
             custody books balance exactly: enters == dequeues - dequeues of
             tasks whose custody began unseen + custodies open at the end.
+  immed     scx_qmap -I -F 8 (SCX_OPS_ALWAYS_ENQ_IMMED, every 8th enqueue
+            forced to a busy local DSQ), scenarios/audit_immed.sh: as qmap,
+            clean, and the kernel's re-enqueues are counted: the audit's
+            ops.enqueue calls with SCX_ENQ_REENQ (details.kernel_reenqueues)
+            are at least qmap's own count and the kernel's SCX_EV_REENQ_IMMED
+            over a window inside the audit, and at most qmap's count over a
+            window that holds it.
   simple    scx_simple (no ops.dequeue): its section says so, custody periods
             are counted, nothing is judged: verdict inconclusive (exit 4) with
             a reason that says custody auditing does not apply.
@@ -51,6 +58,25 @@ def check_qmap(c, r, rc, lines):
         c.check(s["counts"]["custody_enter"] > 0, f"only {s['counts']['custody_enter']} custodies")
         vmcheck.books_balance(c, s, s["name"])
     c.check(r["coverage"]["complete"] is True, f"coverage {r['coverage']}")
+
+
+def check_immed(c, r, rc, lines):
+    check_qmap(c, r, rc, lines)
+    def delta(window, key):
+        pair = [next((d[f"counts_{window}_{end}"].get(key) for d in lines
+                      if f"counts_{window}_{end}" in d), None) for end in ("before", "after")]
+        c.check(None not in pair, f"{window} {key}: {pair}")
+        return pair[1] - pair[0] if None not in pair else 0
+
+    audited = r["details"]["kernel_reenqueues"]
+    inner_own, inner_immed = delta("inner", "ksched_reenq"), delta("inner", "reenq_immed_event")
+    outer_own = delta("outer", "ksched_reenq")
+    c.check(inner_immed > 0, "the kernel made no IMMED re-enqueue inside the audit")
+    c.check(inner_own <= audited <= outer_own,
+            f"the audit counted {audited} re-enqueues: qmap counted {inner_own} inside it "
+            f"and {outer_own} over a window holding it")
+    c.check(inner_immed <= audited, f"the kernel's {inner_immed} IMMED re-enqueues inside the "
+            f"audit exceed the {audited} it counted")
 
 
 def check_simple(c, r, rc, lines):
@@ -160,7 +186,7 @@ def check_short(c, r, rc, lines, expect, held):
 
 def main():
     ap = vmcheck.arguments(__doc__, expect=None, binary=True,
-                           modes=["qmap", "simple", "restart", "short", "subsched"])
+                           modes=["qmap", "immed", "simple", "restart", "short", "subsched"])
     ap.add_argument("--expect", default="fixed", choices=vmcheck.SEMANTICS)
     ap.add_argument("--held", action="store_true",
                     help="short: the audit ran with --hold-registrations")
@@ -169,7 +195,8 @@ def main():
     if args.mode == "short":
         check_short(c, r, rc, lines, args.expect, args.held)
     else:
-        {"qmap": check_qmap, "simple": check_simple, "restart": check_restart,
+        {"qmap": check_qmap, "immed": check_immed, "simple": check_simple,
+         "restart": check_restart,
          "subsched": check_subsched}[args.mode](
             c, r, rc, lines)
     vmcheck.replay_matches(c, args.binary, args.outdir, r, rc)
