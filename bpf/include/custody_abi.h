@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTODY_ABI_VERSION 4
+#define CUSTODY_ABI_VERSION 5
 #define CUSTODY_COMM_LEN 16
 
 enum custody_evt_type {
@@ -65,6 +65,17 @@ enum custody_hook {
 	CUSTODY_NR_HOOKS = 12,
 };
 
+/*
+ * custody_event.owner: which scheduler owned the task at the event (7.3
+ * sub-scheduler trees, p->scx.sched), as the cgroup id of that scheduler's
+ * cgroup: the root scheduler is CUSTODY_OWNER_ROOT (the root cgroup's id), a
+ * sub-scheduler the id of the cgroup it is attached to (sysfs
+ * root/sub/sub-<id>). Lifecycle records carry CUSTODY_OWNER_UNKNOWN.
+ */
+#define CUSTODY_OWNER_UNKNOWN 0		/* the kernel has no per-task scheduler */
+#define CUSTODY_OWNER_ROOT 1
+#define CUSTODY_OWNER_UNFIT 0xffffffffU /* a cgroup id too large for the field */
+
 /* The kernel's own SCX_TASK_IN_CUSTODY bit, read at the event (7.1+). */
 enum custody_kernel_flag {
 	CUSTODY_KFLAG_UNKNOWN = 0,
@@ -82,7 +93,7 @@ struct custody_event {
 	__u16 type;	  /* enum custody_evt_type */
 	__u8 hook;	  /* enum custody_hook */
 	__u8 kernel_flag; /* enum custody_kernel_flag */
-	__u32 _pad;
+	__u32 owner;	  /* CUSTODY_OWNER_* or a sub-scheduler's cgroup id */
 	char comm[CUSTODY_COMM_LEN];
 };
 
@@ -144,6 +155,7 @@ CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, type) == 40, "custody_
 CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, hook) == 42, "custody_event.hook");
 CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, kernel_flag) == 43,
 		   "custody_event.kernel_flag");
+CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, owner) == 44, "custody_event.owner");
 CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, comm) == 48, "custody_event.comm");
 
 CUSTODY_ABI_ASSERT(sizeof(struct custody_cpu_counters) == 8 * (6 + CUSTODY_NR_HOOKS),

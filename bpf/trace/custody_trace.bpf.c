@@ -22,7 +22,7 @@
  *                           -> CUSTODY_EVT_ENQUEUE, with the DSQ it directly
  *                              dispatched to (p->scx.ddsp_dsq_id) or none
  *   sched_switch    tp_btf -> CUSTODY_EVT_RUNNING for watched tasks only
- *   task_exit       tp_btf -> CUSTODY_EVT_TASK_EXIT for watched tasks only
+ *   task_exit       tp_btf -> CUSTODY_EVT_TASK_EXIT for every exiting task
  *   remote_move     fexit  move_remote_task_to_local_dsq: counted only
  *   sched_reg       fentry bpf_scx_reg (and sched_reg_cid: bpf_scx_reg_cid, 7.2+)
  *                           -> CUSTODY_EVT_SCHED_ENABLE before the scheduler
@@ -192,6 +192,30 @@ static __always_inline __u8 kernel_custody_flag(struct task_struct *p)
 }
 
 /*
+ * The scheduler that owns the task now (custody_event.owner): in a 7.3
+ * sub-scheduler tree every scheduler operation on a task goes to
+ * p->scx.sched, and a hand-over between schedulers dequeues the task from the
+ * old one before the pointer changes.
+ */
+static __always_inline __u32 owner_of(struct task_struct *p)
+{
+	struct scx_sched *sch;
+	__u64 cgroup_id;
+
+	if (!bpf_core_field_exists(struct sched_ext_entity, sched) ||
+	    !bpf_core_field_exists(struct scx_sched, cgrp))
+		return CUSTODY_OWNER_UNKNOWN;
+	sch = BPF_CORE_READ(task_of(p), scx.sched);
+	if (!sch)
+		return CUSTODY_OWNER_UNKNOWN;
+	if (BPF_CORE_READ(sch, level) == 0)
+		return CUSTODY_OWNER_ROOT;
+	cgroup_id = BPF_CORE_READ(sch, cgrp, kn, id);
+	return cgroup_id > CUSTODY_OWNER_ROOT && cgroup_id < CUSTODY_OWNER_UNFIT ? cgroup_id
+										   : CUSTODY_OWNER_UNFIT;
+}
+
+/*
  * kernel_flag says whether the task's SCX_TASK_IN_CUSTODY bit is worth reading
  * here: only where this CPU still owns the task (CUSTODY_KFLAG_UNKNOWN if not).
  */
@@ -218,7 +242,7 @@ static __always_inline void emit_record(struct task_struct *p, enum custody_evt_
 	e->type = type;
 	e->hook = hook;
 	e->kernel_flag = read_flag ? kernel_custody_flag(p) : CUSTODY_KFLAG_UNKNOWN;
-	e->_pad = 0;
+	e->owner = owner_of(p);
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), &t->comm);
 	bpf_ringbuf_submit(e, wakeup_flags());
 	if (c)
@@ -514,7 +538,7 @@ static __always_inline void emit_lifecycle(enum custody_evt_type type, enum cust
 	e->type = type;
 	e->hook = hook;
 	e->kernel_flag = CUSTODY_KFLAG_UNKNOWN;
-	e->_pad = 0;
+	e->owner = CUSTODY_OWNER_UNKNOWN;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), name);
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP); /* the daemon acts on it at once */
 	if (c)
@@ -764,10 +788,15 @@ int BPF_PROG(custody_on_task_exit, struct task_struct *p)
 
 	count_hook(CUSTODY_HOOK_TASK_EXIT);
 	state = bpf_map_lookup_elem(&watched, &pid);
-	if (!state)
-		return 0;
-	if (*state != WATCH_NONE)
-		emit(p, CUSTODY_EVT_TASK_EXIT, CUSTODY_HOOK_TASK_EXIT, SCX_DSQ_INVALID, 0);
-	bpf_map_delete_elem(&watched, &pid);
+	if (state)
+		bpf_map_delete_elem(&watched, &pid);
+	/*
+	 * Every exit, watched or not: the daemon keeps a record of each task it
+	 * saw (direct dispatches and finished custodies too), and only an exit
+	 * lets it free one. Reporting only watched tasks let a fork-heavy load
+	 * grow its table by every short-lived task, up to the table's bound,
+	 * where evictions make newly seen tasks indeterminate.
+	 */
+	emit(p, CUSTODY_EVT_TASK_EXIT, CUSTODY_HOOK_TASK_EXIT, SCX_DSQ_INVALID, 0);
 	return 0;
 }

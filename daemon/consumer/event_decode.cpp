@@ -23,6 +23,7 @@ static_assert(offsetof(custody_event, cpu) == 36);
 static_assert(offsetof(custody_event, type) == 40);
 static_assert(offsetof(custody_event, hook) == 42);
 static_assert(offsetof(custody_event, kernel_flag) == 43);
+static_assert(offsetof(custody_event, owner) == 44);
 static_assert(offsetof(custody_event, comm) == 48);
 static_assert(CUSTODY_COMM_LEN == std::tuple_size_v<pairing::Comm>);
 static_assert(CUSTODY_COMM_LEN == 2 * sizeof(uint64_t));
@@ -114,6 +115,7 @@ DecodeFault decode_event_into(std::span<const std::byte> record, pairing::Event&
     event.dsq_id = load<uint64_t>(raw, offsetof(custody_event, dsq_id));
     event.flags = load<uint64_t>(raw, offsetof(custody_event, flags));
     event.comm = canonical_comm(raw + offsetof(custody_event, comm));
+    event.owner = load<uint32_t>(raw, offsetof(custody_event, owner));
     return DecodeFault::None;
 }
 

@@ -26,6 +26,14 @@ uint16_t record_type(std::span<const std::byte> record) {
     return type;
 }
 
+// custody_event.owner: CUSTODY_OWNER_* or the owning sub-scheduler's cgroup id.
+uint32_t record_owner(std::span<const std::byte> record) {
+    uint32_t owner = CUSTODY_OWNER_UNKNOWN;
+    if (record.size() == sizeof(custody_event))
+        std::memcpy(&owner, record.data() + offsetof(custody_event, owner), sizeof(owner));
+    return owner;
+}
+
 uint64_t record_ts(std::span<const std::byte> record) {
     uint64_t ts = 0;
     if (record.size() >= sizeof(ts))
@@ -189,7 +197,7 @@ void SchedulerFollower::announce(const Instance& instance, uint64_t ts_ns) {
     open_ = instance;
     // An untraced instance's records cannot be judged: none are fed.
     window_.open(instance.traced_from_ns);
-    if (!instance.traced || !subs_.empty())
+    if (!instance.traced)
         window_.close();
     spdlog::info("auditing scheduler {} (instance {}, {}){}", instance.name, instance.map_id,
                  record::to_string(instance.source),
@@ -268,13 +276,29 @@ void SchedulerFollower::on_record(std::span<const std::byte> record) {
         return;
     }
     if (!window_.admits(record_ts(record))) {
-        if (!subs_.empty() && open_)
-            ++dropped_while_blind_;
-        else
-            ++outside_scheduler_;
+        ++outside_scheduler_;
         return;
     }
+    if (!owned_by_root(record_owner(record)))
+        return;
     session_->on_event_bytes(record);
+}
+
+// While sub-schedulers run, only the root's tasks are judged: each record
+// says which scheduler owned its task. A task owned by a sub-scheduler the
+// audit did not know of makes that one known (a third witness, after its
+// registration and the kernel's struct_ops maps and sysfs).
+bool SchedulerFollower::owned_by_root(uint32_t owner) {
+    const bool sub_owner = owner != CUSTODY_OWNER_ROOT && owner != CUSTODY_OWNER_UNKNOWN;
+    if (sub_owner && !subs_.contains(owner))
+        note_sub("?", 0, owner, "owned tasks during the audit (its attach was not seen)");
+    if (subs_.empty() || owner == CUSTODY_OWNER_ROOT)
+        return true;
+    if (owner == CUSTODY_OWNER_UNKNOWN || owner == CUSTODY_OWNER_UNFIT)
+        ++dropped_while_blind_; // whose it was is not known: a hole in every history
+    else
+        ++sub_owned_records_;
+    return false;
 }
 
 void SchedulerFollower::on_lifecycle(const consumer::LifecycleRecord& rec) {
@@ -334,8 +358,8 @@ void SchedulerFollower::on_root_disable(uint64_t ts_ns, ControlSource source) {
     close(ts_ns, source);
 }
 
-// Sub-schedulers are not followed yet: their tasks' custody would be judged
-// against the root's programs. While one runs nothing is judged.
+// Sub-schedulers are not audited per scheduler yet (their own programs are
+// not traced): while one runs, the records of its tasks are not judged.
 void SchedulerFollower::on_sub_scheduler(const consumer::LifecycleRecord& rec) {
     if (rec.kind == consumer::LifecycleRecord::Kind::Enable) {
         note_sub(rec.name_prefix, rec.map_id, rec.sub_cgroup_id, "ran during the audit");
@@ -352,12 +376,12 @@ void SchedulerFollower::note_sub(const std::string& name, uint32_t map_id, uint6
     const std::string label = "sub-scheduler \"" + name + "\" (instance " +
                               std::to_string(map_id) + ", cgroup " + std::to_string(cgroup) +
                               ")";
-    gaps_.push_back(label + " " + when + ": sub-scheduler trees are not audited, and nothing "
-                                         "was judged while it ran");
+    gaps_.push_back(label + " " + when +
+                    ": sub-scheduler trees are not audited per scheduler yet, and the custody "
+                    "of the tasks it owned was not judged (the root's tasks were)");
     subs_[cgroup] = label;
     if (map_id != 0)
         sub_maps_[map_id] = cgroup;
-    window_.close();
 }
 
 // Sub-schedulers already attached when the audit began (or re-read after a
@@ -376,17 +400,12 @@ void SchedulerFollower::adopt_running_subs() {
 }
 
 void SchedulerFollower::resume_after_subs(uint64_t ts_ns) {
-    if (!subs_.empty())
+    if (!subs_.empty() || dropped_while_blind_ == 0)
         return;
-    if (dropped_while_blind_ > 0) {
-        // The tasks' histories have a hole: every task starts over indeterminate.
-        session_->on_lost({ts_ns, pairing::kNoCpu, dropped_while_blind_});
-        dropped_while_blind_ = 0;
-    }
-    if (open_ && open_->traced)
-        window_.resume();
-    else
-        window_.close();
+    // Records whose owner was unknown were dropped: the tasks' histories
+    // have a hole, and every task starts over indeterminate.
+    session_->on_lost({ts_ns, pairing::kNoCpu, dropped_while_blind_});
+    dropped_while_blind_ = 0;
 }
 
 void SchedulerFollower::after_poll(const std::vector<custody_cpu_counters>& counters,
@@ -454,6 +473,7 @@ nlohmann::json SchedulerFollower::summary() const {
     return {
         {"scheduler_hooks", scheduler_hooks_},
         {"events_outside_scheduler", outside_scheduler_},
+        {"events_of_sub_schedulers", sub_owned_records_},
         {"lifecycle_hooks", lifecycle_hooks_},
         {"registrations_held", holds_},
         {"root_enables_seen", root_enables_seen_},

@@ -12,9 +12,10 @@
 //   poll            sysfs polling, only where the lifecycle hooks are not
 //                   attached: such a section's start is not witnessed.
 // A CUSTODY_EVT_SCHED_DISABLE record (or, for poll, sysfs) closes the section.
-// Sub-schedulers are not followed: while one runs (attaching during the
-// audit, or found attached at its start), records are not audited and the
-// audit says so (a coverage gap).
+// Sub-schedulers are not audited per scheduler yet: while one runs
+// (attaching during the audit, found attached at its start, or seen owning a
+// task), only the records of the root's tasks are judged (each record names
+// its task's owner), and the audit says so (a coverage gap).
 #pragma once
 
 #include <cstdint>
@@ -108,6 +109,9 @@ class SchedulerFollower {
     void note_sub(const std::string& name, uint32_t map_id, uint64_t cgroup,
                   const std::string& when);
     void adopt_running_subs();
+    // Whether a record of a task with this owner (custody_event.owner) is
+    // judged: always while no sub-scheduler runs, else only the root's.
+    bool owned_by_root(uint32_t owner);
     void resume_after_subs(uint64_t ts_ns);
     // Traces an instance's programs now (replacing any other).
     Instance trace_instance(const loader::SchedulerPrograms& progs, record::ControlSource source,
@@ -137,6 +141,7 @@ class SchedulerFollower {
     std::map<uint64_t, std::string> subs_;
     std::map<uint32_t, uint64_t> sub_maps_; // map id -> sub_cgroup_id
     uint64_t dropped_while_blind_ = 0;
+    uint64_t sub_owned_records_ = 0; // records of sub-schedulers' tasks, not judged
 
     uint64_t outside_scheduler_ = 0;
     uint64_t root_enables_seen_ = 0;

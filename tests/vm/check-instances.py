@@ -35,8 +35,10 @@ Scheduler instances the audit did not load itself, and fail-closed verdicts.
             command: the sub-scheduler is named in the coverage gaps as
             attached when the audit began (by its cgroup id, as sysfs shows
             it), the verdict is inconclusive (exit 4), never clean; one
-            section, the root qmap, judged after the child stopped, without
-            violations and with balanced books.
+            section, the root qmap, judged both while the child ran (custody
+            enters in the timeline before it stopped) and after, without
+            violations and with balanced books; the records of the child's
+            tasks were counted apart, not judged.
 Every mode replays the recording on the host to the identical report.
 """
 import sys
@@ -146,6 +148,18 @@ def check_subsched(c, r, rc, lines):
                 f"stopped: {s['counts']}")
         vmcheck.books_balance(c, s, s["name"])
     c.check(all(v == 0 for v in r["violations"].values()), f"violations {r['violations']}")
+    c.check(r["details"]["tracer"].get("events_of_sub_schedulers", 0) > 0,
+            "no record of the sub-scheduler's tasks was set apart")
+    stopped = [d["sub_stopped_s"] for d in lines if "sub_stopped_s" in d]
+    c.check(len(stopped) == 1, f"when the sub-scheduler stopped: {stopped}")
+    if stopped:
+        # Buckets that ended a second before the stop was seen: the stop
+        # itself takes up to the 0.1 s poll of sysfs.
+        tl = r["details"]["timeline"]
+        end_ns = int(stopped[0] * 1e9) - 1_000_000_000
+        last = (end_ns - tl["origin_ts_ns"]) // tl["interval_ns"]
+        enters = sum(sum(cpu["custody_enter"][:max(last, 0)]) for cpu in tl["per_cpu"])
+        c.check(enters > 0, "the root's tasks were not judged while the sub-scheduler ran")
 
 
 def check_short(c, r, rc, lines, expect, held):

@@ -1,9 +1,10 @@
 # audit_subsched.sh — a sub-scheduler tree (7.3): scx_qmap as root, and a
 # second scx_qmap attached to the cgroup /sys/fs/cgroup/sub, both running
-# before the audit. Sub-scheduler trees are not audited per scheduler, so
-# nothing may be judged while the sub-scheduler runs: the audit's command
-# stops it after SUB_SECONDS, and the root's custody is judged from then on,
-# for at least JUDGED_SECONDS.
+# before the audit, with load inside and outside that cgroup. Sub-scheduler
+# trees are not audited per scheduler yet: while the sub-scheduler runs only
+# the root's tasks are judged. The audit's command stops it after
+# SUB_SECONDS (reporting when, in seconds of uptime) and lets the audit go on
+# for JUDGED_SECONDS.
 . /workload.sh
 scx=/sys/kernel/sched_ext
 sub_dirs() { ls -d $scx/root/sub/sub-* 2>/dev/null; }
@@ -32,6 +33,7 @@ while ls -d /sys/kernel/sched_ext/root/sub/sub-* >/dev/null 2>&1 && [ $n -lt 300
 	n=$((n + 1))
 done
 echo "sub-scheduler gone after $n tenths of a second"
+echo "@@R {\"sub_stopped_s\": $(cut -d' ' -f1 /proc/uptime)}"
 sleep "${JUDGED_SECONDS:-12}"
 EOS
 run_audit -- sh /tmp/phases.sh
