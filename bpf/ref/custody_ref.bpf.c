@@ -200,23 +200,67 @@ static __always_inline void leave_custody(struct task_ctx *tctx)
 	tctx->state = TASK_OUT;
 }
 
-/* Tasks that may be sent to another CPU's local DSQ without an error. */
+/* 7.1 declares task_struct.on_cpu as an int, 7.3 as a u8. */
+struct task_struct___int_on_cpu {
+	int on_cpu;
+} __attribute__((preserve_access_index));
+
+/*
+ * Whether the task is off every CPU and stays off until we move it, so that
+ * its p->migration_disabled cannot change between our test and the kernel's
+ * in task_can_run_on_remote_rq(). While a task runs, also while it is being
+ * switched out after ops.enqueue, every BPF program that runs in its context
+ * (ours, or a tracer's on sched_switch, dispatch_enqueue or ops_dequeue) is
+ * wrapped in migrate_disable() and raises p->migration_disabled for a moment.
+ * On 7.1, when ops.dispatch inserts another CPU's task into SCX_DSQ_LOCAL,
+ * dispatch_to_local_dsq() makes that test holding only the dispatching CPU's
+ * rq lock: a task still switching out on its old CPU can be caught there
+ * inside such a program, and the kernel ejects the scheduler ("cannot move
+ * migration disabled ... from CPU 0 to 3" with 4 vCPUs under multi-threaded
+ * TCG). 7.3 tests with the task's rq lock held, when the switch is over.
+ * p->on_cpu drops to 0 (a store-release) after the task's last instruction;
+ * the task is then in our custody (or on our deferred insert) and cannot run
+ * again before the move, so once seen 0 it stays 0.
+ */
+static __always_inline bool is_off_cpu(struct task_struct *p)
+{
+	struct task_struct___int_on_cpu *as_int = (void *)p;
+	bool on_cpu;
+
+	/* The branch the kernel's BTF rules out is never verified. */
+	if (bpf_core_field_size(p->on_cpu) == sizeof(int))
+		on_cpu = as_int->on_cpu;
+	else
+		on_cpu = p->on_cpu;
+	if (on_cpu)
+		return false;
+	/* Read migration_disabled after on_cpu (x86 keeps loads in order). */
+	asm volatile("" ::: "memory");
+	return true;
+}
+
+/*
+ * Tasks that may be sent to another CPU's local DSQ without an error: the
+ * insert is deferred until the task's rq can be unlocked, and the kernel then
+ * tests migration_disabled and cpus_ptr again (see is_off_cpu()).
+ */
 static __always_inline bool can_go_elsewhere(struct task_struct *p, s32 cpu)
 {
-	return p->nr_cpus_allowed == nr_cpus && !p->migration_disabled &&
+	return p->nr_cpus_allowed == nr_cpus && is_off_cpu(p) && !p->migration_disabled &&
 	       bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
 }
 
 /*
  * Whether `cpu` may put the task on its own local DSQ: the kernel ejects a
  * scheduler that moves a migration-disabled task to another CPU, and
- * migrate_disable() leaves cpus_ptr alone.
+ * migrate_disable() leaves cpus_ptr alone. A task still running on another
+ * CPU is not taken from here (see is_off_cpu()).
  */
 static __always_inline bool can_run_here(struct task_struct *p, s32 cpu)
 {
 	if (scx_bpf_task_cpu(p) == cpu)
 		return true;
-	return !p->migration_disabled && bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
+	return is_off_cpu(p) && !p->migration_disabled && bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
 }
 
 /* The task is one --hold-comm names. */

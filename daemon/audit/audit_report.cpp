@@ -5,6 +5,7 @@
 #include "audit/coverage.h"
 #include "audit/held_report.h"
 #include "audit/json_util.h"
+#include "audit/kernel_events_report.h"
 #include "pairing/kinds.h"
 #include "pairing/scx_constants.h"
 
@@ -122,6 +123,8 @@ json section_json(const pairing::SchedulerSection& s) {
         {"found_by", s.found_by},
         {"traced", s.traced},
         {"details", counter_details(s.counts)},
+        // The live audit puts its readings here (attach_kernel_events()).
+        {"kernel_events", kernel_events_not_recorded()},
     };
 }
 

@@ -10,6 +10,7 @@
 #include "audit/held_report.h"
 #include "audit/html_util.h"
 #include "audit/json_util.h"
+#include "audit/kernel_events_report.h"
 #include "audit/svg_chart.h"
 #include "pairing/kinds.h"
 
@@ -371,6 +372,37 @@ std::string nonzero_violations(const json& violations) {
     return out.empty() ? "none" : out;
 }
 
+// The kernel's own counters of the instance: the non-zero differences.
+void write_kernel_events(std::ostream& out, const json& events) {
+    out << "<div class=\"kevents\"><h3>Kernel event counters</h3>";
+    if (!bool_or(events, "available")) {
+        out << "<p class=\"small muted\">Not available: " << text_at(events, "note", "no reading")
+            << "</p></div>\n";
+        return;
+    }
+    const json* age = find_key(events, "end_age_ms");
+    out << "<p class=\"small muted\">The kernel's own counters (end &minus; start), shown "
+        << "for comparison; the verdict does not use them. ";
+    if (age && age->is_number())
+        out << "End read " << short_number(age->get<double>(), 1)
+            << " ms before the section ended.";
+    else
+        out << text_at(events, "note", "No end reading.");
+    out << "</p>\n";
+    const auto deltas = nonzero_kernel_deltas(events);
+    if (deltas.empty()) {
+        out << "<p class=\"small\">No counter changed.</p></div>\n";
+        return;
+    }
+    out << "<table><tr><th>counter</th><th class=\"n\">end &minus; start</th></tr>\n";
+    for (const auto& [name, delta] : deltas)
+        out << "<tr><td>" << html_escape(name) << "</td><td class=\"n\">"
+            << (delta < 0 ? "-" + grouped(static_cast<uint64_t>(-delta))
+                          : grouped(static_cast<uint64_t>(delta)))
+            << "</td></tr>\n";
+    out << "</table></div>\n";
+}
+
 void write_section(std::ostream& out, const json& report, const json& section, std::size_t index) {
     const json& counts = member(section, "counts");
     const std::string violations = nonzero_violations(member(section, "violations"));
@@ -391,6 +423,7 @@ void write_section(std::ostream& out, const json& report, const json& section, s
     out << "</div>\n";
     if (u64_or(counts, "custody_enter") + u64_or(counts, "dequeue") > 0)
         write_section_charts(out, section, index);
+    write_kernel_events(out, member(section, "kernel_events"));
     out << "</div>\n";
 }
 

@@ -11,6 +11,7 @@
 #include "audit/html_report.h"
 #include "audit/html_util.h"
 #include "audit/json_util.h"
+#include "audit/kernel_events_report.h"
 #include "pairing/kinds.h"
 
 namespace scx_custody::audit {
@@ -245,6 +246,25 @@ void write_text_summary(std::ostream& out, const json& report) {
     }
 }
 
+// The kernel's own counters beside the audit's: the non-zero differences.
+void write_text_kernel_events(std::ostream& out, const json& events) {
+    if (!bool_or(events, "available")) {
+        out << "      kernel event counters: not available ("
+            << string_or(events, "note", "no reading") << ")\n";
+        return;
+    }
+    const auto deltas = nonzero_kernel_deltas(events);
+    const json* age = find_key(events, "end_age_ms");
+    out << "      kernel event counters, end - start (the kernel's, not used in the verdict)";
+    if (age && age->is_number())
+        out << ", end read " << fixed(age->get<double>(), 1) << " ms before the section ended";
+    else
+        out << ": " << string_or(events, "note", "no end reading");
+    out << (deltas.empty() && age ? ": all unchanged" : "") << "\n";
+    for (const auto& [name, delta] : deltas)
+        out << "        " << pad(name, 40) << delta << "\n";
+}
+
 void write_text_sections(std::ostream& out, const json& report) {
     const json& sections = array_at(report, "schedulers");
     if (!sections.empty()) {
@@ -258,6 +278,7 @@ void write_text_sections(std::ostream& out, const json& report) {
                 << u64_or(section_counts, "custody_enter") << ", dequeue "
                 << u64_or(section_counts, "dequeue") << ", violations "
                 << nonzero_violations(member(section, "violations")) << "\n";
+            write_text_kernel_events(out, member(section, "kernel_events"));
         }
     }
     const json& samples = array_at(report, "samples");

@@ -1,6 +1,8 @@
 #include "live/live_audit.h"
 
 #include "audit/audit_session.h"
+#include "audit/kernel_events_report.h"
+#include "audit/kernel_events_watch.h"
 #include "consumer/event_decode.h"
 #include "consumer/loss_gate.h"
 #include "consumer/record_batch.h"
@@ -109,6 +111,8 @@ class LiveAudit {
     std::optional<SchedulerFollower> follower_;
     std::optional<audit::AuditSession> session_;
     consumer::RecordBatch batch_;
+    // The kernel's event counters of each section's instance (live only).
+    audit::KernelEventsWatch kernel_events_;
     consumer::LossGate losses_;
     std::optional<ChildProcess> child_;
     std::optional<int> child_status_;
@@ -192,6 +196,10 @@ Status LiveAudit::start_tracer() {
     }
     follower_.emplace(*tracer_, *btf_, opts_.hold_registrations);
     follower_->on_plan = opts_.hooks.on_plan;
+    follower_->on_section_open = [this](uint32_t instance_id, uint64_t ts_ns) {
+        kernel_events_.open(instance_id, ts_ns, monotonic_ns());
+    };
+    follower_->on_section_close = [this](uint64_t ts_ns) { kernel_events_.close(ts_ns); };
     // Our own scheduler is traced before the plan is recorded, so the
     // report's plan shows its hooks.
     if (reference_) {
@@ -281,6 +289,9 @@ void LiveAudit::process_delivered() {
     for (std::size_t i = 0; i < batch_.size(); ++i)
         follower_->on_record(batch_[i]);
     batch_.clear();
+    // After the records: a section they closed keeps its last reading, one
+    // they opened gets its own.
+    kernel_events_.refresh(monotonic_ns());
     if (!counters || !opts_.hooks.on_tick)
         return;
     losses_.take_consumer_totals(counts, session_->stats().decode_errors,
@@ -325,6 +336,8 @@ void LiveAudit::loop() {
 nlohmann::json LiveAudit::finish() {
     audit::EndMetadata end;
     end.duration_s = std::chrono::duration<double>(Clock::now() - started_).count();
+    // The last reading of the kernel's counters before our scheduler goes.
+    kernel_events_.refresh(monotonic_ns());
     if (reference_) {
         ref_->detach();
         if (auto stats = ref_->read_stats()) {
@@ -359,6 +372,7 @@ nlohmann::json LiveAudit::finish() {
         end.tracer["reference_ejected"] = true;
     end.finish_ts_ns = monotonic_ns();
     nlohmann::json report = session_->finish(end);
+    audit::attach_kernel_events(report, kernel_events_);
     if (auto rec = session_->recording_status(); !rec)
         spdlog::error("recording incomplete: {}", rec.error().message);
     return report;

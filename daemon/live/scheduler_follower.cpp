@@ -194,6 +194,8 @@ void SchedulerFollower::announce(const Instance& instance, uint64_t ts_ns) {
     c.source = instance.source;
     c.note = instance.note;
     session_->on_control(c);
+    if (on_section_open)
+        on_section_open(instance.map_id, ts_ns);
     open_ = instance;
     // An untraced instance's records cannot be judged: none are fed.
     window_.open(instance.traced_from_ns);
@@ -216,6 +218,8 @@ void SchedulerFollower::close(uint64_t ts_ns, ControlSource source) {
     c.instance_id = open_->map_id;
     c.source = source;
     session_->on_control(c);
+    if (on_section_close)
+        on_section_close(ts_ns);
     if (open_->map_id != 0 && tracer_.traced_map_id() == open_->map_id) {
         tracer_.untrace_scheduler();
         notify_plan();

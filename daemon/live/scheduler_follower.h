@@ -55,6 +55,10 @@ class SchedulerFollower {
 
     // Called whenever a scheduler's hooks change.
     std::function<void(const loader::AttachPlan&)> on_plan;
+    // A section opens (its instance id and start time) or ends (its end
+    // time), as fed to the session: for readings kept beside the audit.
+    std::function<void(uint32_t instance_id, uint64_t ts_ns)> on_section_open;
+    std::function<void(uint64_t ts_ns)> on_section_close;
 
     // Set before any record is delivered.
     void attach_session(audit::AuditSession& session) { session_ = &session; }

@@ -38,6 +38,13 @@ for, one by one, not allowed as a margin:
   pre-fix     (7.0.13): verdict violations, exit 1; missed_dequeue = the
               scheduler's custodies ended without a dequeue - R - D
 
+  kernel_events  the kernel's own event counters of the section's instance
+              (every kernel here, 7.0.13 on, has root/events): read at the
+              start and, at most 1 s before the section ended, at the end;
+              the workload's slices ran out, so SCX_EV_REFILL_SLICE_DFL grew;
+              the scheduler was enabled through bypass mode once and never
+              bypassed after (SCX_EV_BYPASS_ACTIVATE 1 at the start, delta 0)
+
 A tracer run the kernel skipped is a counted loss (at most 2): each count may
 then differ by that many and a fixed kernel's verdict may be inconclusive.
 
@@ -155,9 +162,30 @@ def replayed_in_guest(c, lines, outdir, r, audit_exit):
     c.check(exits == [audit_exit], f"in-guest replay exit {exits}, want [{audit_exit}]")
     path = outdir / "export" / "replay-in-guest.json"
     try:
-        c.check(json.loads(path.read_text()) == r, "the in-guest replay's report differs")
+        vmcheck.replay_equals(c, json.loads(path.read_text()), r,
+                              "the in-guest replay's report differs")
     except (OSError, ValueError) as error:
         c.failures.append(f"no in-guest replay report: {error}")
+
+
+def kernel_events_read(c, r):
+    """schedulers[0].kernel_events: the kernel's counters, start and end."""
+    events = r["schedulers"][0].get("kernel_events", {})
+    if not c.check(events.get("available") is True,
+                   f"kernel_events not available: {events.get('note')}"):
+        return ""
+    start, end, delta = events["start"], events["end"], events["delta"]
+    age = events.get("end_age_ms")
+    c.check(bool(start) and bool(end) and set(delta) == set(start) & set(end),
+            f"kernel_events start/end/delta incomplete: {events}")
+    c.check(age is not None and -1000 <= age <= 1000, f"kernel_events end_age_ms {age}")
+    c.check(delta.get("SCX_EV_REFILL_SLICE_DFL", 0) > 0,
+            f"SCX_EV_REFILL_SLICE_DFL did not grow: {delta}")
+    c.check(start.get("SCX_EV_BYPASS_ACTIVATE") == 1 and delta.get("SCX_EV_BYPASS_ACTIVATE") == 0,
+            f"SCX_EV_BYPASS_ACTIVATE {start.get('SCX_EV_BYPASS_ACTIVATE')} at the start "
+            f"(+{delta.get('SCX_EV_BYPASS_ACTIVATE')}), want 1 (+0)")
+    return (f" kernel_events: {len(end)} names, end_age={age} ms, "
+            f"refill_slice_dfl +{delta.get('SCX_EV_REFILL_SLICE_DFL')}")
 
 
 def main():
@@ -184,13 +212,15 @@ def main():
     verdict_matches(c, r, audit_exit, ref, args.expect, race, dropped, lost)
     vmcheck.replay_matches(c, args.binary, args.outdir, r, audit_exit)
     replayed_in_guest(c, lines, args.outdir, r, audit_exit)
+    kernel_text = kernel_events_read(c, r)
 
     tracer = r["details"]["tracer"]
     return c.finish(
         f"{args.kernel} ({args.attach}): verdict={r['verdict']} enter={r['counts']['custody_enter']} "
         f"(scheduler's {ref['custody_enter']}, R={race} D={dropped} lost={lost}) "
         f"dequeue={r['counts']['dequeue']} overtaken=user:{tracer.get('user_insert_overtaken')},"
-        f"built-in:{r['details'].get('inserts_overtaken')} {vmcheck.nonzero(r['violations'])}")
+        f"built-in:{r['details'].get('inserts_overtaken')} {vmcheck.nonzero(r['violations'])}"
+        f"{kernel_text}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,12 @@ Scheduler instances the audit did not load itself, and fail-closed verdicts.
             before the audit: one section "qmap" found running at start, its
             ops.dequeue traced, custody periods judged, verdict clean, and the
             custody books balance exactly: enters == dequeues - dequeues of
-            tasks whose custody began unseen + custodies open at the end.
+            tasks whose custody began unseen + custodies open at the end. Its
+            kernel_events: the kernel's counters of that instance (ops
+            "qmap"), read within 1 s of the audit finding it and at most 1 s
+            before the audit ended; enabled through bypass once
+            (SCX_EV_BYPASS_ACTIVATE >= 1 at the start), never bypassed while
+            audited (+0), and some counter grew.
   immed     scx_qmap -I -F 8 (SCX_OPS_ALWAYS_ENQ_IMMED, every 8th enqueue
             forced to a busy local DSQ), scenarios/audit_immed.sh: as qmap,
             clean, and the kernel's re-enqueues are counted: the audit's
@@ -60,6 +65,23 @@ def check_qmap(c, r, rc, lines):
         c.check(s["counts"]["custody_enter"] > 0, f"only {s['counts']['custody_enter']} custodies")
         vmcheck.books_balance(c, s, s["name"])
     c.check(r["coverage"]["complete"] is True, f"coverage {r['coverage']}")
+    for s in r["schedulers"][:1]:
+        qmap_kernel_events(c, s.get("kernel_events", {}))
+
+
+def qmap_kernel_events(c, events):
+    if not c.check(events.get("available") is True and events.get("ops") == "qmap",
+                   f"qmap kernel_events: {events}"):
+        return
+    start, delta = events["start"], events["delta"]
+    age, delay = events.get("end_age_ms"), events.get("start_delay_ms")
+    c.check(age is not None and 0 <= age <= 1000, f"kernel_events end_age_ms {age}")
+    c.check(delay is not None and 0 <= delay < 1000, f"kernel_events start_delay_ms {delay}")
+    c.check(start.get("SCX_EV_BYPASS_ACTIVATE", 0) >= 1 and
+            delta.get("SCX_EV_BYPASS_ACTIVATE") == 0,
+            f"SCX_EV_BYPASS_ACTIVATE {start.get('SCX_EV_BYPASS_ACTIVATE')} at the start "
+            f"(+{delta.get('SCX_EV_BYPASS_ACTIVATE')}), want >= 1 (+0)")
+    c.check(any(v > 0 for v in delta.values()), f"no kernel counter grew: {delta}")
 
 
 def check_immed(c, r, rc, lines):
