@@ -108,8 +108,8 @@ class SchedulerFollower {
     void on_enabled(const consumer::LifecycleRecord& rec);
     void on_root_disable(uint64_t ts_ns, record::ControlSource source);
     void on_sub_scheduler(const consumer::LifecycleRecord& rec);
-    // A sub-scheduler runs: a coverage gap, and nothing is judged until the
-    // last one stops. `when` says how it was learnt of (report text).
+    // A sub-scheduler runs: a coverage gap, and its tasks are not judged
+    // until it stops. `when` says how it was learnt of (report text).
     void note_sub(const std::string& name, uint32_t map_id, uint64_t cgroup,
                   const std::string& when);
     void adopt_running_subs();
