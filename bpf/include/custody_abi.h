@@ -56,7 +56,7 @@ enum custody_hook {
 	CUSTODY_HOOK_SCHED_DEQUEUE = 3, /* the scheduler's ops.dequeue program */
 	CUSTODY_HOOK_SCHED_ENQUEUE = 4, /* the scheduler's ops.enqueue program */
 	CUSTODY_HOOK_SCHED_SWITCH = 5,	/* tp_btf/sched_switch */
-	CUSTODY_HOOK_TASK_EXIT = 6,	/* tp_btf/sched_process_exit */
+	CUSTODY_HOOK_TASK_EXIT = 6,	/* tp_btf/sched_process_free: the task is gone */
 	CUSTODY_HOOK_REMOTE_MOVE = 7,	/* move_remote_task_to_local_dsq */
 	CUSTODY_HOOK_DSQ_MOVE = 8,	/* scx_bpf_dsq_move(_vtime) kfuncs that moved a task */
 	CUSTODY_HOOK_SCHED_REG = 9,	/* bpf_scx_reg / bpf_scx_reg_cid */

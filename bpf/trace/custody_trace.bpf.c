@@ -22,7 +22,8 @@
  *                           -> CUSTODY_EVT_ENQUEUE, with the DSQ it directly
  *                              dispatched to (p->scx.ddsp_dsq_id) or none
  *   sched_switch    tp_btf -> CUSTODY_EVT_RUNNING for watched tasks only
- *   task_exit       tp_btf -> CUSTODY_EVT_TASK_EXIT for every exiting task
+ *   task_exit       tp_btf sched_process_free -> CUSTODY_EVT_TASK_EXIT for every
+ *                           task freed
  *   remote_move     fexit  move_remote_task_to_local_dsq: counted only
  *   sched_reg       fentry bpf_scx_reg (and sched_reg_cid: bpf_scx_reg_cid, 7.2+)
  *                           -> CUSTODY_EVT_SCHED_ENABLE before the scheduler
@@ -780,7 +781,7 @@ int BPF_PROG(custody_on_sched_switch, bool preempt, struct task_struct *prev,
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
+SEC("tp_btf/sched_process_free")
 int BPF_PROG(custody_on_task_exit, struct task_struct *p)
 {
 	__u32 pid = p->pid;
@@ -791,11 +792,16 @@ int BPF_PROG(custody_on_task_exit, struct task_struct *p)
 	if (state)
 		bpf_map_delete_elem(&watched, &pid);
 	/*
-	 * Every exit, watched or not: the daemon keeps a record of each task it
-	 * saw (direct dispatches and finished custodies too), and only an exit
-	 * lets it free one. Reporting only watched tasks let a fork-heavy load
-	 * grow its table by every short-lived task, up to the table's bound,
-	 * where evictions make newly seen tasks indeterminate.
+	 * Every task, watched or not, once it is freed (after its last
+	 * scheduling event: sched_process_exit came too early, a dying task is
+	 * still preempted and re-enqueued after it): the daemon keeps a record
+	 * of each task it saw (direct dispatches and finished custodies too),
+	 * and only this lets it free one. Reporting only watched exits let a
+	 * fork-heavy load grow its table by every short-lived task, up to the
+	 * table's bound, where evictions make newly seen tasks indeterminate.
+	 * The watched entry is keyed by pid alone; a pid reused before the old
+	 * task is freed (a wrap of the pid space within an RCU grace period)
+	 * would lose its entry, and with it one Running event.
 	 */
 	emit(p, CUSTODY_EVT_TASK_EXIT, CUSTODY_HOOK_TASK_EXIT, SCX_DSQ_INVALID, 0);
 	return 0;

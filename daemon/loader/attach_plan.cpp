@@ -182,7 +182,7 @@ AttachPlan AttachPlan::for_kernel(const KernelBtf& btf, const KernelSymbols& sym
         {"remote_move", {"move_remote_task_to_local_dsq"}, "p", nullptr, Mechanism::Fexit, false}));
 
     add_lifecycle_hooks(plan.hooks_, resolve);
-    for (const char* tp : {"sched_switch", "sched_process_exit"}) {
+    for (const char* tp : {"sched_switch", "sched_process_free"}) {
         HookPlan h;
         h.hook = std::string(tp) == "sched_switch" ? "sched_switch" : "task_exit";
         h.candidates = {tp};
