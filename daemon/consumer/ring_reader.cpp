@@ -1,10 +1,26 @@
 #include "consumer/ring_reader.h"
 
 #include <bpf/libbpf.h>
+#include <sys/epoll.h>
 
 #include <cerrno>
 
 namespace scx_custody::consumer {
+namespace {
+
+// Records delivered by one poll() at most. A reader that cannot outpace the
+// producers would otherwise stay inside one unbounded consume for as long as
+// records keep coming, and the live loop (its heartbeat, the loss counters
+// read after each poll, sysfs polling) would stall: `run` once answered
+// /healthz with 503 for a minute under load. 65,536 records (4 MiB) take a
+// few milliseconds to hand over.
+constexpr size_t kMaxRecordsPerPoll = size_t{1} << 16;
+
+// The smallest record the ring buffer holds: an 8-byte header and the
+// custody_event (64 bytes).
+constexpr size_t kMinRecordBytes = 8 + 64;
+
+} // namespace
 
 struct RingReader::Impl {
     struct RingBufferDeleter {
@@ -13,6 +29,8 @@ struct RingReader::Impl {
     std::unique_ptr<ring_buffer, RingBufferDeleter> rb;
     RecordHandler handler;
     uint32_t ringbuf_bytes = 0;
+    // The last poll stopped at its bound with records left: do not wait.
+    bool backlog = false;
 
     static int on_record(void* ctx, void* data, size_t size) {
         auto* self = static_cast<Impl*>(ctx);
@@ -37,19 +55,23 @@ Result<RingReader> RingReader::open(int ringbuf_fd, uint32_t ringbuf_bytes, Reco
 }
 
 int RingReader::poll(int timeout_ms) {
+    // Wait for a wakeup or the timeout, then consume what is there (bounded).
     // The tracer submits most records without a wakeup (only at 1/8 of the
-    // ring, or for lifecycle records): ring_buffer__poll() returns after the
-    // timeout without reading them, so every poll also consumes what is there.
-    // Otherwise a quiet machine would hold records back until the ring fills.
-    const int woken = ring_buffer__poll(impl_->rb.get(), timeout_ms);
-    if (woken < 0)
-        return woken;
-    const int rest = ring_buffer__consume(impl_->rb.get());
-    return rest < 0 ? rest : woken + rest;
+    // ring, or for lifecycle records), so the consume runs after a timeout
+    // too: otherwise a quiet machine would hold records back until the ring
+    // fills.
+    epoll_event ready{};
+    const int wait = impl_->backlog ? 0 : timeout_ms;
+    if (epoll_wait(ring_buffer__epoll_fd(impl_->rb.get()), &ready, 1, wait) < 0 && errno != EINTR)
+        return -errno;
+    const int n = ring_buffer__consume_n(impl_->rb.get(), kMaxRecordsPerPoll);
+    impl_->backlog = n >= static_cast<int>(kMaxRecordsPerPoll);
+    return n;
 }
 
 int RingReader::drain() {
-    return ring_buffer__consume(impl_->rb.get());
+    // Everything already there: at most as many records as the ring holds.
+    return ring_buffer__consume_n(impl_->rb.get(), impl_->ringbuf_bytes / kMinRecordBytes + 1);
 }
 
 double RingReader::fill() const {

@@ -25,7 +25,9 @@ class RingReader {
     RingReader& operator=(RingReader&&) noexcept;
     ~RingReader();
 
-    // Delivers ready records to the handler; waits up to timeout_ms.
+    // Delivers ready records to the handler, at most 65,536 per call (the
+    // caller's loop must keep ticking under any load); waits up to
+    // timeout_ms, or not at all while the last call left records behind.
     // Returns the number of records or a negative errno.
     int poll(int timeout_ms);
     // Delivers everything already in the ring buffer.
