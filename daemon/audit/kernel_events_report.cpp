@@ -117,8 +117,10 @@ std::vector<std::pair<std::string, int64_t>> nonzero_kernel_deltas(const json& e
                 name, static_cast<int64_t>(std::min<uint64_t>(value.get<uint64_t>(), INT64_MAX)));
         else if (value.is_number_integer() && value.get<int64_t>() != 0)
             rows.emplace_back(name, value.get<int64_t>());
-    std::stable_sort(rows.begin(), rows.end(),
-                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    // Largest change first, ties by name (the order the JSON object gave).
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
     return rows;
 }
 
