@@ -115,7 +115,6 @@ DecodeFault decode_event_into(std::span<const std::byte> record, pairing::Event&
     event.dsq_id = load<uint64_t>(raw, offsetof(custody_event, dsq_id));
     event.flags = load<uint64_t>(raw, offsetof(custody_event, flags));
     event.comm = canonical_comm(raw + offsetof(custody_event, comm));
-    event.owner = load<uint32_t>(raw, offsetof(custody_event, owner));
     return DecodeFault::None;
 }
 

@@ -18,20 +18,23 @@ namespace {
 
 using record::ControlSource;
 
-// The record's custody_event.type without decoding the rest.
-uint16_t record_type(std::span<const std::byte> record) {
-    uint16_t type = 0;
+// One field of a custody_event record without decoding the rest; `absent`
+// for a record of another size.
+template <typename T>
+T record_field(std::span<const std::byte> record, std::size_t offset, T absent) {
+    T value = absent;
     if (record.size() == sizeof(custody_event))
-        std::memcpy(&type, record.data() + offsetof(custody_event, type), sizeof(type));
-    return type;
+        std::memcpy(&value, record.data() + offset, sizeof(value));
+    return value;
+}
+
+uint16_t record_type(std::span<const std::byte> record) {
+    return record_field<uint16_t>(record, offsetof(custody_event, type), 0);
 }
 
 // custody_event.owner: CUSTODY_OWNER_* or the owning sub-scheduler's cgroup id.
 uint32_t record_owner(std::span<const std::byte> record) {
-    uint32_t owner = CUSTODY_OWNER_UNKNOWN;
-    if (record.size() == sizeof(custody_event))
-        std::memcpy(&owner, record.data() + offsetof(custody_event, owner), sizeof(owner));
-    return owner;
+    return record_field<uint32_t>(record, offsetof(custody_event, owner), CUSTODY_OWNER_UNKNOWN);
 }
 
 uint64_t record_ts(std::span<const std::byte> record) {
@@ -377,9 +380,8 @@ void SchedulerFollower::note_sub(const std::string& name, uint32_t map_id, uint6
                                  const std::string& when) {
     if (subs_.contains(cgroup))
         return;
-    const std::string label = "sub-scheduler \"" + name + "\" (instance " +
-                              std::to_string(map_id) + ", cgroup " + std::to_string(cgroup) +
-                              ")";
+    const std::string label = "sub-scheduler \"" + name + "\" (instance " + std::to_string(map_id) +
+                              ", cgroup " + std::to_string(cgroup) + ")";
     gaps_.push_back(label + " " + when +
                     ": sub-scheduler trees are not audited per scheduler yet, and the custody "
                     "of the tasks it owned was not judged (the root's tasks were)");
@@ -391,8 +393,8 @@ void SchedulerFollower::note_sub(const std::string& name, uint32_t map_id, uint6
 // Sub-schedulers already attached when the audit began (or re-read after a
 // lost lifecycle record): their enables were never seen, so they are taken
 // from their struct_ops maps, with sysfs root/sub/ as a second witness (a
-// sub-scheduler whose map cannot be read still closes the window). Each one's
-// SCHED_DISABLE record (by cgroup id) reopens it as for one seen attaching.
+// sub-scheduler whose map cannot be read still counts). Each one's
+// SCHED_DISABLE record (by cgroup id) ends it as for one seen attaching.
 void SchedulerFollower::adopt_running_subs() {
     if (auto maps = loader::sched_ext_struct_ops_maps(btf_)) {
         for (const auto& m : *maps)

@@ -116,11 +116,6 @@ struct Event {
     std::string found_by;        // how the audit learnt of it (report text)
     std::string note;            // why it is not traced, or other coverage facts
     KernelCustodyFlag kernel_flag = KernelCustodyFlag::Unknown; // DsqInsert, Dequeue
-    // The scheduler that owned the task (custody_event.owner in custody_abi.h:
-    // 1 the root, a sub-scheduler's cgroup id, 0 unknown). The live audit
-    // judges only the root's tasks while sub-schedulers run; the engine
-    // never reads it.
-    uint32_t owner = 0;
     // The tracer hook that produced the event (enum custody_hook in custody_abi.h),
     // or kNoHook. For per-hook statistics only: the engine never reads it.
     uint8_t hook = kNoHook;

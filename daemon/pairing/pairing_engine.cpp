@@ -407,7 +407,8 @@ bool PairingEngine::uncertain(const Event& event) {
         TaskState& task = acquire(event);
         if (task.state != CustodyState::Indeterminate)
             set_state(task, CustodyState::Indeterminate);
-    } else if (TaskState* task = lookup(event); task && task->state != CustodyState::Indeterminate) {
+    } else if (TaskState* task = lookup(event);
+               task && task->state != CustodyState::Indeterminate) {
         set_state(*task, CustodyState::Indeterminate);
     }
     return true;
