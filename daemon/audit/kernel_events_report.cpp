@@ -78,6 +78,7 @@ json kernel_events_json(const SectionKernelEvents& section, const std::string& i
     if (section.end && !section.end_missing) {
         out["end"] = counts_json(section.end->events);
         out["delta"] = delta_json(section.start->events, section.end->events);
+        out["end_taken_ts_ns"] = section.end->taken_ns;
         if (!section.open)
             out["end_age_ms"] = ms_between(section.end->taken_ns, section.end_ts_ns);
     } else {

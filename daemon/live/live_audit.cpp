@@ -22,6 +22,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <optional>
 
@@ -337,14 +338,19 @@ nlohmann::json LiveAudit::finish() {
     audit::EndMetadata end;
     end.duration_s = std::chrono::duration<double>(Clock::now() - started_).count();
     // The last reading of the kernel's counters before our scheduler goes.
-    kernel_events_.refresh(monotonic_ns());
+    const uint64_t stop_begin_ns = monotonic_ns();
+    kernel_events_.refresh(stop_begin_ns);
     if (reference_) {
         ref_->detach();
+        // How long the kernel took to disable it, the last reading included.
+        const double stop_ms = static_cast<double>(monotonic_ns() - stop_begin_ns) / 1e6;
         if (auto stats = ref_->read_stats()) {
             auto caps = ref_->caps();
             end.reference = stats->to_json();
             end.reference["caps"] = {{"dsq_iterator", caps.dsq_iterator},
                                      {"dsq_reenq", caps.dsq_reenq}};
+            end.reference["stop_begin_ts_ns"] = stop_begin_ns;
+            end.reference["stop_ms"] = std::round(stop_ms * 10) / 10;
             if (auto exit = ref_->exit_info())
                 end.reference["exit"] = {
                     {"kind", exit->kind}, {"reason", exit->reason}, {"msg", exit->msg}};

@@ -178,7 +178,14 @@ def kernel_events_read(c, r):
     age = events.get("end_age_ms")
     c.check(bool(start) and bool(end) and set(delta) == set(start) & set(end),
             f"kernel_events start/end/delta incomplete: {events}")
-    c.check(age is not None and -1000 <= age <= 1000, f"kernel_events end_age_ms {age}")
+    # The end reading is the one the audit took just before it detached the
+    # reference scheduler (stop_begin_ts_ns): none was taken later, since the
+    # detach returns once the kernel has disabled it.
+    stop_begin = r.get("reference", {}).get("stop_begin_ts_ns")
+    c.check(events.get("end_taken_ts_ns") == stop_begin,
+            f"kernel_events end reading taken at {events.get('end_taken_ts_ns')}, "
+            f"want at the scheduler's stop {stop_begin}")
+    c.check(age is not None and age >= 0, f"kernel_events end_age_ms {age}")
     c.check(delta.get("SCX_EV_REFILL_SLICE_DFL", 0) > 0,
             f"SCX_EV_REFILL_SLICE_DFL did not grow: {delta}")
     c.check(start.get("SCX_EV_BYPASS_ACTIVATE") == 1 and delta.get("SCX_EV_BYPASS_ACTIVATE") == 0,
