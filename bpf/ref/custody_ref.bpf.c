@@ -200,11 +200,6 @@ static __always_inline void leave_custody(struct task_ctx *tctx)
 	tctx->state = TASK_OUT;
 }
 
-/* 7.1 declares task_struct.on_cpu as an int, 7.3 as a u8. */
-struct task_struct___int_on_cpu {
-	int on_cpu;
-} __attribute__((preserve_access_index));
-
 /*
  * Whether the task is off every CPU and stays off until we move it, so that
  * its p->migration_disabled cannot change between our test and the kernel's
@@ -222,16 +217,15 @@ struct task_struct___int_on_cpu {
  * the task is then in our custody (or on our deferred insert) and cannot run
  * again before the move, so once seen 0 it stays 0.
  */
-static __always_inline bool is_off_cpu(struct task_struct *p)
+static __always_inline bool is_off_cpu(struct task_struct *task)
 {
-	struct task_struct___int_on_cpu *as_int = (void *)p;
-	bool on_cpu;
+	/*
+	 * 7.1 declares task_struct.on_cpu as an int, 7.3 as a u8: read at the
+	 * size the kernel's BTF gives (a flavoured struct for the int would make
+	 * libbpf warn about the branch it poisons on the other kernels).
+	 */
+	const bool on_cpu = BPF_CORE_READ_BITFIELD(task, on_cpu);
 
-	/* The branch the kernel's BTF rules out is never verified. */
-	if (bpf_core_field_size(p->on_cpu) == sizeof(int))
-		on_cpu = as_int->on_cpu;
-	else
-		on_cpu = p->on_cpu;
 	if (on_cpu)
 		return false;
 	/* Read migration_disabled after on_cpu (x86 keeps loads in order). */
