@@ -1,8 +1,8 @@
 # audit_attached.sh — the reference scheduler is started by a separate
 # process first; then `scx-custody audit` (default --sched attached) finds it
 # through its struct_ops map and audits it until the command below stops it.
+# The standard workload runs around that command (run_workload.sh).
 . /workload.sh
-start_workload 160
 scx-custody sched --duration 150 --stats 1 --format json --output /export/ref.json >/tmp/sched.log 2>&1 &
 sched=$!
 echo "$sched" >/tmp/sched.pid
@@ -30,8 +30,7 @@ echo "stopping the scheduler after ${t} s: custody enters $first -> $(enters)"
 kill -INT "$(cat /tmp/sched.pid)"
 wait_sched_state disabled
 EOS
-run_audit -- sh /tmp/stop_sched.sh
+run_audit -- sh /run_workload.sh 160 sh /tmp/stop_sched.sh
 wait $sched
-stop_workload
 [ -f /export/ref.json ] && emit_json /export/ref.json
 exit 0

@@ -1,7 +1,8 @@
 # audit_immed.sh — scx_qmap's IMMED stress (KSCHED_ARGS, e.g. "-I -F 8":
 # SCX_OPS_ALWAYS_ENQ_IMMED, every 8th enqueue forced to a busy local DSQ) is
 # started first; then `scx-custody audit` (attached) audits it under the
-# standard workload while its command reads two counters of re-enqueues:
+# standard workload (started with the audit's command, run_workload.sh)
+# while its command reads two counters of re-enqueues:
 # the kernel's SCX_EV_REENQ_IMMED (root/events) and qmap's own cumulative
 # count ("reenq/cid0=" in its stats, printed every second).
 #   counts_outer_*  read before the audit starts and after qmap printed its
@@ -42,13 +43,11 @@ sched=$!
 renice -n -20 -p $sched >/dev/null
 wait_sched_state enabled 120 || echo "scx_qmap did not start"
 echo "@@R {\"ksched_root_ops\": \"$(cat /sys/kernel/sched_ext/root/ops)\"}"
-start_workload 120
 counts_line counts_outer_before
-run_audit -- sh /tmp/window.sh
+run_audit -- sh /run_workload.sh 120 sh /tmp/window.sh
 next_stats
 counts_line counts_outer_after
 kill -INT $sched
 wait $sched
 echo "@@R {\"ksched_exit\": $?}"
-stop_workload
 exit 0

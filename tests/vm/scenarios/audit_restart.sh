@@ -3,9 +3,9 @@
 # CPU hotplug ops), and it reloads itself under the same name, once with the
 # CPU offline and again when the CPU comes back (the hotplug sequence it
 # recorded no longer matches). Every instance must get a section of its own,
-# the last one audited to the end.
+# the last one audited to the end. The standard workload runs around the
+# command (run_workload.sh).
 . /workload.sh
-start_workload 120
 cat >/tmp/restart.sh <<'EOS'
 . /workload.sh
 scx_simple >/tmp/simple.log 2>&1 &
@@ -23,7 +23,6 @@ kill -INT $sched
 wait_sched_state disabled
 EOS
 echo "@@R {\"enable_seq_before\": $(cat /sys/kernel/sched_ext/enable_seq)}"
-run_audit -- sh /tmp/restart.sh
+run_audit -- sh /run_workload.sh 120 sh /tmp/restart.sh
 echo "@@R {\"enable_seq_after\": $(cat /sys/kernel/sched_ext/enable_seq)}"
-stop_workload
 exit 0

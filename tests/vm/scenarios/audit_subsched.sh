@@ -19,12 +19,12 @@ renice -n -20 -p "$(cat /tmp/sub.pid)" >/dev/null
 n=0
 while [ -z "$(sub_dirs)" ] && [ $n -lt 150 ]; do sleep 1; n=$((n + 1)); done
 echo "@@R {\"sub_dirs\": \"$(sub_dirs | tr '\n' ' ')\", \"root_ops\": \"$(cat $scx/root/ops)\"}"
-start_workload 150
-# Load inside the sub-scheduler's cgroup too.
+# The command: the standard workload around it (run_workload.sh), and load
+# inside the sub-scheduler's cgroup too.
+cat >/tmp/phases.sh <<'EOS'
 stress-ng --cpu 1 --yield 1 --timeout 150s --quiet &
 inside=$!
 echo $inside >/sys/fs/cgroup/sub/cgroup.procs
-cat >/tmp/phases.sh <<'EOS'
 sleep "${SUB_SECONDS:-8}"
 kill -INT "$(cat /tmp/sub.pid)"
 n=0
@@ -35,11 +35,11 @@ done
 echo "sub-scheduler gone after $n tenths of a second"
 echo "@@R {\"sub_stopped_s\": $(cut -d' ' -f1 /proc/uptime)}"
 sleep "${JUDGED_SECONDS:-12}"
+kill $inside
+wait $inside
 EOS
-run_audit -- sh /tmp/phases.sh
+run_audit -- sh /run_workload.sh 150 sh /tmp/phases.sh
 echo "@@R {\"sub_dirs_after\": \"$(sub_dirs | tr '\n' ' ')\"}"
-kill $inside 2>/dev/null
 kill -INT $root
 wait $root
-stop_workload
 exit 0
