@@ -27,7 +27,8 @@ for, one by one, not allowed as a margin:
               dequeues by flag equal; the audit's own books balance; at least
               1000 custodies; the recording replays to the identical report,
               on the host and in the guest (the guest's replay exit status and
-              export/replay-in-guest.json)
+              export/replay-in-guest.json); the audit created or modified no
+              file on the guest's writable file systems but its two outputs
   fixed       (7.2.12, 7.3.4): verdict clean, exit 0, every violation 0
   remote-bug  (7.1.13): verdict violations, exit 1; wrong_dequeue_flags = the
               scheduler's SCX_DEQ_CORE_SCHED_EXEC dequeues; late_dequeue =
@@ -40,7 +41,8 @@ for, one by one, not allowed as a margin:
 
   kernel_events  the kernel's own event counters of the section's instance
               (every kernel here, 7.0.13 on, has root/events): read at the
-              start and, at most 1 s before the section ended, at the end;
+              start and, at the end, just before the audit detached the
+              scheduler (reference.stop_begin_ts_ns);
               the workload's slices ran out, so SCX_EV_REFILL_SLICE_DFL grew;
               the scheduler was enabled through bypass mode once and never
               bypassed after (SCX_EV_BYPASS_ACTIVATE 1 at the start, delta 0)
@@ -168,6 +170,15 @@ def replayed_in_guest(c, lines, outdir, r, audit_exit):
         c.failures.append(f"no in-guest replay report: {error}")
 
 
+def wrote_only_outputs(c, lines):
+    """The audit (and its workload) created or modified nothing on the guest's
+    writable file systems (root, /tmp, /run, /dev/shm, bpffs) but its
+    --output and --record files."""
+    written = [d["written_by_audit"] for d in lines if "written_by_audit" in d]
+    want = ["/export/audit.json", "/export/audit.rec"]
+    c.check(written == [want], f"the audit wrote {written}, want [{want}]")
+
+
 def kernel_events_read(c, r):
     """schedulers[0].kernel_events: the kernel's counters, start and end."""
     events = r["schedulers"][0].get("kernel_events", {})
@@ -219,6 +230,7 @@ def main():
     verdict_matches(c, r, audit_exit, ref, args.expect, race, dropped, lost)
     vmcheck.replay_matches(c, args.binary, args.outdir, r, audit_exit)
     replayed_in_guest(c, lines, args.outdir, r, audit_exit)
+    wrote_only_outputs(c, lines)
     kernel_text = kernel_events_read(c, r)
 
     tracer = r["details"]["tracer"]

@@ -18,6 +18,9 @@ custody-held on its hold DSQ for HOLD_MS at a time.
            it every 100 ms): some read falls in the last gap of every hold,
            which needs a hold longer than that gap. It never exceeded
            HOLD_MS + 2 s (nothing else was held that long).
+  files    while `run` ran, nothing was created or modified on the guest's
+           writable file systems (root, /tmp, /run, /dev/shm, bpffs) but the
+           scenario's own four files: `run` writes no file.
 """
 import argparse
 import json
@@ -99,6 +102,11 @@ def main():
     check_report(c, report, sched, pid, hold_ms)
     vmcheck.replay_matches(c, args.binary, outdir, report, audit_exit)
     check_metric(c, outdir, hold_ms)
+    # `run` has no output file: while it ran, only the scenario's own files
+    # were written on the guest's writable file systems.
+    written = [d["written_while_run"] for d in lines if "written_while_run" in d]
+    want = ["/export/metrics.txt", "/export/oldest_age.txt", "/tmp/daemon.log", "/tmp/sched.log"]
+    c.check(written == [want], f"written while run ran: {written}, want [{want}]")
     return c.finish(f"held_task {args.kernel}: pid {pid} held {hold_ms} ms, named in the report "
                     f"and the metric")
 

@@ -11,7 +11,9 @@
 # 2. `scx-custody run` (following whatever scheduler runs) until /healthz
 #    says its tracer is attached, then the same scheduler in its own process: /metrics read every 0.25 s while it runs;
 #    each scx_custody_oldest_custody_age_seconds line goes to
-#    /export/oldest_age.txt, prefixed with the guest's uptime.
+#    /export/oldest_age.txt, prefixed with the guest's uptime. What was
+#    created or modified on the guest's writable file systems meanwhile is
+#    a result line ({"written_while_run": [...]}).
 #
 # Env: HOLD_MS (default 5000), SCHED_SECONDS (default 14).
 # Result lines: {"held_pid": PID, "hold_ms": N}, the audit's exit and report,
@@ -52,6 +54,7 @@ run_audit -- scx-custody sched --hold-comm custody-held --hold-ms "$HOLD_MS" \
 wait_sched_state disabled || fail "sched_ext still $(cat /sys/kernel/sched_ext/state) after the audit"
 
 # 2. The daemon, then the scheduler; the metric read while it runs.
+snapshot_files run
 scx-custody run --listen "$DAEMON_ADDR" >/tmp/daemon.log 2>&1 &
 DAEMON=$!
 n=0
@@ -75,4 +78,9 @@ done
 wait "$SCHED"
 echo "held_task: scheduler exited with $?, $(wc -l <"$EXPORT/oldest_age.txt") metric samples"
 timeout 5 wget -q -O "$EXPORT/metrics.txt" "http://$DAEMON_ADDR/metrics"
+# What was written while the daemon ran: the files this script wrote, and
+# nothing of the daemon's (it serves HTTP and logs to stderr).
+kill -TERM "$DAEMON" && wait "$DAEMON"
+DAEMON=''
+echo "@@R {\"written_while_run\": $(files_written_since run)}"
 finish

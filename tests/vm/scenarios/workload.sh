@@ -61,3 +61,28 @@ run_audit() {
 	[ -f /export/audit.json ] && emit_json /export/audit.json
 	return 0
 }
+
+# The guest's writable file systems: the initramfs root, /tmp, /run,
+# /dev/shm, and bpffs (/sys/fs/bpf, where a pinned BPF object would stay).
+WRITABLE_FS="/ /tmp /run /dev/shm /sys/fs/bpf"
+
+# snapshot_files NAME: the paths on WRITABLE_FS now, in /tmp/NAME.paths,
+# and /tmp/NAME.mark, whose time later modifications are newer than.
+snapshot_files() {
+	touch "/tmp/$1.mark"
+	sleep 1 # file times have a one-second granularity on some file systems
+	# shellcheck disable=SC2086  # a list of directories
+	find $WRITABLE_FS -xdev 2>/dev/null | sort >"/tmp/$1.paths"
+}
+
+# files_written_since NAME: the paths created since snapshot_files NAME, and
+# the files (not directories) modified since, as a sorted JSON array; the
+# snapshot's own files are left out.
+files_written_since() {
+	# shellcheck disable=SC2086
+	{
+		find $WRITABLE_FS -xdev 2>/dev/null | sort | comm -13 "/tmp/$1.paths" -
+		find $WRITABLE_FS -xdev -newer "/tmp/$1.mark" ! -type d 2>/dev/null
+	} | grep -v -x -e "/tmp/$1.paths" -e "/tmp/$1.mark" | sort -u |
+		awk 'BEGIN { printf "[" } { printf "%s\"%s\"", (NR > 1 ? ", " : ""), $0 } END { printf "]" }'
+}
