@@ -1,12 +1,12 @@
 // bench_icount: one benchmark stage, run once, for counting its instructions
-// under callgrind (tests/bench/run-bench does this):
+// under callgrind (tests/bench/run-bench.py does this):
 //
 //   valgrind --tool=callgrind --toggle-collect='*measured_loop*'
 //            bench_icount STAGE [TASKS CPUS EVENTS]
 //
 // Everything but measured_loop() (stream generation, warm-up, the registry of a
 // scrape) runs uncounted. Instruction counts do not depend on the machine's speed
-// or load, so run-bench holds them to budgets that fail on a regression.
+// or load, so run-bench.py holds them to budgets that fail on a regression.
 // STAGE: copy, decode, decode_result, engine, session, session_recording (EVENTS
 // records of a stream of TASKS live tasks on CPUS CPUs), or scrape (EVENTS scrapes
 // of a CPUS-CPU registry). Prints one JSON object: stage, events, and for scrape

@@ -12,7 +12,7 @@
 // pass begins with a new engine or session warmed up to the stream's number of
 // live tasks, outside the measured time (see run_stream()).
 //
-// tests/bench/run-bench runs this binary and turns the results into ratios
+// tests/bench/run-bench.py runs this binary and turns the results into ratios
 // measured side by side in one run; absolute rates are printed next to the
 // targets, the gates are the ratios (and bench_icount's instruction counts).
 #include <benchmark/benchmark.h>
@@ -232,7 +232,7 @@ void register_benchmarks() {
         ->Repetitions(1)
         ->Unit(benchmark::kMillisecond);
 
-    // Side by side per shape: run-bench divides these by each other.
+    // Side by side per shape: run-bench.py divides these by each other.
     for (const int64_t tasks : {1'000, 100'000}) {
         benchmark::RegisterBenchmark("engine", bm_engine)->Args({tasks, 2})->ArgNames(arg_names);
         benchmark::RegisterBenchmark("copy", bm_copy)->Args({tasks, 64})->ArgNames(arg_names);

@@ -4,7 +4,7 @@
 //                 MetricsServer sends
 //   scrape_http   a real GET /metrics against MetricsServer on 127.0.0.1 (a new
 //                 connection per scrape, as Prometheus makes when keep-alive is off)
-// tests/bench/run-bench judges the 1,024-CPU figures (time, and bench_icount's
+// tests/bench/run-bench.py judges the 1,024-CPU figures (time, and bench_icount's
 // instruction count for the serialized scrape).
 #include <benchmark/benchmark.h>
 

@@ -1,6 +1,6 @@
 """The PromQL of dashboards/custody.json as Grafana would send it.
 
-Shared by run-prometheus-test (a Prometheus on the host scraping the metrics feed)
+Shared by run-prometheus-test.py (a Prometheus on the host scraping the metrics feed)
 and tests/vm/check-prometheus-live.py (a Prometheus in a guest scraping the daemon).
 """
 import json

@@ -1,5 +1,5 @@
 # bpf_cost.sh — the kernel-side cost of an audit, from bpf_stats (run by
-# tests/bench/guest-bench in a QEMU guest; busybox sh).
+# tests/bench/guest-bench.py in a QEMU guest; busybox sh).
 #
 # BENCH_SCHED   reference: `scx-custody audit --sched reference` around the
 #                 standard workload (the audit loads the scheduler);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/vm/kernel-matrix-test --matrix SCRIPT --binary FILE --out DIR
+"""tests/vm/kernel-matrix-test.py --matrix SCRIPT --binary FILE --out DIR
 
 Runs scripts/kernel-matrix on 7.1.13 and 7.3.4 (8 s each, both guests at once)
 and checks what it printed and wrote against each guest's own JSON report:
@@ -29,7 +29,7 @@ errors = []
 def check(condition, message):
     if not condition:
         errors.append(message)
-        print(f"kernel-matrix-test: FAIL: {message}", file=sys.stderr)
+        print(f"kernel-matrix-test.py: FAIL: {message}", file=sys.stderr)
 
 
 def run_matrix(args, out):
@@ -145,7 +145,7 @@ def main(argv):
     if errors:
         return 1
     verdicts = ", ".join(f"{kernel} {report['verdict']}" for kernel, report in reports.items())
-    print(f"kernel-matrix-test: ok: {verdicts}")
+    print(f"kernel-matrix-test.py: ok: {verdicts}")
     return 0
 
 

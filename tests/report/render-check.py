@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/report/render-check --recorder FILE --html-from CMD... --out DIR
+"""tests/report/render-check.py --recorder FILE --html-from CMD... --out DIR
 
 The HTML report in a real browser: writes the deterministic recording
 (report_recording), renders it to HTML with `scx-custody replay --format html`
@@ -32,7 +32,7 @@ BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 
 def fail(message):
-    print(f"render-check: FAIL: {message}", file=sys.stderr)
+    print(f"render-check.py: FAIL: {message}", file=sys.stderr)
     sys.exit(1)
 
 
@@ -150,7 +150,7 @@ def main(argv):
     if shot.stat().st_size < 20_000:
         fail(f"screenshot is only {shot.stat().st_size} bytes: a blank page?")
     marks = dom.root.get("data-marks")
-    print(f"render-check: ok: {len(dom.charts)} charts, {marks} marks, verdict {dom.word}; "
+    print(f"render-check.py: ok: {len(dom.charts)} charts, {marks} marks, verdict {dom.word}; "
           f"{shot} ({shot.stat().st_size // 1024} KiB)")
     return 0
 

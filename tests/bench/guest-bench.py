@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Kernel-side cost of an audit: BPF time per program from bpf_stats in a guest.
 
-Usage: guest-bench --binary SCX_CUSTODY --out DIR [--kernel VER] [--seconds N]
+Usage: guest-bench.py --binary SCX_CUSTODY --out DIR [--kernel VER] [--seconds N]
                    [--runs reference,scx_qmap,scx_simple,switch] [--jobs N]
                    [--icount-shift N | --no-icount] [--json-out FILE]
                    [--bpftool FILE] [--ksched-dir DIR]
@@ -236,7 +236,7 @@ def main():
         for run, rc, stderr in pool.map(lambda r: run_guest(args, r), runs):
             if rc != 0 or not (args.out / run / "export/bpf_t1.json").is_file():
                 failed.append(run)
-                print(f"guest-bench: the {run} guest failed (rc {rc}); see {args.out / run}",
+                print(f"guest-bench.py: the {run} guest failed (rc {rc}); see {args.out / run}",
                       file=sys.stderr)
                 print(stderr[-2000:], file=sys.stderr)
     analyses = {}

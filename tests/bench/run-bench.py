@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the consumer's benchmarks once and judges them against their targets.
 
-Usage: run-bench [--build-dir DIR] [--min-time SECONDS] [--repetitions N]
+Usage: run-bench.py [--build-dir DIR] [--min-time SECONDS] [--repetitions N]
                  [--json-out FILE] [--targets] [--no-icount]
 
 Three kinds of gate, none of which depends on how fast or busy the machine is:
@@ -321,7 +321,7 @@ def main(argv):
         runs = collect(engine_document)
         runs.update(collect(metrics_document))
     except (OSError, RuntimeError) as error:
-        print(f"run-bench: {error}", file=sys.stderr)
+        print(f"run-bench.py: {error}", file=sys.stderr)
         return 2
     if args.json_out:
         args.json_out.write_text(json.dumps({"engine_bench": engine_document,
@@ -357,16 +357,16 @@ def main(argv):
             print(f"GET /metrics over HTTP at {SCRAPE_CPUS} CPUs: {http['real_time']:.1f} "
                   f"{http['time_unit']} wall time (for reference)\n")
     except KeyError as error:
-        print(f"run-bench: no result for {error.args[0]} (filtered out?)", file=sys.stderr)
+        print(f"run-bench.py: no result for {error.args[0]} (filtered out?)", file=sys.stderr)
         return 2
 
     judge.print_tables()
     if judge.failures:
-        print("run-bench: FAILED", file=sys.stderr)
+        print("run-bench.py: FAILED", file=sys.stderr)
         for failure in judge.failures:
             print(f"  {failure}", file=sys.stderr)
         return 1
-    print("run-bench: every budget met" + (" and every target holds" if args.targets else ""))
+    print("run-bench.py: every budget met" + (" and every target holds" if args.targets else ""))
     return 0
 
 
