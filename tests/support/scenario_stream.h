@@ -176,6 +176,12 @@ class ScenarioStream {
         script.events.push_back(Pending{std::move(event), next_seq_++, script.slot, false});
     }
 
+    // The task is dispatched to its CPU's local DSQ and runs there.
+    void run_locally(Script& script) {
+        add(script, EventKind::DsqInsert, gap_ns(), kDsqLocal);
+        add(script, EventKind::Running, gap_ns());
+    }
+
     // Queues the script's events; the last one frees its task.
     void commit(Script& script) {
         if (script.events.empty()) {
@@ -269,8 +275,7 @@ class ScenarioStream {
             enter(EnterPath::EnqueueUserDsq);
             add(s, EventKind::Dequeue, custody_ns());
             counted_dequeue(0);
-            add(s, EventKind::DsqInsert, gap_ns(), kDsqLocal);
-            add(s, EventKind::Running, gap_ns());
+            run_locally(s);
         } else if (roll < 72) { // core-sched pick
             add(s, EventKind::Enqueue, 0, kNoDsq, kEnqWakeup);
             enter(EnterPath::EnqueueHeld);
@@ -282,12 +287,10 @@ class ScenarioStream {
             enter(EnterPath::InsertUserDsq);
             add(s, EventKind::Dequeue, custody_ns(), kNoDsq, 0, KernelCustodyFlag::Clear);
             counted_dequeue(0);
-            add(s, EventKind::DsqInsert, gap_ns(), kDsqLocal);
-            add(s, EventKind::Running, gap_ns());
+            run_locally(s);
         } else if (roll < 93) { // direct dispatch to the local DSQ: no custody
             add(s, EventKind::Enqueue, 0, kDsqLocal, kEnqWakeup);
-            add(s, EventKind::DsqInsert, gap_ns(), kDsqLocal);
-            add(s, EventKind::Running, gap_ns());
+            run_locally(s);
         } else if (roll < 97) { // moved to another CPU's local DSQ, runs, exits
             add(s, EventKind::Enqueue, 0, kDsqLocal, kEnqWakeup);
             add(s, EventKind::DsqInsert, gap_ns(), kDsqLocal);
@@ -300,8 +303,7 @@ class ScenarioStream {
             enter(EnterPath::EnqueueUserDsq);
             add(s, EventKind::Dequeue, long_hold_ns());
             counted_dequeue(0);
-            add(s, EventKind::DsqInsert, gap_ns(), kDsqLocal);
-            add(s, EventKind::Running, gap_ns());
+            run_locally(s);
         }
     }
 
@@ -317,8 +319,7 @@ class ScenarioStream {
             found(kind);
             add(s, EventKind::Dequeue, custody_ns());
             counted_dequeue(0);
-            add(s, EventKind::DsqInsert, gap_ns(), kDsqLocal);
-            add(s, EventKind::Running, gap_ns());
+            run_locally(s);
             break;
         case ViolationKind::DuplicateDequeue:
             add(s, EventKind::Enqueue, 0, kNoDsq, kEnqWakeup);
@@ -327,8 +328,7 @@ class ScenarioStream {
             counted_dequeue(0);
             add(s, EventKind::Dequeue, gap_ns());
             found(kind);
-            add(s, EventKind::DsqInsert, gap_ns(), kDsqLocal);
-            add(s, EventKind::Running, gap_ns());
+            run_locally(s);
             break;
         case ViolationKind::DequeueOutsideCustody: // a task never seen in custody
             add(s, EventKind::TaskExit, 0);
@@ -361,8 +361,7 @@ class ScenarioStream {
             found(kind);
             add(s, EventKind::Dequeue, custody_ns());
             counted_dequeue(0);
-            add(s, EventKind::DsqInsert, gap_ns(), kDsqLocal);
-            add(s, EventKind::Running, gap_ns());
+            run_locally(s);
             break;
         }
     }
