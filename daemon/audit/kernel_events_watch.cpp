@@ -1,36 +1,15 @@
 #include "audit/kernel_events_watch.h"
 
-#include <charconv>
-#include <fstream>
+#include "util/sysfs_text.h"
 
 namespace scx_custody::audit {
-namespace {
-
-std::string first_line(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);
-    while (!line.empty() && (line.back() == ' ' || line.back() == '\r'))
-        line.pop_back();
-    return line;
-}
-
-std::optional<uint64_t> to_u64(const std::string& text) {
-    uint64_t value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || text.empty())
-        return std::nullopt;
-    return value;
-}
-
-} // namespace
 
 KernelEventsWatch::KernelEventsWatch(std::string sched_ext_dir)
     : sched_ext_dir_(std::move(sched_ext_dir)), instance_dir_(sched_ext_dir_ + "/root") {}
 
 KernelEventsWatch::SysfsState KernelEventsWatch::read_state() const {
-    return {first_line(sched_ext_dir_ + "/state"),
-            to_u64(first_line(sched_ext_dir_ + "/enable_seq"))};
+    return {read_first_line(sched_ext_dir_ + "/state"),
+            parse_u64(read_first_line(sched_ext_dir_ + "/enable_seq"))};
 }
 
 void KernelEventsWatch::open(uint32_t instance_id, uint64_t ts_ns, uint64_t now_ns) {

@@ -1,5 +1,7 @@
 #include "util/kernel_env.h"
 
+#include "util/sysfs_text.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,13 +13,6 @@ namespace {
 
 constexpr const char* kSchedExtDir = "/sys/kernel/sched_ext";
 
-std::string read_first_line(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);
-    return line;
-}
-
 } // namespace
 
 std::string kernel_release() {
@@ -28,10 +23,7 @@ std::string kernel_release() {
 }
 
 std::optional<uint64_t> sched_ext_enable_seq() {
-    const std::string text = read_first_line(std::string(kSchedExtDir) + "/enable_seq");
-    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
-        return std::nullopt;
-    return std::stoull(text);
+    return parse_u64(read_first_line(std::string(kSchedExtDir) + "/enable_seq"));
 }
 
 Result<SchedExtStatus> sched_ext_status() {

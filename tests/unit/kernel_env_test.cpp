@@ -1,11 +1,13 @@
 // The sysfs reading of sub-scheduler trees (util/kernel_env.h), on directory
 // trees laid out like /sys/kernel/sched_ext in a temporary directory.
 #include "util/kernel_env.h"
+#include "util/sysfs_text.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <unistd.h>
 
@@ -57,6 +59,24 @@ TEST_F(SchedExtTree, EntriesThatAreNotSubSchedulersAreIgnored) {
 
 TEST(SchedExtTreeMissing, MissingDirectoryHasNone) {
     EXPECT_TRUE(sub_scheduler_cgroups_in("/nonexistent/sched_ext").empty());
+}
+
+TEST(SysfsText, ParseU64TakesOnlyAWholeUnsignedNumber) {
+    EXPECT_EQ(parse_u64("0"), 0u);
+    EXPECT_EQ(parse_u64("18446744073709551615"), UINT64_MAX);
+    EXPECT_EQ(parse_u64(""), std::nullopt);
+    EXPECT_EQ(parse_u64("18446744073709551616"), std::nullopt); // 2^64
+    EXPECT_EQ(parse_u64("-1"), std::nullopt);
+    EXPECT_EQ(parse_u64("+1"), std::nullopt);
+    EXPECT_EQ(parse_u64("12 "), std::nullopt);
+    EXPECT_EQ(parse_u64("12a"), std::nullopt);
+}
+
+TEST_F(SchedExtTree, ReadFirstLineDropsTrailingBlanksAndIsEmptyWithoutTheFile) {
+    const std::string path = (dir_ / "state").string();
+    std::ofstream(path) << "enabled \t\nsecond line\n";
+    EXPECT_EQ(read_first_line(path), "enabled");
+    EXPECT_EQ(read_first_line((dir_ / "missing").string()), "");
 }
 
 } // namespace
