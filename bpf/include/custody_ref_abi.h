@@ -38,6 +38,8 @@
 	X(reenqueue_in_custody, "enqueue of a task already in custody (no new custody)")           \
 	X(direct_select_local, "select_cpu inserted into SCX_DSQ_LOCAL (never custody)")           \
 	X(direct_enqueue_local, "enqueue inserted into SCX_DSQ_LOCAL (never custody)")             \
+	X(direct_enqueue_local_immed,                                                              \
+	  "enqueue inserted into SCX_DSQ_LOCAL with SCX_ENQ_IMMED (7.3; never custody)")           \
 	X(direct_enqueue_local_on, "enqueue inserted into SCX_DSQ_LOCAL_ON another CPU")           \
 	X(direct_enqueue_global, "enqueue inserted into SCX_DSQ_GLOBAL (never custody)")           \
 	X(dispatch_move_to_local, "dispatch: scx_bpf_dsq_move_to_local moved a task")              \
@@ -81,6 +83,8 @@ struct custody_ref_exit_info {
 struct custody_ref_caps {
 	__u32 dsq_iterator; /* bpf_iter_scx_dsq_* + scx_bpf_dsq_move(_vtime) */
 	__u32 dsq_reenq;    /* scx_bpf_dsq_reenq (7.1+) */
+	__u32 enq_immed;    /* the SCX_ENQ_IMMED insert flag (7.3+) */
+	__u32 _pad;
 };
 
 #ifdef __cplusplus

@@ -39,6 +39,8 @@ const volatile __u32 select_user_pct = 20;  /* of select_cpu calls */
 const volatile __u32 select_local_pct = 10; /* of select_cpu calls */
 const volatile __u32 enqueue_local_pct = 10;
 const volatile __u32 enqueue_local_on_pct = 10;
+/* of the SCX_DSQ_LOCAL enqueues, inserted with SCX_ENQ_IMMED where it exists */
+const volatile __u32 enqueue_immed_pct = 0;
 const volatile __u32 enqueue_global_pct = 5;
 const volatile __u32 enqueue_vtime_pct = 20;
 const volatile __u32 enqueue_held_pct = 20; /* the rest goes to the FIFO DSQ */
@@ -358,6 +360,19 @@ void BPF_STRUCT_OPS(custody_ref_enqueue, struct task_struct *p, u64 enq_flags)
 	r = roll();
 	edge = enqueue_local_pct;
 	if (r < edge) {
+		/*
+		 * SCX_ENQ_IMMED (7.3): run at once or come back; a local DSQ
+		 * that is busy makes the kernel call ops.enqueue again with
+		 * SCX_ENQ_REENQ (counted in enqueue_reenq).
+		 */
+		if (enqueue_immed_pct && bpf_core_enum_value_exists(enum scx_enq_flags, SCX_ENQ_IMMED) &&
+		    roll() < enqueue_immed_pct) {
+			stat_inc(direct_enqueue_local_immed);
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns,
+					   enq_flags |
+						   bpf_core_enum_value(enum scx_enq_flags, SCX_ENQ_IMMED));
+			return;
+		}
 		stat_inc(direct_enqueue_local);
 		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, enq_flags);
 		return;
@@ -669,6 +684,7 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(custody_ref_init)
 			    bpf_ksym_exists(scx_bpf_dsq_move_vtime) &&
 			    bpf_ksym_exists(scx_bpf_dsq_move_set_vtime);
 	caps.dsq_reenq = bpf_ksym_exists(scx_bpf_dsq_reenq);
+	caps.enq_immed = bpf_core_enum_value_exists(enum scx_enq_flags, SCX_ENQ_IMMED);
 	init_ns = bpf_ktime_get_ns();
 
 	ret = scx_bpf_create_dsq(CUSTODY_REF_FIFO_DSQ, -1);

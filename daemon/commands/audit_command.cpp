@@ -102,6 +102,11 @@ CLI::App* add_audit_command(CLI::App& app, AuditOptions& opts) {
     cmd->add_option("--test-insert-return-delay-us", l.test_insert_return_delay_us)
         ->check(CLI::Range(0, 10000))
         ->group("");
+    // Hidden: for the guest test of 7.3's SCX_ENQ_IMMED path (`sched
+    // --enqueue-immed-pct` for the reference scheduler audit loads itself).
+    cmd->add_option("--test-ref-enqueue-immed-pct", l.knobs.enqueue_immed_pct)
+        ->check(CLI::Range(0u, 100u))
+        ->group("");
     cmd->add_option("command", l.command,
                     "-- COMMAND [ARGS...]: audit while it runs, following every scheduler it "
                     "loads and unloads");

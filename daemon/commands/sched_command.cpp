@@ -53,7 +53,7 @@ nlohmann::json json_report(const loader::RefStats& stats, const loader::RefCaps&
         {"duration_s", elapsed_s},
         {"ejected", ejected},
         {"stats", stats.to_json()},
-        {"caps", {{"dsq_iterator", caps.dsq_iterator}, {"dsq_reenq", caps.dsq_reenq}}},
+        {"caps", caps.to_json()},
     };
     if (exit)
         j["exit"] = {{"kind", exit->kind},
@@ -79,6 +79,11 @@ void add_knob_options(CLI::App& cmd, loader::RefKnobs& k) {
         ->check(pct)
         ->capture_default_str();
     cmd.add_option("--enqueue-local-pct", k.enqueue_local_pct, "Enqueues to SCX_DSQ_LOCAL")
+        ->check(pct)
+        ->capture_default_str();
+    cmd.add_option("--enqueue-immed-pct", k.enqueue_immed_pct,
+                   "Of the enqueues to SCX_DSQ_LOCAL, those inserted with SCX_ENQ_IMMED (7.3+: "
+                   "run at once or come back through ops.enqueue with SCX_ENQ_REENQ)")
         ->check(pct)
         ->capture_default_str();
     cmd.add_option("--enqueue-local-on-pct", k.enqueue_local_on_pct,
@@ -202,6 +207,9 @@ ExitCode run_sched(const SchedOptions& opts) {
     if (auto attached = sched->attach(); !attached)
         return fail(attached.error());
     spdlog::info("custody_ref attached on {}", kernel_release());
+    if (opts.knobs.enqueue_immed_pct > 0 && !sched->caps().enq_immed)
+        spdlog::warn("this kernel has no SCX_ENQ_IMMED (7.3 added it): --enqueue-immed-pct "
+                     "drives nothing here");
 
     const auto start = Clock::now();
     bool ejected = run_until_stopped(*sched, *signals, opts);

@@ -345,10 +345,8 @@ nlohmann::json LiveAudit::finish() {
         // How long the kernel took to disable it, the last reading included.
         const double stop_ms = static_cast<double>(monotonic_ns() - stop_begin_ns) / 1e6;
         if (auto stats = ref_->read_stats()) {
-            auto caps = ref_->caps();
             end.reference = stats->to_json();
-            end.reference["caps"] = {{"dsq_iterator", caps.dsq_iterator},
-                                     {"dsq_reenq", caps.dsq_reenq}};
+            end.reference["caps"] = ref_->caps().to_json();
             end.reference["stop_begin_ts_ns"] = stop_begin_ns;
             end.reference["stop_ms"] = std::round(stop_ms * 10) / 10;
             if (auto exit = ref_->exit_info())

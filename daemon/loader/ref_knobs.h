@@ -12,6 +12,7 @@ struct RefKnobs {
     uint32_t select_user_pct = 20;  // select_cpu calls inserted into a user DSQ
     uint32_t select_local_pct = 10; // select_cpu calls inserted into SCX_DSQ_LOCAL
     uint32_t enqueue_local_pct = 10;
+    uint32_t enqueue_immed_pct = 0; // of the SCX_DSQ_LOCAL enqueues: with SCX_ENQ_IMMED (7.3)
     uint32_t enqueue_local_on_pct = 10;
     uint32_t enqueue_global_pct = 5;
     uint32_t enqueue_vtime_pct = 20;

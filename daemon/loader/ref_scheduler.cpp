@@ -4,6 +4,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -49,6 +50,7 @@ Result<RefScheduler> RefScheduler::load(const RefKnobs& knobs) {
     ro->select_local_pct = knobs.select_local_pct;
     ro->enqueue_local_pct = knobs.enqueue_local_pct;
     ro->enqueue_local_on_pct = knobs.enqueue_local_on_pct;
+    ro->enqueue_immed_pct = knobs.enqueue_immed_pct;
     ro->enqueue_global_pct = knobs.enqueue_global_pct;
     ro->enqueue_vtime_pct = knobs.enqueue_vtime_pct;
     ro->enqueue_held_pct = knobs.enqueue_held_pct;
@@ -130,7 +132,11 @@ std::optional<RefExitInfo> RefScheduler::exit_info() const {
 
 RefCaps RefScheduler::caps() const {
     const auto& c = skel_->bss->caps;
-    return RefCaps{c.dsq_iterator != 0, c.dsq_reenq != 0};
+    return RefCaps{c.dsq_iterator != 0, c.dsq_reenq != 0, c.enq_immed != 0};
+}
+
+nlohmann::json RefCaps::to_json() const {
+    return {{"dsq_iterator", dsq_iterator}, {"dsq_reenq", dsq_reenq}, {"enq_immed", enq_immed}};
 }
 
 Result<loader::SchedulerPrograms> RefScheduler::programs() const {

@@ -31,6 +31,9 @@ struct RefExitInfo {
 struct RefCaps {
     bool dsq_iterator = false;
     bool dsq_reenq = false;
+    bool enq_immed = false; // SCX_ENQ_IMMED inserts (7.3)
+
+    nlohmann::json to_json() const;
 };
 
 class RefScheduler {

@@ -179,6 +179,24 @@ def wrote_only_outputs(c, lines):
     c.check(written == [want], f"the audit wrote {written}, want [{want}]")
 
 
+def immed_driven(c, r, ref):
+    """--test-ref-enqueue-immed-pct: the kernel has SCX_ENQ_IMMED, the scheduler
+    inserted with it, and the kernel re-enqueued some (SCX_EV_REENQ_IMMED grew
+    inside the section); the re-enqueues stay exact through the calibration
+    row kernel_reenqueues = the scheduler's enqueue_reenq."""
+    immed = ref.get("counters", {}).get("direct_enqueue_local_immed", 0)
+    delta = r["schedulers"][0].get("kernel_events", {}).get("delta", {})
+    reenq_immed = delta.get("SCX_EV_REENQ_IMMED", 0)
+    c.check(ref.get("caps", {}).get("enq_immed") is True, f"caps {ref.get('caps')}")
+    c.check(immed > 0, "no SCX_ENQ_IMMED insert")
+    c.check(reenq_immed > 0, f"SCX_EV_REENQ_IMMED did not grow: {reenq_immed}")
+    rows = {row["name"]: row for row in r["details"].get("calibration", [])}
+    row = rows.get("kernel_reenqueues", {})
+    c.check(row.get("equal") is True, f"kernel_reenqueues calibration {row}")
+    return (f" immed: {immed} inserts, SCX_EV_REENQ_IMMED +{reenq_immed}, "
+            f"re-enqueues {row.get('audit')}")
+
+
 def kernel_events_read(c, r):
     """schedulers[0].kernel_events: the kernel's counters, start and end."""
     events = r["schedulers"][0].get("kernel_events", {})
@@ -211,6 +229,9 @@ def main():
     ap.add_argument("--attach", default="auto", choices=["auto", "kprobe"])
     ap.add_argument("--require-overtaken", action="store_true",
                     help="the run widened the record-order race: require user_insert_overtaken > 0")
+    ap.add_argument("--require-immed", action="store_true",
+                    help="the reference scheduler inserted with SCX_ENQ_IMMED (7.3): require "
+                         "such inserts, and re-enqueues the kernel counted for them")
     args = ap.parse_args()
     c, lines, r, audit_exit = vmcheck.audit_run(args.outdir)
     ref = r.get("reference")
@@ -232,6 +253,8 @@ def main():
     replayed_in_guest(c, lines, args.outdir, r, audit_exit)
     wrote_only_outputs(c, lines)
     kernel_text = kernel_events_read(c, r)
+    if args.require_immed:
+        kernel_text += immed_driven(c, r, ref)
 
     tracer = r["details"]["tracer"]
     return c.finish(
