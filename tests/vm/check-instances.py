@@ -195,23 +195,27 @@ def check_short(c, r, rc, lines, expect, held):
     msg = refs[0].get("exit", {}).get("msg", "") if refs else ""
     c.check("ejecting itself" in msg, f"the scheduler did not eject itself: {msg!r}")
     secs = r["schedulers"]
-    c.check([s["name"] for s in secs] == ["custody_ref"], f"sections {vmcheck.sections_text(r)}")
+    cov = vmcheck.instances(r)
+    judged = cov[0]["custody_periods_judged"] if cov else 0
+    # Unheld, the scheduler can be gone before the audit opened its
+    # struct_ops map (7.0.13: ejected 218 ms after its init, the map open
+    # failed): its name is then unknown too.
+    names = [["custody_ref"]] + ([[""]] if not held and judged == 0 else [])
+    c.check([s["name"] for s in secs] in names, f"sections {vmcheck.sections_text(r)}")
     for s in secs[:1]:
         c.check(s["found_by"] == "kernel_hook" and s["detach_observed"], f"section {s}")
         life_ms = (s["end_ts_ns"] - s["begin_ts_ns"]) / 1e6
         c.check(life_ms < 1000, f"the scheduler lived {life_ms:.0f} ms")
-    cov = vmcheck.instances(r)
     c.check(cov and cov[0]["window_ns"] is not None, "no start window measured")
     if not held:
         # Traced only after its registration: the scheduler can be gone
         # before its programs are traced. Then nothing is judged, and the
         # verdict must say so, never clean.
-        judged = cov[0]["custody_periods_judged"] if cov else 0
         if judged == 0:
+            reasons = r["details"]["verdict_reasons"]
             c.check((r["verdict"], rc) == ("inconclusive", 4), f"verdict {r['verdict']} exit {rc}")
-            c.check(any("no custody period judged" in why
-                        for why in r["details"]["verdict_reasons"]),
-                    f"reasons {r['details']['verdict_reasons']}")
+            c.check(any("no custody period" in why and "judged" in why for why in reasons),
+                    f"reasons {reasons}")
             return
     else:
         c.check(cov and cov[0]["window_ns"] == 0, f"held, yet a start window: {cov}")
