@@ -54,8 +54,10 @@ TARGET_DECODE_VS_COPY = 2.5
 TARGET_SESSION_VS_DECODE = TARGET_DECODE_EVENTS_PER_S / TARGET_SESSION_EVENTS_PER_S
 TARGET_RECORDING_VS_SESSION = TARGET_SESSION_EVENTS_PER_S / TARGET_RECORDING_EVENTS_PER_S
 # Regression budgets of the same ratios (always checked): what this code measures,
-# with a margin for a busy machine.
-BUDGET_DECODE_VS_COPY = 3.0
+# with a margin for a busy machine. Decode / copy: 1.8-2.0 under Release (-O3),
+# 3.01-3.08 under RelWithDebInfo (-O2, the ctest's build) on a 2-core host, idle
+# or right after guests; its instruction count (budgeted below) is unchanged at 77.
+BUDGET_DECODE_VS_COPY = 3.5
 BUDGET_SESSION_VS_DECODE = 20.0
 BUDGET_RECORDING_VS_SESSION = 2.5
 # Cache and CPU-count effects, with a wide margin.
