@@ -53,9 +53,18 @@ emit_json() {
 # run_audit ARGS...: scx-custody audit with a JSON report and a recording in
 # /export (both come back to the host); its exit status and the report as
 # result lines.
+# With AUDIT_LOG set, the audit's log goes to that file while it runs (for
+# its command to read) and to the console after.
 run_audit() {
-	scx-custody audit --format json --output /export/audit.json --record /export/audit.rec "$@"
-	rc=$?
+	if [ -n "${AUDIT_LOG:-}" ]; then
+		scx-custody audit --format json --output /export/audit.json --record /export/audit.rec \
+			"$@" 2>"$AUDIT_LOG"
+		rc=$?
+		cat "$AUDIT_LOG" >&2
+	else
+		scx-custody audit --format json --output /export/audit.json --record /export/audit.rec "$@"
+		rc=$?
+	fi
 	echo "audit rc=$rc"
 	echo "@@R {\"audit_exit\": $rc}"
 	[ -f /export/audit.json ] && emit_json /export/audit.json
