@@ -7,14 +7,13 @@
 # The user's command runs until its scheduler has been enabled for
 # AUDIT_DURATION seconds (loading a BPF scheduler under TCG takes seconds, which
 # should not eat the audit), then gets SIGTERM; the audit follows it until it
-# exits. The workload starts with the command, once the audit is set up (the
-# tracer's BPF load is slow on CPUs the workload keeps busy).
+# exits. The workload runs around the command (run_workload.sh), so it starts
+# once the audit is set up (the tracer's BPF load is slow on CPUs the workload
+# keeps busy).
 . /workload.sh
 duration=${AUDIT_DURATION:-15}
 if [ -f /matrix/command.sh ]; then
 	cat >/tmp/bounded_command.sh <<EOS
-. /workload.sh
-start_workload $((duration + 150))
 sh /matrix/command.sh &
 pid=\$!
 n=0
@@ -30,11 +29,8 @@ while [ \$n -lt $((duration * 10)) ] && kill -0 \$pid 2>/dev/null; do
 done
 kill -TERM \$pid 2>/dev/null
 wait \$pid
-rc=\$?
-stop_workload
-exit \$rc
 EOS
-	run_audit -- sh /tmp/bounded_command.sh
+	run_audit -- sh /run_workload.sh $((duration + 150)) sh /tmp/bounded_command.sh
 else
 	run_audit --sched reference --duration "$duration" -- sh /run_workload.sh $((duration + 30))
 fi

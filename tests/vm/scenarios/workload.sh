@@ -56,13 +56,13 @@ emit_json() {
 # With AUDIT_LOG set, the audit's log goes to that file while it runs (for
 # its command to read) and to the console after.
 run_audit() {
+	set -- --format json --output /export/audit.json --record /export/audit.rec "$@"
 	if [ -n "${AUDIT_LOG:-}" ]; then
-		scx-custody audit --format json --output /export/audit.json --record /export/audit.rec \
-			"$@" 2>"$AUDIT_LOG"
+		scx-custody audit "$@" 2>"$AUDIT_LOG"
 		rc=$?
 		cat "$AUDIT_LOG" >&2
 	else
-		scx-custody audit --format json --output /export/audit.json --record /export/audit.rec "$@"
+		scx-custody audit "$@"
 		rc=$?
 	fi
 	echo "audit rc=$rc"
