@@ -3,22 +3,33 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <unistd.h>
 #include <utility>
 
 #include "audit/audit_meta.h"
 #include "consumer/event_decode.h"
+#include "event_record.h"
 #include "record/recording_format.h"
+#include "scenario_stream.h"
 
 namespace scx_custody::bench {
 namespace {
 
 static_assert(kRecordSize == consumer::kCustodyEventSize);
+static_assert(kRecordSize == sizeof(custody_event));
 
 constexpr std::size_t kMinStreamRecords = std::size_t{1} << 17;
 constexpr std::size_t kRecordsPerTask = 5;
 constexpr const char* kSchedName = "bench_sched";
+// The warm-up starts here (after the attach and the session's start); the stream
+// follows it.
+constexpr uint64_t kWarmUpStartNs = 1'000'000'000;
+// Each tick starts one scenario per CPU at random times in its window. A scenario
+// lasts about 50 ms on average (most a few milliseconds, 3 % held 0.2-3 s), so
+// about one per CPU is in flight at a time.
+constexpr uint64_t kTickNs = 50'000'000;
 
 pairing::Event attach_event() {
     pairing::Event event;
@@ -43,7 +54,50 @@ audit::StartMetadata start_metadata() {
     start.kernel = "7.1.0";
     start.command_line = {"engine_bench"};
     start.start_ts_ns = 1'000'000;
+    start.engine = engine_config();
     return start;
+}
+
+test_support::ScenarioOptions scenario_options(StreamShape shape) {
+    test_support::ScenarioOptions options;
+    options.cpus = std::max<uint32_t>(shape.cpus, 1);
+    options.tasks = std::max<uint32_t>(shape.tasks, 2);
+    options.violation_every = 0;
+    options.seed = 0x5c0de5eed0000000ull ^ (uint64_t{shape.tasks} << 16) ^ shape.cpus;
+    options.kernel_has_core_sched = engine_config().kernel_has_core_sched;
+    return options;
+}
+
+// The generator is never asked for an attach, a detach or a loss: every event
+// it produces has a record.
+void append(std::vector<std::byte>& bytes, const pairing::Event& event) {
+    if (const std::optional<custody_event> record = test_support::encode_event(event)) {
+        const std::span<const std::byte> raw = std::as_bytes(std::span(&*record, 1));
+        bytes.insert(bytes.end(), raw.begin(), raw.end());
+    }
+}
+
+// At least min_records records after the warm-up; the scenarios in flight then end.
+Stream make_stream(StreamShape shape, std::size_t min_records) {
+    Stream stream;
+    stream.shape = shape;
+    stream.bytes.reserve((min_records + 64 * std::size_t{shape.cpus}) * kRecordSize);
+    bool warming_up = true;
+    test_support::ScenarioStream generator(
+        [&](const pairing::Event& event) {
+            if (!warming_up)
+                append(stream.bytes, event);
+        },
+        scenario_options(shape));
+    uint64_t ts_ns = generator.warm_up(kWarmUpStartNs);
+    warming_up = false;
+    const unsigned per_tick = std::max<uint32_t>(shape.cpus, 1);
+    while (stream.records() < min_records) {
+        generator.tick(ts_ns, kTickNs, per_tick);
+        ts_ns += kTickNs;
+    }
+    generator.drain_all();
+    return stream;
 }
 
 std::string recording_path() {
@@ -55,6 +109,12 @@ std::string recording_path() {
 }
 
 } // namespace
+
+pairing::EngineConfig engine_config() {
+    pairing::EngineConfig config;
+    config.kernel_has_core_sched = true;
+    return config;
+}
 
 std::unique_ptr<PreparedStream> prepare_stream(StreamShape shape) {
     auto prepared = std::make_unique<PreparedStream>();
@@ -72,17 +132,20 @@ std::unique_ptr<PreparedStream> prepare_stream(StreamShape shape) {
 
 void warm_up(pairing::PairingEngine& engine, StreamShape shape) {
     engine.process(attach_event());
-    for_each_warmup_record(shape, [&](std::span<const std::byte> raw) {
-        Result<pairing::Event> event = consumer::decode_event(raw);
-        if (event)
-            engine.process(*event);
-    });
+    test_support::ScenarioStream generator(
+        [&](const pairing::Event& event) { engine.process(event); }, scenario_options(shape));
+    generator.warm_up(kWarmUpStartNs);
 }
 
 void warm_up(audit::AuditSession& session, StreamShape shape) {
     session.on_control(attach_record());
-    for_each_warmup_record(shape,
-                           [&](std::span<const std::byte> raw) { session.on_event_bytes(raw); });
+    test_support::ScenarioStream generator(
+        [&](const pairing::Event& event) {
+            if (const std::optional<custody_event> record = test_support::encode_event(event))
+                session.on_event_bytes(std::as_bytes(std::span(&*record, 1)));
+        },
+        scenario_options(shape));
+    generator.warm_up(kWarmUpStartNs);
 }
 
 void CopySubject::handle(std::size_t i) {
@@ -102,7 +165,7 @@ void DecodeResultSubject::handle(std::size_t i) {
 
 Status EngineSubject::reset() {
     engine.reset();
-    engine = std::make_unique<pairing::PairingEngine>();
+    engine = std::make_unique<pairing::PairingEngine>(engine_config());
     warm_up(*engine, shape);
     return ok_status();
 }

@@ -1,6 +1,6 @@
 // What the benchmarks measure, shared by engine_bench (Google Benchmark, time)
-// and bench_icount (callgrind, instructions): a prepared synthetic stream and one
-// "subject" per stage. A subject's reset() starts it afresh (a new engine or
+// and bench_icount (callgrind, instructions): a prepared stream of raw records
+// and one "subject" per stage. A subject's reset() starts it afresh (a new engine or
 // session warmed up to the stream's live tasks, outside any measurement) and
 // handle(i) processes record i of the stream:
 //   CopySubject          memcpy of the record's 64 bytes: the floor decode is held to
@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,10 +24,42 @@
 #include "pairing/event.h"
 #include "pairing/pairing_engine.h"
 #include "record/recording_writer.h"
-#include "synthetic_stream.h"
 #include "util/result.h"
 
 namespace scx_custody::bench {
+
+// sizeof(struct custody_event).
+inline constexpr std::size_t kRecordSize = 64;
+
+struct StreamShape {
+    // Live tasks: the ScenarioStream's pool, all seen in the warm-up.
+    uint32_t tasks = 1000;
+    // CPUs the events come from; about one scenario per CPU is in flight.
+    uint32_t cpus = 64;
+
+    friend bool operator==(const StreamShape&, const StreamShape&) = default;
+};
+
+// A shape's stream as raw records, exactly as the ring buffer delivers them: a
+// test_support::ScenarioStream without violations (the shape's tasks and CPUs,
+// a seed of its own), its events encoded by test_support::encode_event(). It
+// follows the warm-up (warm_up() below, the same events each time) and every
+// scenario that starts in it ends in it: replayed from the start after a fresh
+// warm-up, it raises no finding.
+struct Stream {
+    StreamShape shape;
+    // kRecordSize bytes per record.
+    std::vector<std::byte> bytes;
+
+    std::size_t records() const { return bytes.size() / kRecordSize; }
+    std::span<const std::byte> record(std::size_t index) const {
+        return std::span<const std::byte>(bytes).subspan(index * kRecordSize, kRecordSize);
+    }
+};
+
+// The engine configuration of every engine and session here: the benchmarked
+// machine has core scheduling (the stream's core-sched picks are valid).
+pairing::EngineConfig engine_config();
 
 // The stream of a shape, raw and decoded.
 struct PreparedStream {
@@ -38,7 +71,10 @@ struct PreparedStream {
 // whole table. Null when the stream does not decode (a generator bug).
 std::unique_ptr<PreparedStream> prepare_stream(StreamShape shape);
 
-// An engine (or session) holding shape.tasks live tasks, all out of custody.
+// An engine (or session) holding shape.tasks live tasks, all out of custody: the
+// scheduler's attach, then ScenarioStream::warm_up() of a fresh generator of the
+// shape (one plain custody cycle per task, random order, five events each).
+// Generated on the fly: nothing of the generator outlives the call.
 void warm_up(pairing::PairingEngine& engine, StreamShape shape);
 void warm_up(audit::AuditSession& session, StreamShape shape);
 

@@ -1,6 +1,6 @@
-// Throughput and memory of the audit's hot path, on synthetic streams
-// (synthetic_stream.h) generated before any measured loop. The stages are the
-// subjects of bench_subjects.h:
+// Throughput and memory of the audit's hot path, on synthetic streams of raw
+// records (bench_subjects.h: a test_support::ScenarioStream, encoded) generated
+// before any measured loop. The stages are the subjects of bench_subjects.h:
 //   copy               memcpy of each raw 64-byte record (the floor for decode)
 //   decode             consumer::decode_event_into() on raw records
 //   decode_result      consumer::decode_event() (the Result-returning form)
@@ -29,7 +29,6 @@
 
 #include "bench_subjects.h"
 #include "pairing/pairing_engine.h"
-#include "synthetic_stream.h"
 
 #ifndef SCX_BENCH_BUILD_TYPE
 #define SCX_BENCH_BUILD_TYPE "unknown"
@@ -199,7 +198,7 @@ void bm_table_memory(benchmark::State& state) {
         const uint64_t heap_before = heap_bytes();
         state.ResumeTiming();
 
-        auto engine = std::make_unique<pairing::PairingEngine>();
+        auto engine = std::make_unique<pairing::PairingEngine>(engine_config());
         warm_up(*engine, shape);
         events += 5 * uint64_t{shape.tasks};
 

@@ -56,9 +56,17 @@ TARGET_RECORDING_VS_SESSION = TARGET_SESSION_EVENTS_PER_S / TARGET_RECORDING_EVE
 # Regression budgets of the same ratios (always checked): what this code measures,
 # with a margin for a busy machine. Decode / copy: 1.8-2.0 under Release (-O3),
 # 3.01-3.08 under RelWithDebInfo (-O2, the ctest's build) on a 2-core host, idle
-# or right after guests; its instruction count (budgeted below) is unchanged at 77.
+# or right after guests, on the earlier bench-only stream; 1.2-1.35 under
+# RelWithDebInfo on the ScenarioStream stream (its instruction count, budgeted
+# below, is 79). Session / decode: 14 on the earlier stream; 21.3-22.9 under
+# RelWithDebInfo on the ScenarioStream stream (load 3 on 2 cores), which needs the
+# budget raised from 20: side by side with the earlier stream's binary its decode
+# costs 0.79 times as much and its 100k-task session 1.22 times as much at the
+# same instruction count (707 against 712 per event at 100k tasks), so the
+# difference is the stream's memory and branch behaviour (nine scenario shapes in
+# random order, custodies held up to 3 s), not the code.
 BUDGET_DECODE_VS_COPY = 3.5
-BUDGET_SESSION_VS_DECODE = 20.0
+BUDGET_SESSION_VS_DECODE = 30.0
 BUDGET_RECORDING_VS_SESSION = 2.5
 # Cache and CPU-count effects, with a wide margin.
 BUDGET_LARGE_VS_SMALL_TABLE = 10.0
@@ -72,14 +80,15 @@ MIN_TRACKED_SHARE = 0.9
 # with a reason in the commit that raises it.
 ICOUNT_EVENTS = 50_000
 ICOUNT_BUDGETS = {
-    "decode": 90,  # Release 77, RelWithDebInfo 77 (58 of them decode_event_into itself)
-    "engine": 540,  # 335, 374; 472 since the engine follows open custodies for the
-    # tasks held longest and the oldest custody's age (HeldCustodies: a young-list entry per
-    # custody enter, the age check at each event)
-    "session": 820,  # 470, 538; 640 since the session bins a timeline per event for the
-    # HTML report and the engine checks each event against the last loss's time; 713 with
-    # the held custodies
-    "session_recording": 1_500,  # 1,067, 1,133; 1,308 with the held custodies
+    # Measured on the ScenarioStream stream (1,000 tasks, 64 CPUs) under RelWithDebInfo,
+    # the larger of the two build types in every measurement so far; the earlier
+    # bench-only stream's figures after the arrow.
+    "decode": 91,  # 79 <- 77 (60 <- 58 of them decode_event_into itself)
+    "engine": 520,  # 451 <- 472 (the held-custody list: a young-list entry per custody
+    # enter, the age check at each event; the stream's long holds become watched custodies)
+    "session": 820,  # 714 <- 713 (the timeline binned per event for the HTML report, the
+    # check against the last loss's time, the held custodies)
+    "session_recording": 1_500,  # 1,309 <- 1,308
     "scrape": 57_000_000,  # 48.3 M, 49.4 M for 12,323 series (35 M: prometheus-cpp's Collect())
 }
 

@@ -1,8 +1,8 @@
-// ScenarioStream: a synthetic custody event stream for the tests, the same
+// ScenarioStream: the synthetic custody event stream of the tests, the same
 // for every suite that needs one (the Prometheus feed tool, the pairing
-// engine's stream tests): scripted custody cycles on several CPUs with
-// injected violations, lost events and scheduler restarts on demand.
-// Deterministic for a seed.
+// engine's stream tests, the benchmarks through event_record.h's encoder):
+// scripted custody cycles on several CPUs with injected violations, lost events
+// and scheduler restarts on demand. Deterministic for a seed.
 #pragma once
 
 #include <algorithm>
@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
+#include <numeric>
 #include <optional>
 #include <queue>
 #include <random>
@@ -28,7 +30,8 @@ using EventSink = std::function<void(const Event&)>;
 struct ScenarioOptions {
     uint32_t cpus = 4;
     // One scenario in violation_every injects a violation (0: none), the kinds
-    // in turn.
+    // in turn. With none, the engine raises no finding (given the same
+    // kernel_has_core_sched as here).
     unsigned violation_every = 100;
     uint64_t seed = 1;
     // The engine's EngineConfig::kernel_has_core_sched, for the expected
@@ -101,6 +104,34 @@ class ScenarioStream {
         drain(start_ns + length_ns);
     }
 
+    // One plain custody cycle for every task of the pool, in a random order, one
+    // after another from ts_ns on: ops.enqueue() keeps the task, it is inserted
+    // into a user DSQ, ops.dequeue(), local DSQ insert, running (five events per
+    // task). Every pending script ends first (drain_all()). Brings an engine's
+    // table to the pool's tasks, all out of custody. Returns the time just after
+    // the last event.
+    uint64_t warm_up(uint64_t ts_ns) {
+        drain_all();
+        std::vector<std::size_t> order(pool_.size());
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        std::shuffle(order.begin(), order.end(), random_);
+        std::uniform_int_distribution<uint32_t> pick_cpu(0, cpus_ - 1);
+        for (const std::size_t slot : order) {
+            Script s{slot, pick_cpu(random_), ts_ns, {}};
+            s.events.reserve(5);
+            add(s, EventKind::Enqueue, 0, kNoDsq, kEnqWakeup);
+            enter(EnterPath::EnqueueHeld);
+            add(s, EventKind::DsqInsert, gap_ns(), user_dsq(s.cpu), 0, KernelCustodyFlag::Set);
+            add(s, EventKind::Dequeue, gap_ns(), kNoDsq, 0, KernelCustodyFlag::Clear);
+            counted_dequeue(0);
+            run_locally(s);
+            for (const Pending& pending : s.events)
+                process(pending.event);
+            ts_ns = s.ts_ns + gap_ns();
+        }
+        return ts_ns;
+    }
+
     void drain(uint64_t until_ns) {
         while (!pending_.empty() && pending_.top().event.ts_ns < until_ns) {
             Pending next = pending_.top();
@@ -110,6 +141,9 @@ class ScenarioStream {
                 pool_[next.slot].busy = false;
         }
     }
+
+    // Processes every pending event: each script started so far ends.
+    void drain_all() { drain(std::numeric_limits<uint64_t>::max()); }
 
     std::size_t pending() const { return pending_.size(); }
     const ScenarioCounts& expected() const { return expected_; }
