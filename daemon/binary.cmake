@@ -35,6 +35,10 @@ add_library(custody_loader STATIC
   loader/sched_programs.cpp
   loader/tracer.cpp)
 add_dependencies(custody_loader bpf_skeletons_gen)
+# Tracer::Impl holds the skeleton and link handles, whose deleters live in
+# tracer.cpp's anonymous namespace: compiled inside a unity source, GCC would
+# warn that the class uses another file's internal types (-Wsubobject-linkage).
+set_source_files_properties(loader/tracer.cpp PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
 target_include_directories(custody_loader PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(custody_loader PUBLIC custody_util bpf_skeletons spdlog::spdlog
   nlohmann_json::nlohmann_json)

@@ -64,9 +64,13 @@ TARGET_RECORDING_VS_SESSION = TARGET_SESSION_EVENTS_PER_S / TARGET_RECORDING_EVE
 # costs 0.79 times as much and its 100k-task session 1.22 times as much at the
 # same instruction count (707 against 712 per event at 100k tasks), so the
 # difference is the stream's memory and branch behaviour (nine scenario shapes in
-# random order, custodies held up to 3 s), not the code.
+# random order, custodies held up to 3 s), not the code. In scripts/build's unity
+# build, on an idle 2-core host: decode / copy 1.09-2.04 and session / decode
+# 17.6-25.7 in three runs (decode is now close to a copy, so this ratio is in
+# effect session / copy and moves with every cache miss of the session); the
+# budget is 40 % above the highest.
 BUDGET_DECODE_VS_COPY = 3.5
-BUDGET_SESSION_VS_DECODE = 30.0
+BUDGET_SESSION_VS_DECODE = 36.0
 BUDGET_RECORDING_VS_SESSION = 2.5
 # Cache and CPU-count effects, with a wide margin.
 BUDGET_LARGE_VS_SMALL_TABLE = 10.0
@@ -82,13 +86,15 @@ ICOUNT_EVENTS = 50_000
 ICOUNT_BUDGETS = {
     # Measured on the ScenarioStream stream (1,000 tasks, 64 CPUs) under RelWithDebInfo,
     # the larger of the two build types in every measurement so far; the earlier
-    # bench-only stream's figures after the arrow.
+    # bench-only stream's figures after the arrow. scripts/build makes a unity build
+    # (the ctest's): there decode 79, engine 453, session 718, session_recording 1,441.
     "decode": 91,  # 79 <- 77 (60 <- 58 of them decode_event_into itself)
     "engine": 520,  # 451 <- 472 (the held-custody list: a young-list entry per custody
     # enter, the age check at each event; the stream's long holds become watched custodies)
     "session": 820,  # 714 <- 713 (the timeline binned per event for the HTML report, the
     # check against the last loss's time, the held custodies)
-    "session_recording": 1_500,  # 1,309 <- 1,308
+    "session_recording": 1_660,  # 1,441 in the unity build (the recording writer's
+    # code inlined differently), 1,309 <- 1,308 file by file
     "scrape": 57_000_000,  # 48.3 M, 49.4 M for 12,323 series (35 M: prometheus-cpp's Collect())
 }
 
