@@ -128,12 +128,17 @@ SchedulerFollower::trace_instance(const loader::SchedulerPrograms& progs, Contro
     return instance;
 }
 
-SchedulerFollower::Instance SchedulerFollower::trace_by_map_id(uint32_t map_id,
-                                                               uint64_t enable_ts_ns) {
+SchedulerFollower::Instance
+SchedulerFollower::trace_by_map_id(const consumer::LifecycleRecord& registration) {
+    const uint32_t map_id = registration.map_id;
+    const uint64_t enable_ts_ns = registration.ts_ns;
     auto progs = loader::scheduler_by_map_id(btf_, map_id);
     if (progs)
         return trace_instance(*progs, ControlSource::KernelHook, enable_ts_ns);
+    // Gone before its struct_ops map could be opened: the registration's copy
+    // of ops.name (its first 15 characters) is all that names it.
     Instance instance;
+    instance.name = registration.name_prefix;
     instance.map_id = map_id;
     instance.source = ControlSource::KernelHook;
     instance.enable_ts_ns = enable_ts_ns;
@@ -272,7 +277,7 @@ void SchedulerFollower::on_delivered(std::span<const std::byte> record) {
                delivered_root_ == 0) {
         delivered_root_ = rec->map_id;
         if (!traced_early_.contains(rec->map_id)) // held: traced before it was registered
-            traced_early_[rec->map_id] = trace_by_map_id(rec->map_id, rec->ts_ns);
+            traced_early_[rec->map_id] = trace_by_map_id(*rec);
     }
 }
 

@@ -120,7 +120,7 @@ class SchedulerFollower {
     // Traces an instance's programs now (replacing any other).
     Instance trace_instance(const loader::SchedulerPrograms& progs, record::ControlSource source,
                             uint64_t enable_ts_ns);
-    Instance trace_by_map_id(uint32_t map_id, uint64_t enable_ts_ns);
+    Instance trace_by_map_id(const consumer::LifecycleRecord& registration);
     void announce(const Instance& instance, uint64_t ts_ns);
     void close(uint64_t ts_ns, record::ControlSource source);
     void note_hooks(const std::string& name);
