@@ -206,12 +206,13 @@ static __always_inline __u32 owner_of(struct task_struct *p)
 	if (!bpf_core_field_exists(struct sched_ext_entity, sched) ||
 	    !bpf_core_field_exists(struct scx_sched, cgrp))
 		return CUSTODY_OWNER_UNKNOWN;
-	sch = BPF_CORE_READ(task_of(p), scx.sched);
+	sch = task_of(p)->scx.sched;
 	if (!sch)
 		return CUSTODY_OWNER_UNKNOWN;
-	if (BPF_CORE_READ(sch, level) == 0)
+	sch = bpf_core_cast(sch, struct scx_sched);
+	if (sch->level == 0)
 		return CUSTODY_OWNER_ROOT;
-	cgroup_id = BPF_CORE_READ(sch, cgrp, kn, id);
+	cgroup_id = bpf_core_cast(bpf_core_cast(sch->cgrp, struct cgroup)->kn, struct kernfs_node)->id;
 	return cgroup_id > CUSTODY_OWNER_ROOT && cgroup_id < CUSTODY_OWNER_UNFIT ? cgroup_id
 										   : CUSTODY_OWNER_UNFIT;
 }
@@ -244,7 +245,11 @@ static __always_inline void emit_record(struct task_struct *p, enum custody_evt_
 	e->hook = hook;
 	e->kernel_flag = read_flag ? kernel_custody_flag(p) : CUSTODY_KFLAG_UNKNOWN;
 	e->owner = owner_of(p);
-	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), &t->comm);
+	/*
+	 * Plain loads, not bpf_probe_read_kernel_str(): the daemon cuts the comm
+	 * at its first NUL and at 15 characters anyway (consumer/event_decode.cpp).
+	 */
+	__builtin_memcpy(e->comm, t->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, wakeup_flags());
 	if (c)
 		COUNT(c->events);
