@@ -1,6 +1,7 @@
 #include "commands/sched_command.h"
 
 #include "commands/command_error.h"
+#include "live/monotonic.h"
 #include "loader/ref_scheduler.h"
 #include "util/kernel_env.h"
 #include "util/output_file.h"
@@ -44,13 +45,25 @@ std::string text_report(const loader::RefStats& stats, const loader::RefCaps& ca
     return out;
 }
 
+// When the scheduler's life began and ended as its loader saw it, in
+// CLOCK_MONOTONIC ns (the clock of the audit's records): the attach call began
+// before the kernel registered it, and the detach returned after the kernel
+// had disabled it (bpf_scx_unreg() waits for the disable work). An audit's
+// section of this scheduler lies between the two.
+struct LoaderSpan {
+    uint64_t attach_begin_ns = 0;
+    uint64_t detach_end_ns = 0;
+};
+
 nlohmann::json json_report(const loader::RefStats& stats, const loader::RefCaps& caps,
                            const std::optional<loader::RefExitInfo>& exit, double elapsed_s,
-                           bool ejected) {
+                           bool ejected, const LoaderSpan& span) {
     nlohmann::json j = {
         {"schema", "scx-custody/ref-stats/v1"},
         {"kernel", kernel_release()},
         {"duration_s", elapsed_s},
+        {"attach_begin_ts_ns", span.attach_begin_ns},
+        {"detach_end_ts_ns", span.detach_end_ns},
         {"ejected", ejected},
         {"stats", stats.to_json()},
         {"caps", caps.to_json()},
@@ -204,6 +217,8 @@ ExitCode run_sched(const SchedOptions& opts) {
     auto sched = loader::RefScheduler::load(opts.knobs);
     if (!sched)
         return fail(sched.error());
+    LoaderSpan span;
+    span.attach_begin_ns = live::monotonic_ns();
     if (auto attached = sched->attach(); !attached)
         return fail(attached.error());
     spdlog::info("custody_ref attached on {}", kernel_release());
@@ -214,6 +229,7 @@ ExitCode run_sched(const SchedOptions& opts) {
     const auto start = Clock::now();
     bool ejected = run_until_stopped(*sched, *signals, opts);
     sched->detach();
+    span.detach_end_ns = live::monotonic_ns();
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
 
     auto stats = sched->read_stats();
@@ -223,7 +239,7 @@ ExitCode run_sched(const SchedOptions& opts) {
     ejected = ejected || (exit && exit->is_error());
     std::string body =
         opts.format == "json"
-            ? json_report(*stats, sched->caps(), exit, elapsed, ejected).dump(2) + "\n"
+            ? json_report(*stats, sched->caps(), exit, elapsed, ejected, span).dump(2) + "\n"
             : text_report(*stats, sched->caps(), exit, elapsed);
     if (auto written = write_output(opts.output, [&](std::ostream& out) { out << body; }); !written)
         return fail(written.error());

@@ -30,7 +30,8 @@ Scheduler instances the audit did not load itself, and fail-closed verdicts.
             custody counted to the end; verdict inconclusive (no ops.dequeue).
   short     the reference scheduler in a separate process ejects itself
             ~40 ms after it was enabled: its section was opened by the kernel
-            hook and its start window measured. --held (audit
+            hook, lies inside the attach-to-detach span its loader measured,
+            and its start window was measured. --held (audit
             --hold-registrations): no window, custody judged inside its life,
             pre-fix kernels show missed_dequeue (verdict violations), fixed
             ones are clean. Without it the scheduler may be gone before its
@@ -201,10 +202,19 @@ def check_short(c, r, rc, lines, expect, held):
     # struct_ops map (7.0.13: ejected 218 ms after its init, the map open
     # failed): its name then comes from the registration's record.
     c.check([s["name"] for s in secs] == ["custody_ref"], f"sections {vmcheck.sections_text(r)}")
+    # The section lies inside the scheduler's life as its loader saw it: from
+    # before its attach call (the registration is made inside it) to the
+    # return of its detach (which waits for the kernel's disable). How long
+    # that life is depends on the host: enabling a scheduler switches every
+    # task, and under TCG on a loaded host sections of this ~40 ms scheduler
+    # lasted 1.2-4.3 s (runs that failed an earlier, guessed 1 s bound).
+    span = refs[0] if refs else {}
     for s in secs[:1]:
         c.check(s["found_by"] == "kernel_hook" and s["detach_observed"], f"section {s}")
-        life_ms = (s["end_ts_ns"] - s["begin_ts_ns"]) / 1e6
-        c.check(life_ms < 1000, f"the scheduler lived {life_ms:.0f} ms")
+        c.check(span.get("attach_begin_ts_ns", 1 << 64) <= s["begin_ts_ns"] and
+                s["end_ts_ns"] <= span.get("detach_end_ts_ns", 0),
+                f"section [{s['begin_ts_ns']}, {s['end_ts_ns']}] is not inside the loader's "
+                f"[{span.get('attach_begin_ts_ns')}, {span.get('detach_end_ts_ns')}]")
     c.check(cov and cov[0]["window_ns"] is not None, "no start window measured")
     if not held:
         # Traced only after its registration: the scheduler can be gone
