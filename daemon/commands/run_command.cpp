@@ -8,6 +8,7 @@
 #include "exporters/prometheus/health.h"
 #include "exporters/prometheus/listen_address.h"
 #include "exporters/prometheus/metric_catalog.h"
+#include "exporters/prometheus/metric_set.h"
 #include "exporters/prometheus/metrics_server.h"
 #include "exporters/prometheus/self_metrics.h"
 #include "live/bpf_program_stats.h"
@@ -23,7 +24,6 @@
 
 #include <CLI/CLI.hpp>
 #include <bpf/libbpf.h>
-#include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -143,15 +143,15 @@ Status apply_config(RunOptions& opts) {
 
 namespace {
 
-// What `run` serves while it audits: the registry, its metric sources and
-// the health check behind one HTTP server.
+// What `run` serves while it audits: the metric set, its sources and the
+// health check behind one HTTP server.
 struct Exporter {
     explicit Exporter(uint32_t cpus)
-        : collector(registry, cpus), self(registry, cpus, SCX_CUSTODY_VERSION) {}
+        : collector(*metrics, cpus), self(*metrics, cpus, SCX_CUSTODY_VERSION) {}
 
     Status start(const std::string& listen) {
         auto started = start_server_without_capabilities(
-            listen, registry, health.as_check(),
+            listen, metrics, health.as_check(),
             [](std::string_view msg) { spdlog::debug("{}", msg); });
         if (!started)
             return started.error();
@@ -161,7 +161,7 @@ struct Exporter {
 
     // run --bpf-stats: BPF run time per program, from now on (host-wide).
     Status enable_bpf_stats() {
-        auto enabled = live::BpfProgramStats::enable(registry);
+        auto enabled = live::BpfProgramStats::enable(metrics->shared_registry());
         if (!enabled)
             return enabled.error();
         bpf_stats = std::move(enabled.value());
@@ -175,10 +175,10 @@ struct Exporter {
             bpf_stats->refresh(now);
     }
 
-    std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+    std::shared_ptr<prom::MetricSet> metrics = std::make_shared<prom::MetricSet>();
     prom::CustodyCollector collector;
     prom::SelfMetrics self;
-    live::ProcessCpuTime process_cpu{registry};
+    live::ProcessCpuTime process_cpu{metrics->shared_registry()};
     std::unique_ptr<live::BpfProgramStats> bpf_stats;
     prom::HealthState health;
     std::optional<prom::MetricsServer> server;

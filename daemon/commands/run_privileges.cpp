@@ -12,7 +12,7 @@ namespace scx_custody::commands {
 
 Result<prom::MetricsServer>
 start_server_without_capabilities(std::string_view listen,
-                                  std::shared_ptr<prometheus::Collectable> metrics,
+                                  std::shared_ptr<const prom::MetricSet> metrics,
                                   prom::HealthCheck health, prom::LogSink log) {
     std::optional<Result<prom::MetricsServer>> started;
     // Capabilities are per thread and inherited by the threads a thread

@@ -16,7 +16,7 @@ namespace scx_custody::commands {
 // capability: the HTTP threads it starts inherit none.
 Result<prom::MetricsServer>
 start_server_without_capabilities(std::string_view listen,
-                                  std::shared_ptr<prometheus::Collectable> metrics,
+                                  std::shared_ptr<const prom::MetricSet> metrics,
                                   prom::HealthCheck health, prom::LogSink log);
 
 // Called once the kernel hooks are attached: the calling (audit) thread keeps

@@ -20,29 +20,32 @@ prometheus::Histogram::BucketBoundaries duration_boundaries() {
 
 } // namespace
 
-CustodyCollector::CustodyCollector(std::shared_ptr<prometheus::Registry> registry, uint32_t nr_cpus)
-    : registry_(std::move(registry)), nr_cpus_(nr_cpus),
-      custody_enter_(add_family<prometheus::Counter>(*registry_, kCustodyEnterTotal), nr_cpus),
-      dequeue_(add_family<prometheus::Counter>(*registry_, kDequeueTotal), nr_cpus, "reason",
-               names_by_index(pairing::kAllDequeueReasons)),
-      violations_(add_family<prometheus::Counter>(*registry_, kViolationsTotal), nr_cpus, "kind",
-                  names_by_index(pairing::kAllViolationKinds)),
-      lost_events_(add_family<prometheus::Counter>(*registry_, kLostEventsTotal), nr_cpus),
-      tasks_in_custody_(add_family<prometheus::Gauge>(*registry_, kTasksInCustody).Add({})),
-      custody_duration_(add_family<prometheus::Histogram>(*registry_, kCustodyDurationSeconds)
-                            .Add({}, duration_boundaries())),
-      indeterminate_(add_family<prometheus::Counter>(*registry_, kIndeterminateTotal).Add({})),
+CustodyCollector::CustodyCollector(MetricSet& metrics, uint32_t nr_cpus)
+    : nr_cpus_(nr_cpus), custody_enter_(metrics.add_table(kCustodyEnterTotal, nr_cpus)),
+      dequeue_(
+          metrics.add_table(kDequeueTotal, nr_cpus, names_by_index(pairing::kAllDequeueReasons))),
+      violations_(metrics.add_table(kViolationsTotal, nr_cpus,
+                                    names_by_index(pairing::kAllViolationKinds))),
+      lost_events_(metrics.add_table(kLostEventsTotal, nr_cpus)),
+      tasks_in_custody_(add_family<prometheus::Gauge>(metrics.registry(), kTasksInCustody).Add({})),
+      custody_duration_(
+          add_family<prometheus::Histogram>(metrics.registry(), kCustodyDurationSeconds)
+              .Add({}, duration_boundaries())),
+      indeterminate_(
+          add_family<prometheus::Counter>(metrics.registry(), kIndeterminateTotal).Add({})),
       abandoned_at_unload_(
-          add_family<prometheus::Counter>(*registry_, kCustodyAbandonedAtUnloadTotal).Add({})),
-      evicted_(add_family<prometheus::Counter>(*registry_, kTasksEvictedTotal).Add({})),
-      oldest_custody_age_(add_family<prometheus::Gauge>(*registry_, kOldestCustodyAgeSeconds)) {}
+          add_family<prometheus::Counter>(metrics.registry(), kCustodyAbandonedAtUnloadTotal)
+              .Add({})),
+      evicted_(add_family<prometheus::Counter>(metrics.registry(), kTasksEvictedTotal).Add({})),
+      oldest_custody_age_(
+          add_family<prometheus::Gauge>(metrics.registry(), kOldestCustodyAgeSeconds)) {}
 
 void CustodyCollector::on_custody_enter(uint32_t cpu, pairing::EnterPath /*path*/) {
-    custody_enter_.at(cpu).Increment();
+    custody_enter_.add(cpu);
 }
 
 void CustodyCollector::on_dequeue(uint32_t cpu, pairing::DequeueReason reason) {
-    dequeue_.at(cpu, pairing::to_index(reason)).Increment();
+    dequeue_.add(cpu, pairing::to_index(reason));
 }
 
 void CustodyCollector::on_custody_duration(uint32_t /*cpu*/, uint64_t duration_ns) {
@@ -50,7 +53,7 @@ void CustodyCollector::on_custody_duration(uint32_t /*cpu*/, uint64_t duration_n
 }
 
 void CustodyCollector::on_finding(const pairing::Finding& finding) {
-    violations_.at(finding.cpu, pairing::to_index(finding.kind)).Increment();
+    violations_.add(finding.cpu, pairing::to_index(finding.kind));
 }
 
 void CustodyCollector::on_indeterminate(uint32_t /*cpu*/, uint64_t tasks) {
@@ -62,8 +65,10 @@ void CustodyCollector::on_custody_abandoned_at_unload(uint32_t /*cpu*/, uint64_t
 }
 
 void CustodyCollector::on_lost_events(uint32_t cpu, uint64_t count) {
-    auto& series = cpu == pairing::kNoCpu ? lost_events_.no_cpu() : lost_events_.at(cpu);
-    series.Increment(static_cast<double>(count));
+    if (cpu == pairing::kNoCpu)
+        lost_events_.add_no_cpu(0, count);
+    else
+        lost_events_.add(cpu, 0, count);
 }
 
 void CustodyCollector::on_evicted(uint32_t /*cpu*/) {

@@ -6,7 +6,7 @@
 // Every per-CPU series exists from construction with value 0. No pid or comm label.
 //
 // Threading: the engine calls the observer on its one consumer thread; scrapes read
-// the metrics concurrently, which prometheus-cpp allows.
+// the metrics concurrently, which prometheus-cpp and CounterTable allow.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -21,7 +21,8 @@
 #include <optional>
 #include <string>
 
-#include "cpu_series.h"
+#include "counter_table.h"
+#include "metric_set.h"
 #include "pairing/kinds.h"
 #include "pairing/observer.h"
 #include "pairing/pairing_engine.h"
@@ -31,7 +32,8 @@ namespace scx_custody::prom {
 class CustodyCollector final : public pairing::EngineObserver {
   public:
     // nr_cpus: the number of possible CPUs; series for 0..nr_cpus-1 start at 0.
-    CustodyCollector(std::shared_ptr<prometheus::Registry> registry, uint32_t nr_cpus);
+    // The metrics are added to `metrics`, which must outlive the collector.
+    CustodyCollector(MetricSet& metrics, uint32_t nr_cpus);
 
     CustodyCollector(const CustodyCollector&) = delete;
     CustodyCollector& operator=(const CustodyCollector&) = delete;
@@ -55,13 +57,12 @@ class CustodyCollector final : public pairing::EngineObserver {
     uint32_t nr_cpus() const { return nr_cpus_; }
 
   private:
-    std::shared_ptr<prometheus::Registry> registry_;
     uint32_t nr_cpus_;
 
-    detail::CpuCounterGrid<1> custody_enter_;
-    detail::CpuCounterGrid<pairing::kDequeueReasonCount> dequeue_;
-    detail::CpuCounterGrid<pairing::kViolationKindCount> violations_;
-    detail::CpuCounterGrid<1> lost_events_;
+    CounterTable& custody_enter_;
+    CounterTable& dequeue_;
+    CounterTable& violations_;
+    CounterTable& lost_events_;
     prometheus::Gauge& tasks_in_custody_;
     prometheus::Histogram& custody_duration_;
     prometheus::Counter& indeterminate_;

@@ -12,14 +12,13 @@
 #include <utility>
 #include <vector>
 
-#include "text_format.h"
 #include "util/unique_fd.h"
 
 namespace scx_custody::prom {
 
 struct MetricsServer::Impl {
     ListenAddress address;
-    std::shared_ptr<prometheus::Collectable> metrics;
+    std::shared_ptr<const MetricSet> metrics;
     HealthCheck health;
     LogSink log;
 
@@ -90,8 +89,8 @@ int send(mg_connection* conn, int status, std::string_view content_type, std::st
     return status;
 }
 
-std::string render_metrics(prometheus::Collectable& metrics) {
-    return to_text_format(metrics.Collect());
+std::string render_metrics(const MetricSet& metrics) {
+    return metrics.render_text();
 }
 
 int handle_request(mg_connection* conn, void* cbdata) {
@@ -183,7 +182,7 @@ MetricsServer& MetricsServer::operator=(MetricsServer&&) noexcept = default;
 MetricsServer::~MetricsServer() = default;
 
 Result<MetricsServer> MetricsServer::start(std::string_view listen,
-                                           std::shared_ptr<prometheus::Collectable> metrics,
+                                           std::shared_ptr<const MetricSet> metrics,
                                            HealthCheck health, LogSink log) {
     Result<ListenAddress> address = parse_listen_address(listen);
     if (!address)
@@ -192,7 +191,7 @@ Result<MetricsServer> MetricsServer::start(std::string_view listen,
 }
 
 Result<MetricsServer> MetricsServer::start(const ListenAddress& listen,
-                                           std::shared_ptr<prometheus::Collectable> metrics,
+                                           std::shared_ptr<const MetricSet> metrics,
                                            HealthCheck health, LogSink log) {
     if (!metrics)
         return Error::usage("metrics server: nothing to serve");

@@ -7,13 +7,11 @@
 // see metrics_server.cpp), so stalled or hostile connections cannot starve a
 // scrape for long (tests/prometheus/check_hostile_requests.py).
 //
-// It serves a prometheus-cpp Collectable (normally the Registry that CustodyCollector
-// and SelfMetrics fill) through civetweb, the HTTP server prometheus-cpp's own
+// It serves a MetricSet (the one CustodyCollector and SelfMetrics fill) through
+// civetweb, the HTTP server prometheus-cpp's own
 // Exposer is built on: the Exposer has no way to add a /healthz handler, so the two
 // handlers are registered on civetweb directly.
 #pragma once
-
-#include <prometheus/collectable.h>
 
 #include <functional>
 #include <memory>
@@ -22,6 +20,7 @@
 
 #include "health.h"
 #include "listen_address.h"
+#include "metric_set.h"
 #include "util/result.h"
 
 namespace scx_custody::prom {
@@ -39,11 +38,11 @@ class MetricsServer {
     // privileged port).
     // An empty `health` makes /healthz always answer "ok".
     static Result<MetricsServer> start(std::string_view listen,
-                                       std::shared_ptr<prometheus::Collectable> metrics,
-                                       HealthCheck health, LogSink log = {});
+                                       std::shared_ptr<const MetricSet> metrics, HealthCheck health,
+                                       LogSink log = {});
     static Result<MetricsServer> start(const ListenAddress& listen,
-                                       std::shared_ptr<prometheus::Collectable> metrics,
-                                       HealthCheck health, LogSink log = {});
+                                       std::shared_ptr<const MetricSet> metrics, HealthCheck health,
+                                       LogSink log = {});
 
     MetricsServer(MetricsServer&&) noexcept;
     MetricsServer& operator=(MetricsServer&&) noexcept;

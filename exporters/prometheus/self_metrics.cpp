@@ -11,20 +11,21 @@ namespace scx_custody::prom {
 
 using detail::add_family;
 
-SelfMetrics::SelfMetrics(std::shared_ptr<prometheus::Registry> registry, uint32_t nr_cpus,
-                         std::string_view version)
-    : registry_(std::move(registry)),
-      events_(add_family<prometheus::Counter>(*registry_, kEventsTotal), nr_cpus),
-      decode_errors_(add_family<prometheus::Counter>(*registry_, kDecodeErrorsTotal).Add({})),
-      malformed_events_(add_family<prometheus::Counter>(*registry_, kMalformedEventsTotal).Add({})),
-      program_attached_(add_family<prometheus::Gauge>(*registry_, kProgramAttached)),
-      ringbuf_fill_ratio_(add_family<prometheus::Gauge>(*registry_, kRingbufFillRatio).Add({})),
-      ringbuf_full_(add_family<prometheus::Counter>(*registry_, kTracerDropsTotal)
+SelfMetrics::SelfMetrics(MetricSet& metrics, uint32_t nr_cpus, std::string_view version)
+    : events_(metrics.add_table(kEventsTotal, nr_cpus)),
+      decode_errors_(
+          add_family<prometheus::Counter>(metrics.registry(), kDecodeErrorsTotal).Add({})),
+      malformed_events_(
+          add_family<prometheus::Counter>(metrics.registry(), kMalformedEventsTotal).Add({})),
+      program_attached_(add_family<prometheus::Gauge>(metrics.registry(), kProgramAttached)),
+      ringbuf_fill_ratio_(
+          add_family<prometheus::Gauge>(metrics.registry(), kRingbufFillRatio).Add({})),
+      ringbuf_full_(add_family<prometheus::Counter>(metrics.registry(), kTracerDropsTotal)
                         .Add({{"cause", "ringbuf_full"}})),
       // The second call finds the family the first registered (the registry merges).
-      pending_overwritten_(add_family<prometheus::Counter>(*registry_, kTracerDropsTotal)
+      pending_overwritten_(add_family<prometheus::Counter>(metrics.registry(), kTracerDropsTotal)
                                .Add({{"cause", "pending_overwritten"}})) {
-    add_family<prometheus::Gauge>(*registry_, kBuildInfo)
+    add_family<prometheus::Gauge>(metrics.registry(), kBuildInfo)
         .Add({{"version", std::string(version)}})
         .Set(1);
 }
@@ -55,7 +56,7 @@ void SelfMetrics::set_program_locked(const std::string& program, bool attached) 
 }
 
 void SelfMetrics::add_events(uint32_t cpu, uint64_t count) {
-    events_.at(cpu).Increment(static_cast<double>(count));
+    events_.add(cpu, 0, count);
 }
 
 void SelfMetrics::add_decode_errors(uint64_t count) {

@@ -6,7 +6,7 @@
 //
 // Threading: set_programs() and set_program_attached() take a lock and may be called
 // from any thread; the other updates belong to the consumer thread. Scrapes read
-// concurrently, which prometheus-cpp allows.
+// concurrently, which prometheus-cpp and CounterTable allow.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -22,7 +22,8 @@
 #include <string>
 #include <string_view>
 
-#include "cpu_series.h"
+#include "counter_table.h"
+#include "metric_set.h"
 
 namespace scx_custody::prom {
 
@@ -35,8 +36,8 @@ struct ProgramState {
 class SelfMetrics {
   public:
     // nr_cpus: the number of possible CPUs; version: the build's version string.
-    SelfMetrics(std::shared_ptr<prometheus::Registry> registry, uint32_t nr_cpus,
-                std::string_view version);
+    // The metrics are added to `metrics`, which must outlive these.
+    SelfMetrics(MetricSet& metrics, uint32_t nr_cpus, std::string_view version);
 
     SelfMetrics(const SelfMetrics&) = delete;
     SelfMetrics& operator=(const SelfMetrics&) = delete;
@@ -58,8 +59,7 @@ class SelfMetrics {
   private:
     void set_program_locked(const std::string& program, bool attached);
 
-    std::shared_ptr<prometheus::Registry> registry_;
-    detail::CpuCounterGrid<1> events_;
+    CounterTable& events_;
     prometheus::Counter& decode_errors_;
     prometheus::Counter& malformed_events_;
     prometheus::Family<prometheus::Gauge>& program_attached_;

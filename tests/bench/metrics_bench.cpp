@@ -1,7 +1,8 @@
 // Cost of one /metrics scrape on a large machine (scrape_fixture.h): every
 // per-CPU label set present for 64 and 1,024 CPUs.
-//   scrape        registry Collect() + prometheus-cpp's text serializer: the body
-//                 MetricsServer sends
+//   scrape        MetricSet::render_text(), the body MetricsServer sends: the
+//                 registry's families through to_text_format, the per-CPU
+//                 counter tables written directly
 //   scrape_http   a real GET /metrics against MetricsServer on 127.0.0.1 (a new
 //                 connection per scrape, as Prometheus makes when keep-alive is off)
 // tests/bench/run-bench.py judges the 1,024-CPU figures (time, and bench_icount's
@@ -63,7 +64,7 @@ void bm_scrape(benchmark::State& state) {
 void bm_scrape_http(benchmark::State& state) {
     const ScrapeFixture fixture(static_cast<uint32_t>(state.range(0)));
     Result<prom::MetricsServer> server =
-        prom::MetricsServer::start("127.0.0.1:0", fixture.registry(), {});
+        prom::MetricsServer::start("127.0.0.1:0", fixture.metrics(), {});
     if (!server) {
         state.SkipWithError(server.error().message.c_str());
         return;

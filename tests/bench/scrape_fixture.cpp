@@ -3,7 +3,6 @@
 #include <string_view>
 #include <vector>
 
-#include "exporters/prometheus/text_format.h"
 #include "pairing/event.h"
 #include "pairing/finding.h"
 #include "pairing/kinds.h"
@@ -51,20 +50,20 @@ void fill_self(prom::SelfMetrics& self, uint32_t cpus) {
 } // namespace
 
 ScrapeFixture::ScrapeFixture(uint32_t cpus)
-    : registry_(std::make_shared<prometheus::Registry>()),
-      collector_(std::make_unique<prom::CustodyCollector>(registry_, cpus)),
-      self_(std::make_unique<prom::SelfMetrics>(registry_, cpus, "0.1.0-bench")) {
+    : metrics_(std::make_shared<prom::MetricSet>()),
+      collector_(std::make_unique<prom::CustodyCollector>(*metrics_, cpus)),
+      self_(std::make_unique<prom::SelfMetrics>(*metrics_, cpus, "0.1.0-bench")) {
     fill_collector(*collector_, cpus);
     fill_self(*self_, cpus);
 }
 
 std::string ScrapeFixture::scrape() const {
-    return prom::to_text_format(registry_->Collect());
+    return metrics_->render_text();
 }
 
 std::size_t ScrapeFixture::series() const {
     std::size_t n = 0;
-    for (const auto& family : registry_->Collect())
+    for (const auto& family : metrics_->Collect())
         n += family.metric.size();
     return n;
 }

@@ -1,4 +1,4 @@
-// The /metrics registry of a large machine, for the scrape benchmarks:
+// The /metrics metric set of a large machine, for the scrape benchmarks:
 // CustodyCollector and SelfMetrics for `cpus` CPUs with every label set present
 // (every per-CPU series of every family, the cpu="none" lost-events series, one
 // program_attached series per tracer program) and non-zero values everywhere, so
@@ -10,9 +10,8 @@
 #include <memory>
 #include <string>
 
-#include <prometheus/registry.h>
-
 #include "exporters/prometheus/custody_collector.h"
+#include "exporters/prometheus/metric_set.h"
 #include "exporters/prometheus/self_metrics.h"
 
 namespace scx_custody::bench {
@@ -21,16 +20,16 @@ class ScrapeFixture {
   public:
     explicit ScrapeFixture(uint32_t cpus);
 
-    // One scrape: the registry collected and serialized (prom::to_text_format),
-    // exactly the body MetricsServer sends for GET /metrics.
+    // One scrape: exactly the body MetricsServer sends for GET /metrics
+    // (MetricSet::render_text()).
     std::string scrape() const;
     // Series (samples lines) in one scrape.
     std::size_t series() const;
 
-    std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+    std::shared_ptr<const prom::MetricSet> metrics() const { return metrics_; }
 
   private:
-    std::shared_ptr<prometheus::Registry> registry_;
+    std::shared_ptr<prom::MetricSet> metrics_;
     std::unique_ptr<prom::CustodyCollector> collector_;
     std::unique_ptr<prom::SelfMetrics> self_;
 };

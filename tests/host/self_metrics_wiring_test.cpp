@@ -7,8 +7,6 @@
 
 #include <gtest/gtest.h>
 
-#include <prometheus/registry.h>
-
 #include <array>
 #include <string>
 #include <vector>
@@ -25,7 +23,7 @@ namespace {
 class SelfMetricsWiring : public ::testing::Test {
   protected:
     void SetUp() override {
-        auto started = prom::MetricsServer::start("127.0.0.1:0", registry_, health_.as_check());
+        auto started = prom::MetricsServer::start("127.0.0.1:0", metrics_, health_.as_check());
         ASSERT_TRUE(started.ok()) << started.error().message;
         server_.emplace(std::move(started.value()));
         auto session = audit::AuditSession::create(audit::StartMetadata{}, nullptr, &collector_);
@@ -58,9 +56,9 @@ class SelfMetricsWiring : public ::testing::Test {
         return body.find("\n" + line + "\n") != std::string::npos;
     }
 
-    std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
-    prom::CustodyCollector collector_{registry_, 2};
-    prom::SelfMetrics self_{registry_, 2, "test"};
+    std::shared_ptr<prom::MetricSet> metrics_ = std::make_shared<prom::MetricSet>();
+    prom::CustodyCollector collector_{*metrics_, 2};
+    prom::SelfMetrics self_{*metrics_, 2, "test"};
     prom::HealthState health_;
     DaemonStatus status_{self_, health_, 0};
     std::optional<prom::MetricsServer> server_;

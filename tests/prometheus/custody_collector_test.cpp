@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
-#include <prometheus/registry.h>
 
 #include <algorithm>
 #include <cctype>
@@ -34,10 +34,10 @@ using pairing::TaskKey;
 
 using Labels = std::map<std::string, std::string>;
 
-// Reads a registry the way a scrape does.
+// Reads a metric set the way a scrape does.
 class Scrape {
   public:
-    explicit Scrape(prometheus::Registry& registry) : families_(registry.Collect()) {}
+    explicit Scrape(const prometheus::Collectable& metrics) : families_(metrics.Collect()) {}
 
     const prometheus::MetricFamily* family(std::string_view name) const {
         for (const auto& family : families_) {
@@ -161,8 +161,8 @@ constexpr uint32_t kCpus = 3;
 
 class CollectorTest : public ::testing::Test {
   protected:
-    std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
-    CustodyCollector collector_{registry_, kCpus};
+    MetricSet metrics_;
+    CustodyCollector collector_{metrics_, kCpus};
     pairing::PairingEngine engine_{make_config(), &collector_};
     uint64_t ts_ = 1'000;
 
@@ -172,7 +172,7 @@ class CollectorTest : public ::testing::Test {
         return config;
     }
 
-    Scrape scrape() { return Scrape(*registry_); }
+    Scrape scrape() { return Scrape(metrics_); }
 
     void feed(EventKind kind, TaskKey task, uint32_t cpu, uint64_t dsq_id = pairing::kNoDsq,
               uint64_t flags = 0, uint64_t advance_ns = 1'000) {
@@ -359,8 +359,8 @@ TEST_F(CollectorTest, UnloadAbandonsCustodyWithoutAViolation) {
 }
 
 TEST_F(CollectorTest, EvictionsAreCounted) {
-    auto registry = std::make_shared<prometheus::Registry>();
-    CustodyCollector collector(registry, 1);
+    MetricSet metrics;
+    CustodyCollector collector(metrics, 1);
     pairing::EngineConfig config;
     config.max_tracked_tasks = 1;
     pairing::PairingEngine engine(config, &collector);
@@ -375,32 +375,32 @@ TEST_F(CollectorTest, EvictionsAreCounted) {
         event.ts_ns = ts += 10;
         engine.process(event);
     }
-    EXPECT_EQ(Scrape(*registry).value("scx_custody_tasks_evicted_total"),
+    EXPECT_EQ(Scrape(metrics).value("scx_custody_tasks_evicted_total"),
               static_cast<double>(engine.totals().evicted));
     EXPECT_GT(engine.totals().evicted, 0u);
 }
 
 TEST(CollectorCpus, CpusBeyondNrCpusGetTheirOwnSeries) {
-    auto registry = std::make_shared<prometheus::Registry>();
-    CustodyCollector collector(registry, 2);
+    MetricSet metrics;
+    CustodyCollector collector(metrics, 2);
     collector.on_custody_enter(7, pairing::EnterPath::EnqueueHeld);
     collector.on_lost_events(9, 4);
 
-    const Scrape s(*registry);
+    const Scrape s(metrics);
     EXPECT_EQ(s.value("scx_custody_custody_enter_total", {{"cpu", "7"}}), 1.0);
     EXPECT_EQ(s.value("scx_custody_lost_events_total", {{"cpu", "9"}}), 4.0);
     EXPECT_EQ(s.series("scx_custody_custody_enter_total"), 3u);
 }
 
 TEST(CollectorCpus, SeriesForStrayCpusAreBounded) {
-    auto registry = std::make_shared<prometheus::Registry>();
-    CustodyCollector collector(registry, 1);
-    const uint32_t strays = static_cast<uint32_t>(detail::kMaxExtraCpus) + 10;
+    MetricSet metrics;
+    CustodyCollector collector(metrics, 1);
+    const uint32_t strays = static_cast<uint32_t>(kMaxExtraCpus) + 10;
     for (uint32_t i = 0; i < strays; ++i)
         collector.on_custody_enter(1'000 + i, pairing::EnterPath::EnqueueHeld);
 
-    const Scrape s(*registry);
-    EXPECT_EQ(s.series("scx_custody_custody_enter_total"), 1 + detail::kMaxExtraCpus + 1);
+    const Scrape s(metrics);
+    EXPECT_EQ(s.series("scx_custody_custody_enter_total"), 1 + kMaxExtraCpus + 1);
     EXPECT_EQ(s.value("scx_custody_custody_enter_total", {{"cpu", "other"}}), 10.0);
     EXPECT_EQ(s.sum("scx_custody_custody_enter_total"), static_cast<double>(strays));
 }
@@ -408,12 +408,12 @@ TEST(CollectorCpus, SeriesForStrayCpusAreBounded) {
 // Skipped program runs are lost events of no CPU: their own series, not a
 // numbered one for CPU 4294967295.
 TEST(CollectorCpus, LossOfNoCpuHasItsOwnSeries) {
-    auto registry = std::make_shared<prometheus::Registry>();
-    CustodyCollector collector(registry, 2);
+    MetricSet metrics;
+    CustodyCollector collector(metrics, 2);
     collector.on_lost_events(pairing::kNoCpu, 3);
     collector.on_lost_events(1, 2);
 
-    const Scrape s(*registry);
+    const Scrape s(metrics);
     EXPECT_EQ(s.value("scx_custody_lost_events_total", {{"cpu", "none"}}), 3.0);
     EXPECT_EQ(s.value("scx_custody_lost_events_total", {{"cpu", "1"}}), 2.0);
     EXPECT_EQ(s.series("scx_custody_lost_events_total"), 3u);
@@ -422,10 +422,10 @@ TEST(CollectorCpus, LossOfNoCpuHasItsOwnSeries) {
 // ---- SelfMetrics -------------------------------------------------------------------
 
 TEST(SelfMetrics, StartsAtZeroWithBuildInfo) {
-    auto registry = std::make_shared<prometheus::Registry>();
-    SelfMetrics self(registry, 4, "1.2.3");
+    MetricSet metrics;
+    SelfMetrics self(metrics, 4, "1.2.3");
 
-    const Scrape s(*registry);
+    const Scrape s(metrics);
     EXPECT_EQ(s.value("scx_custody_build_info", {{"version", "1.2.3"}}), 1.0);
     EXPECT_EQ(s.series("scx_custody_events_total"), 4u);
     EXPECT_EQ(s.sum("scx_custody_events_total"), 0.0);
@@ -438,12 +438,12 @@ TEST(SelfMetrics, StartsAtZeroWithBuildInfo) {
 }
 
 TEST(SelfMetrics, ProgramAttachedFollowsThePlan) {
-    auto registry = std::make_shared<prometheus::Registry>();
-    SelfMetrics self(registry, 1, "x");
+    MetricSet metrics;
+    SelfMetrics self(metrics, 1, "x");
     const std::vector<ProgramState> plan = {{"ops_dequeue", true}, {"dsq_insert", false}};
     self.set_programs(plan);
     {
-        const Scrape s(*registry);
+        const Scrape s(metrics);
         EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "ops_dequeue"}}), 1.0);
         EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "dsq_insert"}}), 0.0);
     }
@@ -451,15 +451,15 @@ TEST(SelfMetrics, ProgramAttachedFollowsThePlan) {
     const std::vector<ProgramState> later = {{"dsq_insert", true}};
     self.set_programs(later);
     self.set_program_attached("sched_switch", true);
-    const Scrape s(*registry);
+    const Scrape s(metrics);
     EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "ops_dequeue"}}), 0.0);
     EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "dsq_insert"}}), 1.0);
     EXPECT_EQ(s.value("scx_custody_program_attached", {{"program", "sched_switch"}}), 1.0);
 }
 
 TEST(SelfMetrics, CountersAndGauges) {
-    auto registry = std::make_shared<prometheus::Registry>();
-    SelfMetrics self(registry, 2, "x");
+    MetricSet metrics;
+    SelfMetrics self(metrics, 2, "x");
     self.add_events(1, 10);
     self.add_events(0);
     self.add_decode_errors(2);
@@ -469,7 +469,7 @@ TEST(SelfMetrics, CountersAndGauges) {
     self.add_pending_overwritten(1);
     self.set_ringbuf_fill_ratio(1.7);
 
-    const Scrape s(*registry);
+    const Scrape s(metrics);
     EXPECT_EQ(s.value("scx_custody_events_total", {{"cpu", "1"}}), 10.0);
     EXPECT_EQ(s.value("scx_custody_events_total", {{"cpu", "0"}}), 1.0);
     EXPECT_EQ(s.value("scx_custody_decode_errors_total"), 2.0);
@@ -480,11 +480,11 @@ TEST(SelfMetrics, CountersAndGauges) {
 }
 
 TEST(SelfMetrics, SharesARegistryWithTheCollector) {
-    auto registry = std::make_shared<prometheus::Registry>();
-    CustodyCollector collector(registry, 2);
-    SelfMetrics self(registry, 2, "x");
-    BpfProgramMetrics bpf(registry);
-    ProcessCpuMetric cpu(registry);
+    MetricSet metrics;
+    CustodyCollector collector(metrics, 2);
+    SelfMetrics self(metrics, 2, "x");
+    BpfProgramMetrics bpf(metrics.shared_registry());
+    ProcessCpuMetric cpu(metrics.shared_registry());
     // A family with no series is not exported: program_attached appears with the plan,
     // the BPF program series with the first programs read (run --bpf-stats).
     const std::vector<ProgramState> plan = {{"ops_dequeue", true}};
@@ -493,7 +493,7 @@ TEST(SelfMetrics, SharesARegistryWithTheCollector) {
         {1, "custody_on_ops_dequeue", ProgramOwner::Tracer, 1, 100}};
     bpf.update(programs);
     collector.publish_oldest_custody(pairing::OldestCustody{"custody_ref", 1}, 2);
-    const Scrape s(*registry);
+    const Scrape s(metrics);
     for (const MetricInfo& info : metric_catalog()) {
         const auto* family = s.family(info.name);
         ASSERT_NE(family, nullptr) << info.name;

@@ -29,8 +29,6 @@
 #include <string_view>
 #include <vector>
 
-#include <prometheus/registry.h>
-
 #include "consumer/counter_growth.h"
 #include "exporters/prometheus/bpf_program_metrics.h"
 #include "exporters/prometheus/custody_collector.h"
@@ -208,11 +206,11 @@ int run(const Options& options) {
     if (pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr) != 0)
         return fail(Error::cannot_run("cannot block SIGINT/SIGTERM"));
 
-    auto registry = std::make_shared<prometheus::Registry>();
-    CustodyCollector collector(registry, options.cpus);
-    SelfMetrics self(registry, options.cpus, SCX_CUSTODY_VERSION);
-    BpfProgramMetrics bpf(registry);
-    ProcessCpuMetric process_cpu(registry);
+    auto metrics = std::make_shared<MetricSet>();
+    CustodyCollector collector(*metrics, options.cpus);
+    SelfMetrics self(*metrics, options.cpus, SCX_CUSTODY_VERSION);
+    BpfProgramMetrics bpf(metrics->shared_registry());
+    ProcessCpuMetric process_cpu(metrics->shared_registry());
     HealthState health;
 
     EngineConfig config;
@@ -225,8 +223,7 @@ int run(const Options& options) {
         },
         test_support::ScenarioOptions{options.cpus, options.violation_every, options.seed});
 
-    Result<MetricsServer> server =
-        MetricsServer::start(options.listen, registry, health.as_check());
+    Result<MetricsServer> server = MetricsServer::start(options.listen, metrics, health.as_check());
     if (!server)
         return fail(server.error());
     std::cout << kTool << ": serving " << server->url() << std::endl;

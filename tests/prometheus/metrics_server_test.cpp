@@ -9,8 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include <prometheus/registry.h>
-
 #include <chrono>
 #include <memory>
 #include <string>
@@ -127,14 +125,14 @@ using test_support::http;
 
 class ServerTest : public ::testing::Test {
   protected:
-    std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
-    SelfMetrics self_{registry_, 2, "9.9.9"};
+    std::shared_ptr<MetricSet> metrics_ = std::make_shared<MetricSet>();
+    SelfMetrics self_{*metrics_, 2, "9.9.9"};
     HealthState health_;
 };
 
 TEST_F(ServerTest, ServesMetricsHealthAndIndex) {
     Result<MetricsServer> server =
-        MetricsServer::start("127.0.0.1:0", registry_, health_.as_check());
+        MetricsServer::start("127.0.0.1:0", metrics_, health_.as_check());
     ASSERT_TRUE(server.ok()) << server.error().message;
     const uint16_t port = server->address().port;
     ASSERT_NE(port, 0);
@@ -191,24 +189,24 @@ TEST_F(ServerTest, ServesMetricsHealthAndIndex) {
 }
 
 TEST_F(ServerTest, WithoutAHealthCheckHealthzIsOk) {
-    Result<MetricsServer> server = MetricsServer::start("127.0.0.1:0", registry_, {});
+    Result<MetricsServer> server = MetricsServer::start("127.0.0.1:0", metrics_, {});
     ASSERT_TRUE(server.ok()) << server.error().message;
     EXPECT_EQ(http(server->address().port, "GET", "/healthz").status, 200);
 }
 
 TEST_F(ServerTest, MovedServerKeepsServing) {
-    Result<MetricsServer> started = MetricsServer::start("127.0.0.1:0", registry_, {});
+    Result<MetricsServer> started = MetricsServer::start("127.0.0.1:0", metrics_, {});
     ASSERT_TRUE(started.ok());
     MetricsServer server = std::move(started).value();
     EXPECT_EQ(http(server.address().port, "GET", "/metrics").status, 200);
 }
 
 TEST_F(ServerTest, PortInUseIsCannotRunWithOneLine) {
-    Result<MetricsServer> first = MetricsServer::start("127.0.0.1:0", registry_, {});
+    Result<MetricsServer> first = MetricsServer::start("127.0.0.1:0", metrics_, {});
     ASSERT_TRUE(first.ok());
     const std::string taken = first->address().to_string();
 
-    Result<MetricsServer> second = MetricsServer::start(taken, registry_, {});
+    Result<MetricsServer> second = MetricsServer::start(taken, metrics_, {});
     ASSERT_FALSE(second.ok());
     EXPECT_EQ(second.error().exit_code, ExitCode::CannotRun);
     EXPECT_EQ(second.error().message, "cannot listen on " + taken + ": Address already in use");
@@ -227,7 +225,7 @@ TEST_F(ServerTest, PortHeldByAnotherSocketIsCannotRun) {
     ASSERT_EQ(::getsockname(holder.get(), reinterpret_cast<sockaddr*>(&addr), &length), 0);
 
     Result<MetricsServer> server =
-        MetricsServer::start("127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), registry_, {});
+        MetricsServer::start("127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), metrics_, {});
     ASSERT_FALSE(server.ok());
     EXPECT_EQ(server.error().exit_code, ExitCode::CannotRun);
     EXPECT_EQ(server.error().message.find('\n'), std::string::npos);
@@ -235,7 +233,7 @@ TEST_F(ServerTest, PortHeldByAnotherSocketIsCannotRun) {
 
 TEST_F(ServerTest, AddressNotOnThisHostIsCannotRun) {
     // TEST-NET-1 (RFC 5737): never a local address.
-    Result<MetricsServer> server = MetricsServer::start("192.0.2.1:9476", registry_, {});
+    Result<MetricsServer> server = MetricsServer::start("192.0.2.1:9476", metrics_, {});
     ASSERT_FALSE(server.ok());
     EXPECT_EQ(server.error().exit_code, ExitCode::CannotRun);
     EXPECT_EQ(server.error().message,
@@ -244,7 +242,7 @@ TEST_F(ServerTest, AddressNotOnThisHostIsCannotRun) {
 
 TEST_F(ServerTest, MalformedAddressIsUsage) {
     for (std::string_view text : {"foo", "1.2.3.4:99999", "host:"}) {
-        Result<MetricsServer> server = MetricsServer::start(text, registry_, {});
+        Result<MetricsServer> server = MetricsServer::start(text, metrics_, {});
         ASSERT_FALSE(server.ok()) << text;
         EXPECT_EQ(server.error().exit_code, ExitCode::Usage) << text;
     }

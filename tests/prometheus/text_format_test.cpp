@@ -1,6 +1,8 @@
 // to_text_format() must write exactly what prometheus-cpp's TextSerializer writes
 // (MetricsServer switched to it for speed): every metric type, label escaping,
-// timestamps, special values and random doubles of every magnitude.
+// timestamps, special values and random doubles of every magnitude. So must the
+// exporter's own MetricSet::render_text(), which writes the per-CPU counter
+// tables without collecting them.
 #include "exporters/prometheus/text_format.h"
 
 #include <gtest/gtest.h>
@@ -19,6 +21,7 @@
 #include <string>
 
 #include "exporters/prometheus/custody_collector.h"
+#include "exporters/prometheus/metric_set.h"
 #include "exporters/prometheus/self_metrics.h"
 
 namespace scx_custody::prom {
@@ -85,16 +88,22 @@ TEST(TextFormat, MatchesTextSerializerOnRandomValuesAndTimestamps) {
 }
 
 TEST(TextFormat, MatchesTextSerializerOnTheExporterAtManyCpus) {
-    auto registry = std::make_shared<prometheus::Registry>();
-    CustodyCollector collector(registry, 256);
-    SelfMetrics self(registry, 256, "1.2.3");
+    MetricSet metrics;
+    CustodyCollector collector(metrics, 256);
+    SelfMetrics self(metrics, 256, "1.2.3");
     for (uint32_t cpu = 0; cpu < 256; cpu += 3) {
         collector.on_custody_enter(cpu, pairing::EnterPath::EnqueueHeld);
         collector.on_custody_duration(cpu, 1'500ull * cpu);
+        collector.on_dequeue(cpu, pairing::DequeueReason::SchedChange);
         self.add_events(cpu, cpu * 1'000'003ull);
     }
     collector.on_lost_events(pairing::kNoCpu, 3);
-    EXPECT_EQ(to_text_format(registry->Collect()), reference(*registry));
+    // Late rows: CPUs above the possible ones, in the order they came.
+    collector.on_lost_events(300, 1);
+    collector.on_custody_enter(257, pairing::EnterPath::EnqueueHeld);
+    const std::string expected = prometheus::TextSerializer().Serialize(metrics.Collect());
+    EXPECT_EQ(to_text_format(metrics.Collect()), expected);
+    EXPECT_EQ(metrics.render_text(), expected);
 }
 
 } // namespace
