@@ -2,7 +2,9 @@
 
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
+#include <memory>
 #include <unistd.h>
 #include <utility>
 
@@ -22,14 +24,14 @@ void store_u32(std::byte* out, uint32_t value) {
 
 } // namespace
 
-RecordingWriter::RecordingWriter(std::string path, int fd) : path_(std::move(path)), fd_(fd) {
-    buffer_.reserve(kBufferSize);
-}
+RecordingWriter::RecordingWriter(std::string path, int fd)
+    : path_(std::move(path)), fd_(fd), buffer_(std::make_unique<std::byte[]>(kBufferSize)) {}
 
 RecordingWriter::RecordingWriter(RecordingWriter&& other) noexcept
     : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)),
-      buffer_(std::move(other.buffer_)), records_(other.records_), bytes_(other.bytes_),
-      closed_(other.closed_), failed_(other.failed_), error_(std::move(other.error_)) {}
+      buffer_(std::move(other.buffer_)), buffered_(std::exchange(other.buffered_, 0)),
+      records_(other.records_), bytes_(other.bytes_), closed_(other.closed_),
+      failed_(other.failed_), error_(std::move(other.error_)) {}
 
 Result<RecordingWriter> RecordingWriter::create(const std::string& path) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -51,6 +53,7 @@ RecordingWriter& RecordingWriter::operator=(RecordingWriter&& other) noexcept {
         path_ = std::move(other.path_);
         fd_ = std::exchange(other.fd_, -1);
         buffer_ = std::move(other.buffer_);
+        buffered_ = std::exchange(other.buffered_, 0);
         records_ = other.records_;
         bytes_ = other.bytes_;
         closed_ = other.closed_;
@@ -85,20 +88,29 @@ Status RecordingWriter::write_all(std::span<const std::byte> bytes) {
     return ok_status();
 }
 
-Status RecordingWriter::put(std::span<const std::byte> bytes) {
+// Room for `size` more bytes in the buffer, flushing it first if needed; false
+// (with the error kept) when the writer has failed or is closed.
+bool RecordingWriter::make_room(std::size_t size) {
     if (failed_)
-        return error_;
-    if (closed_ || fd_ < 0)
-        return fail(Error::cannot_run("write recording " + path_ + ": already closed"));
-    if (buffer_.size() + bytes.size() > kBufferSize) {
-        if (Status status = flush(); !status)
-            return status;
+        return false;
+    if (closed_ || fd_ < 0) {
+        (void)fail(Error::cannot_run("write recording " + path_ + ": already closed"));
+        return false;
     }
+    if (buffered_ + size > kBufferSize)
+        return static_cast<bool>(flush());
+    return true;
+}
+
+Status RecordingWriter::put(std::span<const std::byte> bytes) {
+    if (!make_room(bytes.size()))
+        return error_;
     if (bytes.size() >= kBufferSize) {
         if (Status status = write_all(bytes); !status)
             return status;
     } else {
-        buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+        std::memcpy(buffer_.get() + buffered_, bytes.data(), bytes.size());
+        buffered_ += bytes.size();
     }
     bytes_ += bytes.size();
     return ok_status();
@@ -113,7 +125,11 @@ Status RecordingWriter::append(RecordKind kind, std::span<const std::byte> paylo
                                       std::to_string(payload.size()) + " bytes exceeds the " +
                                       std::to_string(kMaxPayloadLength) + "-byte limit"));
     }
-    // Framed on the stack: this runs once per ring-buffer record.
+    const std::size_t framed = kFrameHeaderSize + payload.size() + kFrameTrailerSize;
+    if (framed <= kBufferSize)
+        return append_buffered(kind, payload, framed);
+    // Larger than the buffer (a metadata record can be): framed on the stack
+    // and written in three pieces.
     std::array<std::byte, kFrameHeaderSize> frame;
     store_u32(frame.data(), static_cast<uint32_t>(kind));
     store_u32(frame.data() + 4, static_cast<uint32_t>(payload.size()));
@@ -125,6 +141,25 @@ Status RecordingWriter::append(RecordKind kind, std::span<const std::byte> paylo
         return status;
     if (Status status = put(trailer); !status)
         return status;
+    ++records_;
+    return ok_status();
+}
+
+// The common case, once per ring-buffer record: framed in place in the buffer,
+// the CRC taken over the frame header and payload in one pass.
+Status RecordingWriter::append_buffered(RecordKind kind, std::span<const std::byte> payload,
+                                        std::size_t framed) {
+    if (!make_room(framed))
+        return error_;
+    std::byte* out = buffer_.get() + buffered_;
+    store_u32(out, static_cast<uint32_t>(kind));
+    store_u32(out + 4, static_cast<uint32_t>(payload.size()));
+    if (!payload.empty())
+        std::memcpy(out + kFrameHeaderSize, payload.data(), payload.size());
+    const std::size_t covered = kFrameHeaderSize + payload.size();
+    store_u32(out + covered, crc32({out, covered}));
+    buffered_ += framed;
+    bytes_ += framed;
     ++records_;
     return ok_status();
 }
@@ -166,10 +201,10 @@ Status RecordingWriter::write(const Record& record) {
 Status RecordingWriter::flush() {
     if (failed_)
         return error_;
-    if (buffer_.empty())
+    if (buffered_ == 0)
         return ok_status();
-    Status status = write_all(buffer_);
-    buffer_.clear();
+    Status status = write_all({buffer_.get(), buffered_});
+    buffered_ = 0;
     return status;
 }
 

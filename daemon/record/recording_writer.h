@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -51,13 +52,16 @@ class RecordingWriter {
     RecordingWriter(std::string path, int fd);
 
     Status append(RecordKind kind, std::span<const std::byte> payload);
+    Status append_buffered(RecordKind kind, std::span<const std::byte> payload, std::size_t framed);
+    bool make_room(std::size_t size);
     Status put(std::span<const std::byte> bytes);
     Status fail(Error error);
     Status write_all(std::span<const std::byte> bytes);
 
     std::string path_;
     int fd_ = -1;
-    std::vector<std::byte> buffer_;
+    std::unique_ptr<std::byte[]> buffer_; // kBufferSize bytes
+    std::size_t buffered_ = 0;
     uint64_t records_ = 0;
     uint64_t bytes_ = 0;
     bool closed_ = false;
