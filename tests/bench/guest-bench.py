@@ -13,7 +13,9 @@ kernel.bpf_stats_enabled=1 and runs tests/bench/guest/bpf_cost.sh there:
   scx_qmap    the kernel's example schedulers, started first; the audit attaches
   scx_simple
   switch      the reference scheduler under `stress-ng --switch 2`: the guest's
-              highest custody rate, for the zero-loss row (always without icount)
+              highest custody rate, for the zero-loss row (always without icount,
+              on 2 vCPUs under multi-threaded TCG, so the tracer's records come
+              from CPUs that really run at once)
 
 The guests run under `-icount shift=N,sleep=off` (tests/bench/guest/qemu-icount,
 default N=3): guest time advances 2^N ns per instruction, so bpf_stats' run
@@ -87,6 +89,8 @@ def run_guest(args, run):
            "--timeout", str(args.seconds + 600), "--boot-timeout", "400"]
     if run.startswith("scx_"):
         cmd += ["--bin", str(args.ksched_dir / run)]
+    if run == "switch":
+        cmd += ["--smp", "2", "--accel", "multi"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     return run, proc.returncode, proc.stderr
 
