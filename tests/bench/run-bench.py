@@ -87,14 +87,15 @@ ICOUNT_BUDGETS = {
     # Measured on the ScenarioStream stream (1,000 tasks, 64 CPUs) under RelWithDebInfo,
     # the larger of the two build types in every measurement so far; the earlier
     # bench-only stream's figures after the arrow. scripts/build makes a unity build
-    # (the ctest's): there decode 79, engine 453, session 718, session_recording 1,196.
+    # (the ctest's): there decode 79, engine 453, session 718, session_recording 1,014.
     "decode": 91,  # 79 <- 77 (60 <- 58 of them decode_event_into itself)
     "engine": 520,  # 451 <- 472 (the held-custody list: a young-list entry per custody
     # enter, the age check at each event; the stream's long holds become watched custodies)
     "session": 820,  # 714 <- 713 (the timeline binned per event for the HTML report, the
     # check against the last loss's time, the held custodies)
-    "session_recording": 1_380,  # 1,196 in the unity build since the writer frames a
-    # record in place with one CRC pass (1,441 before: three copies, two CRC calls)
+    "session_recording": 1_170,  # 1,014 in the unity build with ISA-L's CRC (valgrind's
+    # CPU: its SSE/PCLMUL code) and the record framed in place; 1,196 with the
+    # slicing-by-8 CRC, 1,441 with three copies and two CRC calls per record
     "scrape": 5_200_000,  # 4.48 M for 12,324 series in the unity build (Release not
     # measured): the per-CPU counter families written straight from their integers;
     # 49.4 M when prometheus-cpp's Collect() copied every series first

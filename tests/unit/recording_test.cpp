@@ -126,9 +126,9 @@ TEST(Crc32, BitwiseReferenceMatchesTheStandardCheckValue) {
     EXPECT_EQ(crc32_bitwise({}), 0u);
 }
 
-// The table-driven CRC must equal the bit-at-a-time definition for every length
-// (the 8-byte steps and the byte tail), every start alignment and every split of
-// the input into a continued CRC: recordings stay byte-identical.
+// The fast CRC (ISA-L's) must equal the bit-at-a-time definition for every length
+// (its folded blocks and its tails), every start alignment and every split of the
+// input into a continued CRC: recordings stay byte-identical.
 TEST(Crc32, EqualsTheBitwiseReferenceOnRandomLengthsAndAlignments) {
     std::mt19937_64 random(20250611);
     std::vector<std::byte> buffer(4096 + 16);
