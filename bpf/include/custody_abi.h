@@ -100,7 +100,13 @@ struct custody_event {
 /* CPUs the tracer keeps counters for; the loader refuses larger machines. */
 #define CUSTODY_MAX_CPUS 4096
 
-/* Per-CPU counters the tracer keeps besides the events. */
+/*
+ * Per-CPU counters the tracer keeps besides the events, one per CPU in an
+ * array. Cache-line aligned: each CPU's counters begin a line of their own and
+ * their size rounds up to whole lines, so CPUs counting at the same time
+ * never write the same line (at 144 bytes, neighbours shared one).
+ */
+#define CUSTODY_CACHE_LINE 64
 struct custody_cpu_counters {
 	__u64 events;	    /* records submitted */
 	__u64 ringbuf_full; /* records lost: the ring buffer had no room */
@@ -125,7 +131,7 @@ struct custody_cpu_counters {
 	 * nest); counted so that it could not go unseen.
 	 */
 	__u64 pending_overwritten;
-};
+} __attribute__((aligned(CUSTODY_CACHE_LINE)));
 
 /* A record's loss, whatever its cause: what the daemon feeds the audit. */
 #define CUSTODY_RECORDS_LOST(c) ((c).ringbuf_full + (c).pending_overwritten)
@@ -158,7 +164,12 @@ CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, kernel_flag) == 43,
 CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, owner) == 44, "custody_event.owner");
 CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_event, comm) == 48, "custody_event.comm");
 
-CUSTODY_ABI_ASSERT(sizeof(struct custody_cpu_counters) == 8 * (6 + CUSTODY_NR_HOOKS),
+CUSTODY_ABI_ASSERT(__alignof__(struct custody_cpu_counters) == CUSTODY_CACHE_LINE,
+		   "custody_cpu_counters alignment");
+/* The 18 counters (144 bytes), rounded up to whole cache lines. */
+CUSTODY_ABI_ASSERT(sizeof(struct custody_cpu_counters) ==
+			   (8 * (6 + CUSTODY_NR_HOOKS) + CUSTODY_CACHE_LINE - 1) / CUSTODY_CACHE_LINE *
+				   CUSTODY_CACHE_LINE,
 		   "custody_cpu_counters size");
 CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_cpu_counters, events) == 0, "counters.events");
 CUSTODY_ABI_ASSERT(CUSTODY_OFFSETOF(struct custody_cpu_counters, ringbuf_full) == 8,
