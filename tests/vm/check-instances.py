@@ -37,8 +37,10 @@ Scheduler instances the audit did not load itself, and fail-closed verdicts.
             ones are clean. Without it the scheduler may be gone before its
             programs are traced: then the verdict must be inconclusive.
   subsched  scx_qmap as root and a second scx_qmap on a child cgroup, both
-            running before the audit, the child stopped by the audited
-            command: the sub-scheduler is named in the coverage gaps as
+            running before the audit, a busy task moved into the child's
+            cgroup and back while it runs (at least 4 moves), the child
+            stopped by the audited command: the sub-scheduler is named in
+            the coverage gaps as
             attached when the audit began (by its cgroup id, as sysfs shows
             it), the verdict is inconclusive (exit 4), never clean; one
             section, the root qmap, judged both while the child ran (custody
@@ -162,6 +164,8 @@ def check_subsched(c, r, rc, lines):
     dirs = [d["sub_dirs"].split() for d in lines if "sub_dirs" in d]
     cgroups = [p.rsplit("sub-", 1)[1] for p in dirs[0]] if dirs else []
     c.check(len(cgroups) == 1, f"want one sub-scheduler in sysfs before the audit: {dirs}")
+    moves = [d["cgroup_moves"] for d in lines if "cgroup_moves" in d]
+    c.check(len(moves) == 1 and moves[0] >= 4, f"tasks moved between the cgroups: {moves}")
     after = [d["sub_dirs_after"] for d in lines if "sub_dirs_after" in d]
     c.check(after == [""], f"the sub-scheduler did not stop: {after}")
     gaps = r["coverage"]["gaps"]

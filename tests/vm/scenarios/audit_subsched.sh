@@ -1,6 +1,8 @@
 # audit_subsched.sh — a sub-scheduler tree (7.3): scx_qmap as root, and a
 # second scx_qmap attached to the cgroup /sys/fs/cgroup/sub, both running
-# before the audit, with load inside and outside that cgroup. Sub-scheduler
+# before the audit, with load inside and outside that cgroup, and a busy task
+# moved into the child cgroup and back every half second while the child
+# runs (each move hands the task between the two schedulers). Sub-scheduler
 # trees are not audited per scheduler yet: while the sub-scheduler runs only
 # the root's tasks are judged. The audit's command stops it after
 # SUB_SECONDS (reporting when, in seconds of uptime) and lets the audit go on
@@ -25,7 +27,18 @@ cat >/tmp/phases.sh <<'EOS'
 stress-ng --cpu 1 --yield 1 --timeout 150s --quiet &
 inside=$!
 echo $inside >/sys/fs/cgroup/sub/cgroup.procs
-sleep "${SUB_SECONDS:-8}"
+sh -c 'while :; do :; done' &
+mover=$!
+moves=0
+end=$(($(cut -d. -f1 /proc/uptime) + ${SUB_SECONDS:-8}))
+while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
+	echo $mover >/sys/fs/cgroup/sub/cgroup.procs && moves=$((moves + 1))
+	sleep 0.5
+	echo $mover >/sys/fs/cgroup/cgroup.procs && moves=$((moves + 1))
+	sleep 0.5
+done
+kill $mover
+echo "@@R {\"cgroup_moves\": $moves}"
 kill -INT "$(cat /tmp/sub.pid)"
 n=0
 while ls -d /sys/kernel/sched_ext/root/sub/sub-* >/dev/null 2>&1 && [ $n -lt 300 ]; do
