@@ -79,6 +79,11 @@ const volatile __u32 remote_move_arg_p = 0;
  */
 const volatile __u64 test_insert_return_delay_ns = 0;
 /*
+ * An eighth of the ring buffer's size, set by the loader (which sizes the
+ * ring): the fill at which a record wakes the reader. 0: ask the ring.
+ */
+const volatile __u64 wakeup_fill_bytes = 0;
+/*
  * The struct_ops value types of sched_ext (BTF ids of bpf_struct_ops_sched_ext_ops
  * and, where it exists, ..._cid; 0: none), and whether a process that sets
  * such a map's value is stopped until the daemon has traced its programs.
@@ -165,10 +170,12 @@ static __always_inline struct task_struct *task_of(const void *p)
  */
 static __always_inline __u64 wakeup_flags(void)
 {
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 fill = wakeup_fill_bytes;
 
-	return avail >= bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 8 ? BPF_RB_FORCE_WAKEUP
-									 : BPF_RB_NO_WAKEUP;
+	if (!fill)
+		fill = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 8;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= fill ? BPF_RB_FORCE_WAKEUP
+								       : BPF_RB_NO_WAKEUP;
 }
 
 /* Atomic: programs can nest on one CPU (a tracepoint inside a traced call). */

@@ -181,6 +181,7 @@ Status configure_kernel_programs(custody_trace* skel, AttachPlan& plan,
     bpf_program__set_autoload(skel->progs.custody_on_task_exit, true);
     if (int err = bpf_map__set_max_entries(skel->maps.events, opts.ringbuf_bytes); err)
         return Error::system("size the ring buffer", -err, ExitCode::Usage);
+    ro->wakeup_fill_bytes = opts.ringbuf_bytes / 8;
     return ok_status();
 }
 
@@ -281,6 +282,8 @@ Result<SkelPtr> open_scheduler_instance(const custody_trace* kernel) {
         return opened.error();
     SkelPtr skel = std::move(opened.value());
     disable_all(skel.get());
+    // The same wakeup fill as the kernel instance's records: the ring is shared.
+    skel->rodata->wakeup_fill_bytes = bpf_map__max_entries(kernel->maps.events) / 8;
     for (auto [mine, theirs] : {std::pair{skel->maps.events, kernel->maps.events},
                                 std::pair{skel->maps.bss, kernel->maps.bss},
                                 std::pair{skel->maps.watched, kernel->maps.watched}}) {
