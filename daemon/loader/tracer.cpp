@@ -146,6 +146,12 @@ Tracer::~Tracer() = default;
 
 namespace {
 
+// The ring buffer's fill at which a record wakes the reader: an eighth of it
+// (see wakeup_flags() in custody_trace.bpf.c).
+uint64_t wakeup_fill_bytes(uint32_t ringbuf_bytes) {
+    return ringbuf_bytes / 8;
+}
+
 // Selects the kernel instance's programs per the plan and sets their
 // read-only configuration, before the object is loaded.
 Status configure_kernel_programs(custody_trace* skel, AttachPlan& plan,
@@ -181,7 +187,7 @@ Status configure_kernel_programs(custody_trace* skel, AttachPlan& plan,
     bpf_program__set_autoload(skel->progs.custody_on_task_exit, true);
     if (int err = bpf_map__set_max_entries(skel->maps.events, opts.ringbuf_bytes); err)
         return Error::system("size the ring buffer", -err, ExitCode::Usage);
-    ro->wakeup_fill_bytes = opts.ringbuf_bytes / 8;
+    ro->wakeup_fill_bytes = wakeup_fill_bytes(opts.ringbuf_bytes);
     return ok_status();
 }
 
@@ -283,7 +289,7 @@ Result<SkelPtr> open_scheduler_instance(const custody_trace* kernel) {
     SkelPtr skel = std::move(opened.value());
     disable_all(skel.get());
     // The same wakeup fill as the kernel instance's records: the ring is shared.
-    skel->rodata->wakeup_fill_bytes = bpf_map__max_entries(kernel->maps.events) / 8;
+    skel->rodata->wakeup_fill_bytes = wakeup_fill_bytes(bpf_map__max_entries(kernel->maps.events));
     for (auto [mine, theirs] : {std::pair{skel->maps.events, kernel->maps.events},
                                 std::pair{skel->maps.bss, kernel->maps.bss},
                                 std::pair{skel->maps.watched, kernel->maps.watched}}) {

@@ -22,6 +22,12 @@ void store_u32(std::byte* out, uint32_t value) {
         out[i] = static_cast<std::byte>(value >> (8 * i));
 }
 
+// A record's frame header: its kind and its payload's length.
+void store_frame_header(std::byte* out, RecordKind kind, std::size_t payload_size) {
+    store_u32(out, static_cast<uint32_t>(kind));
+    store_u32(out + 4, static_cast<uint32_t>(payload_size));
+}
+
 } // namespace
 
 RecordingWriter::RecordingWriter(std::string path, int fd)
@@ -131,8 +137,7 @@ Status RecordingWriter::append(RecordKind kind, std::span<const std::byte> paylo
     // Larger than the buffer (a metadata record can be): framed on the stack
     // and written in three pieces.
     std::array<std::byte, kFrameHeaderSize> frame;
-    store_u32(frame.data(), static_cast<uint32_t>(kind));
-    store_u32(frame.data() + 4, static_cast<uint32_t>(payload.size()));
+    store_frame_header(frame.data(), kind, payload.size());
     std::array<std::byte, kFrameTrailerSize> trailer;
     store_u32(trailer.data(), crc32(payload, crc32(frame)));
     if (Status status = put(frame); !status)
@@ -152,8 +157,7 @@ Status RecordingWriter::append_buffered(RecordKind kind, std::span<const std::by
     if (!make_room(framed))
         return error_;
     std::byte* out = buffer_.get() + buffered_;
-    store_u32(out, static_cast<uint32_t>(kind));
-    store_u32(out + 4, static_cast<uint32_t>(payload.size()));
+    store_frame_header(out, kind, payload.size());
     if (!payload.empty())
         std::memcpy(out + kFrameHeaderSize, payload.data(), payload.size());
     const std::size_t covered = kFrameHeaderSize + payload.size();

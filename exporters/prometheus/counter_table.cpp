@@ -13,6 +13,11 @@ void append_count(std::string& out, uint64_t count) {
     out.append(buffer, error == std::errc() ? end : buffer);
 }
 
+// One writer: a load and a store, not a locked read-modify-write.
+void bump(std::atomic<uint64_t>& cell, uint64_t count) {
+    cell.store(cell.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
+}
+
 // The catalog's names and values are plain identifiers and CPU numbers: nothing
 // in them needs the format's escapes, which the constructor checks.
 bool needs_escape(std::string_view text) {
@@ -21,11 +26,9 @@ bool needs_escape(std::string_view text) {
 
 } // namespace
 
+// make_unique<T[]> value-initializes, and a value-initialized atomic holds 0.
 CounterTable::Row::Row(std::string cpu_label, std::size_t columns)
-    : cpu(std::move(cpu_label)), counts(std::make_unique<std::atomic<uint64_t>[]>(columns)) {
-    for (std::size_t i = 0; i < columns; ++i)
-        counts[i].store(0, std::memory_order_relaxed);
-}
+    : cpu(std::move(cpu_label)), counts(std::make_unique<std::atomic<uint64_t>[]>(columns)) {}
 
 CounterTable::CounterTable(const MetricInfo& info, uint32_t nr_cpus,
                            std::span<const std::string_view> values)
@@ -52,16 +55,13 @@ CounterTable::CounterTable(const MetricInfo& info, uint32_t nr_cpus,
 
 void CounterTable::add(uint32_t cpu, std::size_t column, uint64_t count) {
     Row& row = cpu < rows_.size() ? rows_[cpu] : row_of(cpu);
-    // One writer: a load and a store, not a locked read-modify-write.
-    std::atomic<uint64_t>& cell = row.counts[column];
-    cell.store(cell.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
+    bump(row.counts[column], count);
 }
 
 void CounterTable::add_no_cpu(std::size_t column, uint64_t count) {
     if (!none_)
         none_ = &late_row("none");
-    std::atomic<uint64_t>& cell = none_->counts[column];
-    cell.store(cell.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
+    bump(none_->counts[column], count);
 }
 
 CounterTable::Row& CounterTable::row_of(uint32_t cpu) {

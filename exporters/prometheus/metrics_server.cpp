@@ -89,10 +89,6 @@ int send(mg_connection* conn, int status, std::string_view content_type, std::st
     return status;
 }
 
-std::string render_metrics(const MetricSet& metrics) {
-    return metrics.render_text();
-}
-
 int handle_request(mg_connection* conn, void* cbdata) {
     auto* impl = static_cast<MetricsServer::Impl*>(cbdata);
     const mg_request_info* request = mg_get_request_info(conn);
@@ -110,7 +106,7 @@ int handle_request(mg_connection* conn, void* cbdata) {
         if (method != "GET" && !head)
             return send(conn, 405, kTextContentType, "method not allowed\n", head);
         if (path == "/metrics")
-            return send(conn, 200, kMetricsContentType, render_metrics(*impl->metrics), head);
+            return send(conn, 200, kMetricsContentType, impl->metrics->render_text(), head);
         if (path == "/healthz") {
             const Health health = impl->health ? impl->health() : Health{true, {}};
             if (health.ok)

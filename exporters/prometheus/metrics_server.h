@@ -8,9 +8,9 @@
 // scrape for long (tests/prometheus/check_hostile_requests.py).
 //
 // It serves a MetricSet (the one CustodyCollector and SelfMetrics fill) through
-// civetweb, the HTTP server prometheus-cpp's own
-// Exposer is built on: the Exposer has no way to add a /healthz handler, so the two
-// handlers are registered on civetweb directly.
+// civetweb, the HTTP server prometheus-cpp's own Exposer is built on: the Exposer
+// has no way to add a /healthz handler, so the two handlers are registered on
+// civetweb directly.
 #pragma once
 
 #include <functional>
