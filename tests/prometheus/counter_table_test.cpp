@@ -112,20 +112,22 @@ TEST(CounterTable, ScrapesWhileTheWriterAddsRows) {
             table.add(static_cast<uint32_t>(round % 300), 0, 1);
         done = true;
     });
-    std::size_t scrapes = 0;
+    // No ASSERT while the writer runs: returning early would destroy a
+    // joinable thread.
+    bool well_formed = true;
     std::size_t last_lines = 0;
     uint64_t last_sum = 0;
-    while (!done.load()) {
+    do {
         std::size_t lines = 0;
         uint64_t sum = 0;
-        ASSERT_TRUE(sum_samples(text_of(table), lines, sum));
+        well_formed = sum_samples(text_of(table), lines, sum);
         EXPECT_GE(lines, last_lines);
         EXPECT_GE(sum, last_sum);
         last_lines = lines;
         last_sum = sum;
-        ++scrapes;
-    }
+    } while (well_formed && !done.load());
     writer.join();
+    ASSERT_TRUE(well_formed);
     std::size_t lines = 0;
     uint64_t sum = 0;
     ASSERT_TRUE(sum_samples(text_of(table), lines, sum));
