@@ -74,9 +74,12 @@ std::string plural(uint64_t n, std::string_view one, std::string_view many) {
     return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }
 
-// The section a finding belongs to: the first with its name whose span holds it.
+// The section a finding belongs to: as the engine says, else (a finding
+// made by an older build) the first with its name whose span holds it.
 json section_of(const pairing::Finding& finding,
                 const std::vector<pairing::SchedulerSection>& sections) {
+    if (finding.section && *finding.section < sections.size())
+        return *finding.section;
     for (std::size_t i = 0; i < sections.size(); ++i) {
         const pairing::SchedulerSection& s = sections[i];
         if (s.name == finding.scheduler && s.begin_ts_ns <= finding.ts_ns &&
@@ -109,6 +112,8 @@ json sample_json(const pairing::Finding& f,
 json section_json(const pairing::SchedulerSection& s) {
     return {
         {"name", printable(s.name)},
+        {"tree_path", printable(s.tree_path)},
+        {"owner", s.owner},
         {"implements_dequeue", s.implements_dequeue},
         {"counts", counts_json(s.counts)},
         {"violations", violations_json(s.counts)},
@@ -122,6 +127,8 @@ json section_json(const pairing::SchedulerSection& s) {
         {"instance_id", s.instance_id},
         {"found_by", s.found_by},
         {"traced", s.traced},
+        {"tasks_handed_in", s.tasks_handed_in},
+        {"tasks_handed_out", s.tasks_handed_out},
         {"details", counter_details(s.counts)},
         // The live audit puts its readings here (attach_kernel_events()).
         {"kernel_events", kernel_events_not_recorded()},

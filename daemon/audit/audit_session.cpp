@@ -114,6 +114,8 @@ void AuditSession::on_control(const record::ControlRecord& control) {
     event.traced_from_ns = control.traced_from_ns;
     event.found_by = std::string(record::to_string(control.source));
     event.note = control.note;
+    event.owner = control.owner;
+    event.tree_path = control.tree_path;
     process(event);
 }
 

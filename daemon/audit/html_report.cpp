@@ -410,6 +410,9 @@ void write_section(std::ostream& out, const json& report, const json& section, s
     const double end = seconds_since_origin(report, u64_or(section, "end_ts_ns"));
     out << "<div class=\"sched\" data-section=\"" << index << "\"><b>[" << index << "] "
         << text_at(section, "name", "(unnamed)") << "</b>"
+        << (string_or(section, "tree_path").empty()
+                ? std::string()
+                : " <code>" + text_at(section, "tree_path", "") + "</code>")
         << tag(bool_or(section, "implements_dequeue", true), "ops.dequeue", "no ops.dequeue")
         << tag(bool_or(section, "attach_observed"), "attach seen", "attach not seen")
         << tag(bool_or(section, "detach_observed"), "detach seen", "still loaded at end");

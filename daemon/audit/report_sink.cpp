@@ -70,9 +70,13 @@ std::string seconds(double value) {
     return text;
 }
 
+// The scheduler's name, and for a sub-scheduler its place in the tree
+// ("qmap@root/sub/sub-28"): two instances of one scheduler can run at once.
 std::string section_name(const json& section) {
     const std::string name = string_or(section, "name");
-    return name.empty() ? "(unnamed)" : name;
+    const std::string path = string_or(section, "tree_path");
+    const std::string shown = name.empty() ? "(unnamed)" : name;
+    return path.empty() || path == "root" ? shown : shown + "@" + path;
 }
 
 // "kind 3, other 1", the kinds with a non-zero count, in the stable order.

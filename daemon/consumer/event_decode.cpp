@@ -108,6 +108,9 @@ DecodeFault decode_event_into(std::span<const std::byte> record, pairing::Event&
     event.kind = kKindByType[type_index];
     event.kernel_flag = static_cast<pairing::KernelCustodyFlag>(kernel_flag);
     event.hook = hook;
+    // Kernel-range values only: CUSTODY_OWNER_UNFIT (a cgroup id that does not
+    // fit) is kept as is, and the engine treats it as one more owner.
+    event.owner = load<uint32_t>(raw, offsetof(custody_event, owner));
     event.ts_ns = load<uint64_t>(raw, offsetof(custody_event, ts_ns));
     event.cpu = load<uint32_t>(raw, offsetof(custody_event, cpu));
     event.task = pairing::TaskKey{load<uint32_t>(raw, offsetof(custody_event, pid)),

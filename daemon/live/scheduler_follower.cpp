@@ -44,6 +44,14 @@ uint64_t record_ts(std::span<const std::byte> record) {
     return ts;
 }
 
+// The owner key of a sub-scheduler's tasks (custody_event.owner): its
+// cgroup's id, when it fits the field.
+std::optional<uint32_t> sub_owner_key(uint64_t cgroup_id) {
+    if (cgroup_id <= CUSTODY_OWNER_ROOT || cgroup_id >= CUSTODY_OWNER_UNFIT)
+        return std::nullopt;
+    return static_cast<uint32_t>(cgroup_id);
+}
+
 bool lifecycle_hooks_attached(const loader::AttachPlan& plan) {
     const auto* reg = plan.find("sched_reg");
     const auto* disable = plan.find("sched_disable");
@@ -171,7 +179,6 @@ void SchedulerFollower::announce_reference(uint64_t ts_ns) {
 }
 
 void SchedulerFollower::adopt_running(const std::string& name, uint64_t now_ns) {
-    adopt_running_subs();
     Instance instance;
     if (auto progs = loader::find_scheduler_programs(btf_, name)) {
         instance = trace_instance(*progs, ControlSource::RunningAtStart, 0);
@@ -184,6 +191,8 @@ void SchedulerFollower::adopt_running(const std::string& name, uint64_t now_ns) 
     delivered_root_ = instance.map_id;
     watcher_.assume_running(name);
     announce(instance, now_ns);
+    // After the root's section: its attach closes every section open before.
+    adopt_running_subs(now_ns);
 }
 
 void SchedulerFollower::announce(const Instance& instance, uint64_t ts_ns) {
@@ -201,6 +210,8 @@ void SchedulerFollower::announce(const Instance& instance, uint64_t ts_ns) {
     c.traced_from_ns = instance.traced_from_ns;
     c.source = instance.source;
     c.note = instance.note;
+    c.owner = CUSTODY_OWNER_ROOT;
+    c.tree_path = "root";
     session_->on_control(c);
     if (on_section_open)
         on_section_open(instance.map_id, ts_ns);
@@ -225,11 +236,14 @@ void SchedulerFollower::close(uint64_t ts_ns, ControlSource source) {
     c.name = open_->name;
     c.instance_id = open_->map_id;
     c.source = source;
+    c.owner = CUSTODY_OWNER_ROOT;
     session_->on_control(c);
     if (on_section_close)
         on_section_close(ts_ns);
-    if (open_->map_id != 0 && tracer_.traced_map_id() == open_->map_id) {
-        tracer_.untrace_scheduler();
+    // The root's detach closed the sub-schedulers' sections too.
+    forget_subs();
+    if (open_->map_id != 0 && tracer_.traces(open_->map_id)) {
+        tracer_.untrace_scheduler(open_->map_id);
         notify_plan();
     }
     spdlog::info("scheduler {} (instance {}) stopped", open_->name, open_->map_id);
@@ -278,6 +292,9 @@ void SchedulerFollower::on_delivered(std::span<const std::byte> record) {
         delivered_root_ = rec->map_id;
         if (!traced_early_.contains(rec->map_id)) // held: traced before it was registered
             traced_early_[rec->map_id] = trace_by_map_id(*rec);
+    } else if (rec->kind == consumer::LifecycleRecord::Kind::Enable && !rec->is_root() &&
+               !traced_early_.contains(rec->map_id)) {
+        traced_early_[rec->map_id] = trace_by_map_id(*rec);
     }
 }
 
@@ -287,23 +304,51 @@ void SchedulerFollower::on_record(std::span<const std::byte> record) {
             on_lifecycle(*rec);
         return;
     }
+    const uint32_t owner = record_owner(record);
+    bool admit = false;
+    if (route_sub_record(owner, record_ts(record), admit)) {
+        if (!admit) {
+            ++outside_scheduler_;
+            return;
+        }
+        ++sub_records_judged_;
+        session_->on_event_bytes(record);
+        return;
+    }
     if (!window_.admits(record_ts(record))) {
         ++outside_scheduler_;
         return;
     }
-    if (!owned_by_root(record_owner(record)))
+    // A freed task has no scheduler any more (the kernel clears its owner at
+    // exit), and a run names none the engine needs: both stay with the
+    // section the task is in.
+    const uint16_t type = record_type(record);
+    const bool ownerless = type == CUSTODY_EVT_TASK_EXIT || type == CUSTODY_EVT_RUNNING;
+    if (!(ownerless && owner == CUSTODY_OWNER_UNKNOWN) && !owned_by_root(owner))
         return;
     session_->on_event_bytes(record);
 }
 
-// While sub-schedulers run, only the root's tasks are judged: each record
-// says which scheduler owned its task. A task owned by a sub-scheduler the
+bool SchedulerFollower::route_sub_record(uint32_t owner, uint64_t ts_ns, bool& admit) {
+    const auto it = judged_subs_.find(owner);
+    if (it == judged_subs_.end())
+        return false;
+    // Records before its programs were traced: its window, as for a root.
+    admit = ts_ns >= it->second.traced_from_ns;
+    return true;
+}
+
+// Records that reach here are not a judged sub-scheduler's: the root's are
+// judged, and while sub-schedulers run those of a sub-scheduler without a
+// section, or of an unknown owner, are set apart. A task owned by a sub-scheduler the
 // audit did not know of makes that one known (a third witness, after its
 // registration and the kernel's struct_ops maps and sysfs).
 bool SchedulerFollower::owned_by_root(uint32_t owner) {
     const bool sub_owner = owner != CUSTODY_OWNER_ROOT && owner != CUSTODY_OWNER_UNKNOWN;
-    if (sub_owner && !subs_.contains(owner))
+    if (sub_owner && !subs_.contains(owner) && !judged_subs_.contains(owner)) {
         note_sub("?", 0, owner, "owned tasks during the audit (its attach was not seen)");
+        gap_for_sub(owner, "its attach was not seen");
+    }
     if (subs_.empty() || owner == CUSTODY_OWNER_ROOT)
         return true;
     if (owner == CUSTODY_OWNER_UNKNOWN || owner == CUSTODY_OWNER_UNFIT)
@@ -358,9 +403,14 @@ void SchedulerFollower::on_enabled(const consumer::LifecycleRecord& rec) {
     }
     traced_early_.erase(rec.map_id);
     if (auto sub = sub_maps_.find(rec.map_id); sub != sub_maps_.end()) {
+        if (const auto owner = sub_owner_key(sub->second))
+            close_sub(*owner, rec.ts_ns, ControlSource::RegistrationFailed);
         subs_.erase(sub->second);
         sub_maps_.erase(sub);
         resume_after_subs(rec.ts_ns);
+    } else if (!root_maps_.contains(rec.map_id) && tracer_.traces(rec.map_id)) {
+        tracer_.untrace_scheduler(rec.map_id); // a sub-scheduler that never ran
+        notify_plan();
     } else if (open_ && open_->map_id == rec.map_id) {
         close(rec.ts_ns, ControlSource::RegistrationFailed);
     }
@@ -370,13 +420,28 @@ void SchedulerFollower::on_root_disable(uint64_t ts_ns, ControlSource source) {
     close(ts_ns, source);
 }
 
-// Sub-schedulers are not audited per scheduler yet (their own programs are
-// not traced): while one runs, the records of its tasks are not judged.
+// A sub-scheduler's registration (traced at delivery, see on_delivered) opens
+// its section; its disable closes it.
 void SchedulerFollower::on_sub_scheduler(const consumer::LifecycleRecord& rec) {
     if (rec.kind == consumer::LifecycleRecord::Kind::Enable) {
-        note_sub(rec.name_prefix, rec.map_id, rec.sub_cgroup_id, "ran during the audit");
+        Instance instance;
+        if (auto it = traced_early_.find(rec.map_id); it != traced_early_.end()) {
+            instance = it->second;
+            traced_early_.erase(it);
+        } else {
+            instance.name = rec.name_prefix;
+            instance.map_id = rec.map_id;
+            instance.source = ControlSource::KernelHook;
+            instance.note = "its programs were not traced";
+        }
+        instance.enable_ts_ns = rec.ts_ns;
+        instance.sub_cgroup_id = rec.sub_cgroup_id;
+        note_sub(instance.name, rec.map_id, rec.sub_cgroup_id, "ran during the audit");
+        announce_sub(instance, rec.ts_ns);
         return;
     }
+    if (const auto owner = sub_owner_key(rec.sub_cgroup_id))
+        close_sub(*owner, rec.ts_ns, ControlSource::KernelHook);
     subs_.erase(rec.sub_cgroup_id);
     resume_after_subs(rec.ts_ns);
 }
@@ -385,29 +450,118 @@ void SchedulerFollower::note_sub(const std::string& name, uint32_t map_id, uint6
                                  const std::string& when) {
     if (subs_.contains(cgroup))
         return;
-    const std::string label = "sub-scheduler \"" + name + "\" (instance " + std::to_string(map_id) +
-                              ", cgroup " + std::to_string(cgroup) + ")";
-    gaps_.push_back(label + " " + when +
-                    ": sub-scheduler trees are not audited per scheduler yet, and the custody "
-                    "of the tasks it owned was not judged (the root's tasks were)");
-    subs_[cgroup] = label;
+    subs_[cgroup] = "sub-scheduler \"" + name + "\" (instance " + std::to_string(map_id) +
+                    ", cgroup " + std::to_string(cgroup) + ") " + when;
     if (map_id != 0)
         sub_maps_[map_id] = cgroup;
 }
 
+// A sub-scheduler whose section cannot be judged: a coverage gap, and the
+// records of its tasks are set apart until it stops.
+void SchedulerFollower::gap_for_sub(uint64_t cgroup, const std::string& why) {
+    const auto it = subs_.find(cgroup);
+    const std::string label =
+        it != subs_.end() ? it->second : "sub-scheduler on cgroup " + std::to_string(cgroup);
+    gaps_.push_back(label + ": " + why + ", and the custody of the tasks it owned was not judged");
+}
+
+void SchedulerFollower::announce_sub(Instance instance, uint64_t ts_ns) {
+    const auto owner = sub_owner_key(instance.sub_cgroup_id);
+    if (!owner || !instance.traced || !instance.implements_dequeue) {
+        gap_for_sub(instance.sub_cgroup_id, !owner ? "its cgroup id does not fit a record"
+                                            : !instance.implements_dequeue
+                                                ? "it has no ops.dequeue"
+                                                : "it could not be traced (" + instance.note + ")");
+        if (tracer_.traces(instance.map_id)) {
+            tracer_.untrace_scheduler(instance.map_id);
+            notify_plan();
+        }
+        return;
+    }
+    instance.tree_path = sched_ext_tree_path(instance.sub_cgroup_id);
+    if (instance.tree_path.empty()) // not in sysfs (yet): its parent is not known
+        instance.tree_path = "sub-" + std::to_string(instance.sub_cgroup_id);
+    record::ControlRecord c;
+    c.ts_ns = ts_ns;
+    c.action = record::ControlAction::Attach;
+    c.name = instance.name;
+    c.implements_dequeue = instance.implements_dequeue;
+    c.tasks_start_indeterminate = !instance.held;
+    c.traced = true;
+    c.instance_id = instance.map_id;
+    c.enable_ts_ns = instance.enable_ts_ns;
+    c.traced_from_ns = instance.traced_from_ns;
+    c.source = instance.source;
+    c.note = instance.note;
+    c.owner = *owner;
+    c.tree_path = instance.tree_path;
+    session_->on_control(c);
+    spdlog::info("auditing sub-scheduler {} (instance {}, {}, {})", instance.name, instance.map_id,
+                 instance.tree_path, record::to_string(instance.source));
+    judged_subs_[*owner] = std::move(instance);
+}
+
+void SchedulerFollower::close_sub(uint32_t owner, uint64_t ts_ns, ControlSource source) {
+    const auto it = judged_subs_.find(owner);
+    if (it == judged_subs_.end())
+        return;
+    const Instance& instance = it->second;
+    record::ControlRecord c;
+    c.ts_ns = ts_ns;
+    c.action = record::ControlAction::Detach;
+    c.name = instance.name;
+    c.instance_id = instance.map_id;
+    c.source = source;
+    c.owner = owner;
+    session_->on_control(c);
+    spdlog::info("sub-scheduler {} (instance {}) stopped", instance.name, instance.map_id);
+    if (tracer_.traces(instance.map_id)) {
+        tracer_.untrace_scheduler(instance.map_id);
+        notify_plan();
+    }
+    judged_subs_.erase(it);
+}
+
+// The root's detach closed their sections: only the tracing is left to undo.
+void SchedulerFollower::forget_subs() {
+    for (const auto& [owner, instance] : judged_subs_)
+        if (tracer_.traces(instance.map_id))
+            tracer_.untrace_scheduler(instance.map_id);
+    if (!judged_subs_.empty())
+        notify_plan();
+    judged_subs_.clear();
+}
+
 // Sub-schedulers already attached when the audit began (or re-read after a
 // lost lifecycle record): their enables were never seen, so they are taken
-// from their struct_ops maps, with sysfs root/sub/ as a second witness (a
-// sub-scheduler whose map cannot be read still counts). Each one's
-// SCHED_DISABLE record (by cgroup id) ends it as for one seen attaching.
-void SchedulerFollower::adopt_running_subs() {
+// from their struct_ops maps and traced now, their tasks starting
+// indeterminate. sysfs root/sub/ is a second witness: a sub-scheduler whose
+// map cannot be read still counts (as a gap). Each one's SCHED_DISABLE
+// record (by cgroup id) ends it as for one seen attaching.
+void SchedulerFollower::adopt_running_subs(uint64_t now_ns) {
     if (auto maps = loader::sched_ext_struct_ops_maps(btf_)) {
-        for (const auto& m : *maps)
-            if (m.linked && !m.is_root())
-                note_sub(m.name, m.map_id, m.sub_cgroup_id, "was attached when the audit began");
+        for (const auto& m : *maps) {
+            if (!m.linked || m.is_root() || subs_.contains(m.sub_cgroup_id))
+                continue;
+            Instance instance;
+            if (auto progs = loader::scheduler_by_map_id(btf_, m.map_id)) {
+                instance = trace_instance(*progs, ControlSource::RunningAtStart, 0);
+            } else {
+                instance.name = m.name;
+                instance.map_id = m.map_id;
+                instance.note = progs.error().message;
+            }
+            instance.sub_cgroup_id = m.sub_cgroup_id;
+            note_sub(m.name, m.map_id, m.sub_cgroup_id, "was attached when the audit began");
+            announce_sub(instance, now_ns);
+        }
     }
-    for (uint64_t cgroup : sched_ext_sub_scheduler_cgroups())
+    for (uint64_t cgroup : sched_ext_sub_scheduler_cgroups()) {
+        if (subs_.contains(cgroup))
+            continue;
         note_sub("?", 0, cgroup, "was attached when the audit began (seen in sysfs only)");
+        gap_for_sub(cgroup, "its struct_ops map could not be read");
+    }
 }
 
 void SchedulerFollower::resume_after_subs(uint64_t ts_ns) {
@@ -436,6 +590,8 @@ void SchedulerFollower::after_poll(const std::vector<custody_cpu_counters>& coun
     close(now_ns, ControlSource::Unknown);
     traced_early_.clear();
     delivered_root_ = 0;
+    subs_.clear(); // re-read below, with the root
+    sub_maps_.clear();
     if (auto status = sched_ext_status(); status && status->state == "enabled")
         adopt_running(status->scheduler, now_ns);
 }
@@ -485,6 +641,7 @@ nlohmann::json SchedulerFollower::summary() const {
         {"scheduler_hooks", scheduler_hooks_},
         {"events_outside_scheduler", outside_scheduler_},
         {"events_of_sub_schedulers", sub_owned_records_},
+        {"events_of_sub_schedulers_judged", sub_records_judged_},
         {"lifecycle_hooks", lifecycle_hooks_},
         {"registrations_held", holds_},
         {"root_enables_seen", root_enables_seen_},

@@ -12,10 +12,12 @@
 //   poll            sysfs polling, only where the lifecycle hooks are not
 //                   attached: such a section's start is not witnessed.
 // A CUSTODY_EVT_SCHED_DISABLE record (or, for poll, sysfs) closes the section.
-// Sub-schedulers are not audited per scheduler yet: while one runs
-// (attaching during the audit, found attached at its start, or seen owning a
-// task), only the records of the root's tasks are judged (each record names
-// its task's owner), and the audit says so (a coverage gap).
+// Sub-schedulers (7.3) get sections of their own, open beside the root's:
+// their programs are traced like the root's (attaching during the audit, or
+// found attached at its start), and each record goes to the section of its
+// task's owner (custody_event.owner). A sub-scheduler that cannot be traced,
+// or one only seen owning a task, is a coverage gap and its tasks' records
+// are not judged.
 #pragma once
 
 #include <cstdint>
@@ -100,6 +102,8 @@ class SchedulerFollower {
         uint64_t traced_from_ns = 0;
         record::ControlSource source = record::ControlSource::Unknown;
         std::string note;
+        uint64_t sub_cgroup_id = 0; // a sub-scheduler's cgroup (0: the root)
+        std::string tree_path;
     };
 
     void on_lifecycle(const consumer::LifecycleRecord& rec);
@@ -108,13 +112,22 @@ class SchedulerFollower {
     void on_enabled(const consumer::LifecycleRecord& rec);
     void on_root_disable(uint64_t ts_ns, record::ControlSource source);
     void on_sub_scheduler(const consumer::LifecycleRecord& rec);
-    // A sub-scheduler runs: a coverage gap, and its tasks are not judged
-    // until it stops. `when` says how it was learnt of (report text).
+    // A sub-scheduler runs. `when` says how it was learnt of (report text);
+    // without a judged section it is a coverage gap, and its tasks are not
+    // judged until it stops.
     void note_sub(const std::string& name, uint32_t map_id, uint64_t cgroup,
                   const std::string& when);
-    void adopt_running_subs();
-    // Whether a record of a task with this owner (custody_event.owner) is
-    // judged: always while no sub-scheduler runs, else only the root's.
+    void adopt_running_subs(uint64_t now_ns);
+    // A sub-scheduler's section opens (its programs traced or not) and closes.
+    void announce_sub(Instance instance, uint64_t ts_ns);
+    void close_sub(uint32_t owner, uint64_t ts_ns, record::ControlSource source);
+    void forget_subs();
+    void gap_for_sub(uint64_t cgroup, const std::string& why);
+    // Whether a record of a task with this owner goes to a sub-scheduler's
+    // section (set in `admit`) or is set apart.
+    bool route_sub_record(uint32_t owner, uint64_t ts_ns, bool& admit);
+    // Whether a record of a task with this owner (custody_event.owner), not
+    // a judged sub-scheduler's, is judged in the root's section.
     bool owned_by_root(uint32_t owner);
     void resume_after_subs(uint64_t ts_ns);
     // Traces an instance's programs now (replacing any other).
@@ -146,6 +159,9 @@ class SchedulerFollower {
     std::map<uint32_t, uint64_t> sub_maps_; // map id -> sub_cgroup_id
     uint64_t dropped_while_blind_ = 0;
     uint64_t sub_owned_records_ = 0; // records of sub-schedulers' tasks, not judged
+    // Sub-schedulers with an open section, by owner key (their cgroup id).
+    std::map<uint32_t, Instance> judged_subs_;
+    uint64_t sub_records_judged_ = 0;
 
     uint64_t outside_scheduler_ = 0;
     uint64_t root_enables_seen_ = 0;

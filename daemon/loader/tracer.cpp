@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <map>
 #include <span>
 #include <unistd.h>
 
@@ -120,19 +121,23 @@ void disable_all(custody_trace* skel) {
 
 } // namespace
 
+// The tracer's programs on one scheduler instance's own ops.
+struct SchedulerInstance {
+    SkelPtr skel;
+    std::vector<LinkPtr> links;
+};
+
 struct Tracer::Impl {
     SkelPtr kernel;
     std::vector<LinkPtr> kernel_links;
-    SkelPtr sched;
-    std::vector<LinkPtr> sched_links;
+    // By struct_ops map id: every instance of a sub-scheduler tree at once.
+    std::map<uint32_t, SchedulerInstance> scheds;
     uint32_t ringbuf_bytes = 0;
-    uint32_t sched_map_id = 0;
     // Skipped runs of scheduler instances no longer traced.
     uint64_t untraced_missed_runs = 0;
 
     ~Impl() {
-        sched_links.clear();
-        sched.reset();
+        scheds.clear(); // they share the kernel instance's maps
         kernel_links.clear();
         kernel.reset();
     }
@@ -302,7 +307,7 @@ Result<SkelPtr> open_scheduler_instance(const custody_trace* kernel) {
 } // namespace
 
 Status Tracer::trace_scheduler(const SchedulerPrograms& progs) {
-    untrace_scheduler();
+    untrace_scheduler(progs.map_id);
     reset_scheduler_hooks(plan_, progs);
     auto opened = open_scheduler_instance(impl_->kernel.get());
     if (!opened)
@@ -336,6 +341,7 @@ Status Tracer::trace_scheduler(const SchedulerPrograms& progs) {
         return ok_status();
     if (int err = custody_trace__load(skel.get()); err)
         return Error::system("load the tracer for " + progs.name + "'s programs", -err);
+    SchedulerInstance instance;
     for (const auto& t : targets) {
         if (!t.sched_prog->has_value())
             continue;
@@ -345,24 +351,25 @@ Status Tracer::trace_scheduler(const SchedulerPrograms& progs) {
             h->note = "attach failed: " + errno_text(errno);
             continue;
         }
-        impl_->sched_links.emplace_back(link);
+        instance.links.emplace_back(link);
         h->attached = true;
     }
-    impl_->sched = std::move(skel);
-    impl_->sched_map_id = progs.map_id;
+    instance.skel = std::move(skel);
+    impl_->scheds[progs.map_id] = std::move(instance);
     return ok_status();
 }
 
-uint32_t Tracer::traced_map_id() const {
-    return impl_->sched ? impl_->sched_map_id : 0;
+bool Tracer::traces(uint32_t map_id) const {
+    return impl_->scheds.contains(map_id);
 }
 
-void Tracer::untrace_scheduler() {
-    impl_->sched_links.clear();
-    if (impl_->sched)
-        impl_->untraced_missed_runs += object_missed_runs(impl_->sched.get(), {});
-    impl_->sched.reset();
-    impl_->sched_map_id = 0;
+void Tracer::untrace_scheduler(uint32_t map_id) {
+    auto it = impl_->scheds.find(map_id);
+    if (it == impl_->scheds.end())
+        return;
+    it->second.links.clear();
+    impl_->untraced_missed_runs += object_missed_runs(it->second.skel.get(), {});
+    impl_->scheds.erase(it);
     for (const char* hook : {"sched_dequeue", "sched_enqueue"})
         if (HookPlan* h = plan_.find(hook))
             h->attached = false;
@@ -394,8 +401,8 @@ uint64_t Tracer::missed_runs() const {
         skel->progs.custody_on_ops_dequeue, skel->progs.custody_kp_ops_dequeue,
         skel->progs.custody_on_remote_move, skel->progs.custody_kp_remote_move};
     uint64_t missed = impl_->untraced_missed_runs + object_missed_runs(skel, counting_only);
-    if (impl_->sched)
-        missed += object_missed_runs(impl_->sched.get(), {});
+    for (const auto& [map_id, instance] : impl_->scheds)
+        missed += object_missed_runs(instance.skel.get(), {});
     return missed;
 }
 

@@ -1,10 +1,10 @@
 // Tracer: the custody tracing BPF programs, loaded per the attach plan. It
 // owns the ring buffer map; the consumer reads it (consumer::RingReader).
 //
-// Two instances of the custody_trace object share one ring buffer: the
-// kernel instance (kernel functions and tracepoints, for the whole run) and
-// a scheduler instance (fentry/fexit on one scheduler's own programs),
-// replaced whenever the running scheduler changes.
+// Instances of the custody_trace object share one ring buffer: the kernel
+// instance (kernel functions and tracepoints, for the whole run) and one
+// scheduler instance per traced scheduler (fentry/fexit on its own
+// programs): the root, and in a 7.3 tree every sub-scheduler beside it.
 #pragma once
 
 #include "custody_abi.h"
@@ -41,12 +41,13 @@ class Tracer {
     Tracer& operator=(Tracer&&) noexcept;
     ~Tracer();
 
-    // Traces `progs` (the scheduler's ops.dequeue/ops.enqueue); replaces any
-    // previous scheduler instance. Records the outcome in the plan.
+    // Traces `progs` (the scheduler's ops.dequeue/ops.enqueue) beside any
+    // other traced instance (replacing one with the same map id). Records the
+    // outcome in the plan's sched_* rows, which show the latest instance.
     Status trace_scheduler(const SchedulerPrograms& progs);
-    void untrace_scheduler();
-    // The struct_ops map id of the traced scheduler instance (0: none).
-    uint32_t traced_map_id() const;
+    void untrace_scheduler(uint32_t map_id);
+    // Whether the instance with this struct_ops map id is traced.
+    bool traces(uint32_t map_id) const;
 
     // The ring buffer map every instance writes to, and its size.
     int ringbuf_fd() const;

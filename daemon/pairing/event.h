@@ -86,6 +86,12 @@ inline constexpr uint8_t kNoHook = 0xff;
 // Lost: events of no CPU in particular (tracer program runs the kernel skipped).
 inline constexpr uint32_t kNoCpu = UINT32_MAX;
 
+// Event::owner: which scheduler instance owned the task (custody_event.owner).
+// Unknown on kernels without per-task schedulers (before 7.3); the root
+// scheduler is 1 (the root cgroup's id), a 7.3 sub-scheduler its cgroup's id.
+inline constexpr uint32_t kOwnerUnknown = 0;
+inline constexpr uint32_t kRootOwner = 1;
+
 using Comm = std::array<char, 16>;
 
 // Copies at most 15 characters, always NUL-terminated.
@@ -116,6 +122,14 @@ struct Event {
     std::string found_by;        // how the audit learnt of it (report text)
     std::string note;            // why it is not traced, or other coverage facts
     KernelCustodyFlag kernel_flag = KernelCustodyFlag::Unknown; // DsqInsert, Dequeue
+    // Task events: the scheduler instance that owned the task at the event
+    // (kOwnerUnknown: no opinion, the task stays with the instance it is
+    // with). SchedulerAttach/SchedulerDetach: the owner key of the instance's
+    // tasks (kOwnerUnknown or kRootOwner: the root scheduler).
+    uint32_t owner = kOwnerUnknown;
+    // SchedulerAttach: the instance's place in a sub-scheduler tree ("root",
+    // "root/sub/sub-28"); empty when not known.
+    std::string tree_path;
     // The tracer hook that produced the event (enum custody_hook in custody_abi.h),
     // or kNoHook. For per-hook statistics only: the engine never reads it.
     uint8_t hook = kNoHook;

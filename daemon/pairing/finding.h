@@ -32,8 +32,10 @@ struct Finding {
     uint64_t custody_enter_ts_ns = 0;
     // custody_flag_mismatch: the kernel's SCX_TASK_IN_CUSTODY bit at the event.
     KernelCustodyFlag kernel_flag = KernelCustodyFlag::Unknown;
-    // The scheduler section the finding belongs to.
+    // The scheduler section the finding belongs to: its name, and its index in
+    // PairingEngine::sections() (empty when no section was open).
     std::string scheduler;
+    std::optional<std::size_t> section;
 };
 
 } // namespace scx_custody::pairing

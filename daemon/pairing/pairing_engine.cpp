@@ -26,7 +26,7 @@ Counters PairingEngine::cpu_counters(uint32_t cpu) const {
 
 template <class Update> void PairingEngine::count(uint32_t cpu, Update&& update) {
     update(totals_);
-    if (SchedulerSection* section = open_section())
+    if (SchedulerSection* section = active_section())
         update(section->counts);
     if (Counters* slot = cpu_slot(cpu))
         update(*slot);
@@ -57,13 +57,20 @@ bool PairingEngine::custody_live(const TaskKey& key, uint64_t enter_ts_ns) const
 }
 
 std::optional<OldestCustody> PairingEngine::oldest_custody() const {
-    if (sections_.empty() || !sections_.back().open)
+    std::optional<TaskKey> oldest_key;
+    const std::optional<uint64_t> enter =
+        held_.oldest_enter_ns([this, &oldest_key](const TaskKey& key, uint64_t ts) {
+            const bool live = custody_live(key, ts);
+            if (live)
+                oldest_key = key;
+            return live;
+        });
+    if (!enter || !oldest_key)
         return std::nullopt;
-    const std::optional<uint64_t> enter = held_.oldest_enter_ns(
-        [this](const TaskKey& key, uint64_t ts) { return custody_live(key, ts); });
-    if (!enter)
-        return std::nullopt;
-    return OldestCustody{sections_.back().name, *enter};
+    const TaskState* task = tasks_.find(*oldest_key);
+    const std::size_t section = slots_[task->section_slot].section;
+    return OldestCustody{section == kNoSection ? std::string_view() : sections_[section].name,
+                         *enter};
 }
 
 void PairingEngine::follow_held(TaskState& task, const Event& event) {
@@ -83,9 +90,8 @@ void PairingEngine::follow_held(TaskState& task, const Event& event) {
 }
 
 void PairingEngine::promote_held(uint64_t now_ns) {
-    const SchedulerSection* section = open_section();
     held_.promote_due(
-        now_ns, section ? std::string_view(section->name) : std::string_view(),
+        now_ns, std::string_view(),
         [this](const TaskKey& key, uint64_t ts) { return custody_live(key, ts); },
         [this](const TaskKey& key, HeldCustody* held) {
             if (!held)
@@ -93,31 +99,60 @@ void PairingEngine::promote_held(uint64_t now_ns) {
             TaskState* task = tasks_.find(key);
             task->held_watched = true;
             held->comm = tasks_.comm(*task);
+            if (const std::size_t section = slots_[task->section_slot].section;
+                section != kNoSection)
+                held->scheduler = sections_[section].name;
         });
 }
 
 // ---- sections ----------------------------------------------------------------
 
-SchedulerSection* PairingEngine::open_section() {
-    if (sections_.empty() || !sections_.back().open)
-        return nullptr;
-    return &sections_.back();
+SchedulerSection* PairingEngine::active_section() {
+    return active_ == kNoSection ? nullptr : &sections_[active_];
 }
 
-SchedulerSection& PairingEngine::ensure_section(const Event& event) {
-    if (SchedulerSection* section = open_section())
-        return *section;
-    open_new_section(event, true);
-    return sections_.back();
+bool PairingEngine::any_section_open() const {
+    return std::any_of(slots_.begin(), slots_.end(),
+                       [](const Slot& slot) { return slot.section != kNoSection; });
 }
 
-void PairingEngine::open_new_section(const Event& event, bool implicit) {
+std::optional<unsigned> PairingEngine::slot_of_owner(uint32_t owner) const {
+    for (unsigned i = 0; i < slots_.size(); i++)
+        if (slots_[i].section != kNoSection && sections_[slots_[i].section].owner == owner)
+            return i;
+    return std::nullopt;
+}
+
+std::optional<unsigned> PairingEngine::slot_of_instance(uint32_t instance_id) const {
+    for (unsigned i = 0; i < slots_.size(); i++)
+        if (slots_[i].section != kNoSection &&
+            sections_[slots_[i].section].instance_id == instance_id)
+            return i;
+    return std::nullopt;
+}
+
+std::optional<unsigned> PairingEngine::ensure_slot(const Event& event, uint32_t owner) {
+    if (auto slot = slot_of_owner(owner))
+        return slot;
+    if (!slot_available())
+        return std::nullopt;
+    return open_new_section(event, true, owner);
+}
+
+bool PairingEngine::slot_available() const {
+    return slots_.size() < kMaxSlots ||
+           std::any_of(slots_.begin(), slots_.end(),
+                       [](const Slot& slot) { return slot.section == kNoSection; });
+}
+
+unsigned PairingEngine::open_new_section(const Event& event, bool implicit, uint32_t owner) {
     SchedulerSection section;
     if (implicit) {
         section.implements_dequeue = config_.assume_implements_dequeue;
         section.attach_observed = false;
     } else {
         section.name = event.sched_name;
+        section.tree_path = event.tree_path;
         section.implements_dequeue = event.implements_dequeue;
         section.attach_observed = !event.tasks_start_indeterminate;
         section.instance_id = event.instance_id;
@@ -127,19 +162,32 @@ void PairingEngine::open_new_section(const Event& event, bool implicit) {
         section.found_by = event.found_by;
         section.note = event.note;
     }
+    section.owner = owner;
     section.begin_ts_ns = event.ts_ns;
     sections_.push_back(std::move(section));
-    history_complete_ = sections_.back().attach_observed;
+    // The root's slot is 0 whenever it is free: most records never change it.
+    unsigned slot = 0;
+    while (slot < slots_.size() && slots_[slot].section != kNoSection)
+        slot++;
+    if (slot == slots_.size())
+        slots_.emplace_back();
+    slots_[slot] = {sections_.size() - 1, sections_.back().attach_observed};
     if (observer_)
         observer_->on_scheduler_attach(sections_.back());
+    return slot;
 }
 
-void PairingEngine::close_section(uint64_t ts_ns, bool detach_observed,
-                                  std::optional<EventKind> trigger) {
-    SchedulerSection* section = open_section();
-    if (!section)
+void PairingEngine::close_slot(unsigned slot, uint64_t ts_ns, bool detach_observed,
+                               std::optional<EventKind> trigger) {
+    const std::size_t index = slots_[slot].section;
+    if (index == kNoSection)
         return;
+    active_ = index;
+    std::vector<TaskKey> leaving;
     tasks_.for_each([&](const TaskState& task) {
+        if (task.section_slot != slot)
+            return;
+        leaving.push_back(task.key());
         const CustodyState state = logical_state(task);
         switch (state) {
         case CustodyState::InCustody:
@@ -157,14 +205,88 @@ void PairingEngine::close_section(uint64_t ts_ns, bool detach_observed,
             break;
         }
     });
+    const char* reason = detach_observed ? "scheduler_detach" : "scheduler_attach";
+    for (const TaskKey& key : leaving) {
+        if (held_.watched(key))
+            held_.end(key, ts_ns, reason);
+        forget_task(key);
+    }
+    SchedulerSection& section = sections_[index];
+    section.open = false;
+    section.detach_observed = detach_observed;
+    section.end_ts_ns = ts_ns;
+    slots_[slot] = Slot{};
+    active_ = kNoSection;
+    if (observer_)
+        observer_->on_scheduler_detach(section);
+}
+
+void PairingEngine::close_all_sections(uint64_t ts_ns, bool detach_observed,
+                                       std::optional<EventKind> trigger) {
+    // The sub-schedulers first: they stop before the root they run under.
+    for (unsigned slot = static_cast<unsigned>(slots_.size()); slot-- > 0;)
+        close_slot(slot, ts_ns, detach_observed, trigger);
     held_.end_all(ts_ns, detach_observed ? "scheduler_detach" : "scheduler_attach", false);
     forget_all_tasks();
-    section->open = false;
-    section->detach_observed = detach_observed;
-    section->end_ts_ns = ts_ns;
-    history_complete_ = false;
-    if (observer_)
-        observer_->on_scheduler_detach(*section);
+}
+
+// ---- owners ------------------------------------------------------------------
+
+uint32_t PairingEngine::event_owner(const Event& event, const TaskState* task) const {
+    if (event.owner != kOwnerUnknown)
+        return event.owner;
+    if (task && slots_[task->section_slot].section != kNoSection)
+        return sections_[slots_[task->section_slot].section].owner;
+    return kRootOwner;
+}
+
+bool PairingEngine::follow_owner(TaskState& task, const Event& event) {
+    const uint32_t owner = event_owner(event, &task);
+    const std::size_t current = slots_[task.section_slot].section;
+    if (current != kNoSection && sections_[current].owner == owner) {
+        active_ = current;
+        return true;
+    }
+    const std::optional<unsigned> to = ensure_slot(event, owner);
+    if (!to)
+        return false;
+    if (current == kNoSection) {
+        // Its section closed without dropping it (cannot happen: closing drops
+        // a section's records); take it as newly seen.
+        task.section_slot = *to;
+        active_ = slots_[*to].section;
+        return true;
+    }
+    hand_over(task, event, *to);
+    return true;
+}
+
+void PairingEngine::hand_over(TaskState& task, const Event& event, unsigned to_slot) {
+    active_ = slots_[task.section_slot].section;
+    const CustodyState before = task.state;
+    switch (before) {
+    case CustodyState::InCustody:
+    case CustodyState::LeftWithoutDequeue:
+    case CustodyState::RanWithoutDequeue:
+        // The kernel dequeues a task from its old scheduler before handing it on.
+        if (judging_)
+            raise(ViolationKind::MissedDequeue, task,
+                  {event.cpu, event.ts_ns, event.kind, event.flags, task.left_dsq_id, before});
+        break;
+    case CustodyState::OutOfCustody:
+    case CustodyState::Indeterminate:
+        break;
+    }
+    ++sections_[active_].tasks_handed_out;
+    task.section_slot = to_slot;
+    active_ = slots_[to_slot].section;
+    ++sections_[active_].tasks_handed_in;
+    // Nothing carries over: the new instance's custody begins with its own enqueue.
+    set_state(task, slots_[to_slot].history_complete && judging_ ? CustodyState::OutOfCustody
+                                                                 : CustodyState::Indeterminate);
+    task.dequeued_since_enter = false;
+    task.mismatch_reported = false;
+    task.left_dsq_id = kNoDsq;
 }
 
 // ---- task records ------------------------------------------------------------
@@ -181,8 +303,11 @@ void PairingEngine::set_state(TaskState& task, CustodyState state) {
 
 TaskState* PairingEngine::lookup(const Event& event) {
     TaskState* task = tasks_.touch(event.task);
-    if (!task)
+    if (!task) {
+        const auto slot = slot_of_owner(event_owner(event, nullptr));
+        active_ = slot ? slots_[*slot].section : kNoSection;
         return nullptr;
+    }
     if (task->epoch != epoch_) {
         // Already counted as Indeterminate in state_counts_ by the Lost event.
         task->state = CustodyState::Indeterminate;
@@ -194,22 +319,31 @@ TaskState* PairingEngine::lookup(const Event& event) {
     task->last_cpu = event.cpu;
     if (event.comm[0] != '\0')
         tasks_.set_comm(*task, event.comm);
-    return task;
+    // A freed task names no owner: it stays where its record is.
+    if (event.kind == EventKind::TaskExit) {
+        active_ = slots_[task->section_slot].section;
+        return task;
+    }
+    return follow_owner(*task, event) ? task : nullptr;
 }
 
-TaskState& PairingEngine::acquire(const Event& event) {
-    ensure_section(event);
-    if (TaskState* task = lookup(event))
-        return *task;
+TaskState* PairingEngine::acquire(const Event& event) {
+    if (tasks_.find(event.task))
+        return lookup(event);
+    const std::optional<unsigned> slot = ensure_slot(event, event_owner(event, nullptr));
+    if (!slot)
+        return nullptr;
+    active_ = slots_[*slot].section;
 
     // Decided before a possible eviction: a task seen for the first time cannot be
     // the one evicted now.
     const CustodyState initial =
-        history_complete_ ? CustodyState::OutOfCustody : CustodyState::Indeterminate;
+        slots_[*slot].history_complete ? CustodyState::OutOfCustody : CustodyState::Indeterminate;
     TaskTable::Inserted inserted = tasks_.insert(event.task);
     if (inserted.evicted) {
         --state_counts_[to_index(logical_state(*inserted.evicted))];
-        history_complete_ = false;
+        for (Slot& open : slots_)
+            open.history_complete = false;
         count(event.cpu, [](Counters& c) { ++c.evicted; });
         if (observer_)
             observer_->on_evicted(event.cpu);
@@ -218,9 +352,10 @@ TaskState& PairingEngine::acquire(const Event& event) {
     task.state = initial;
     task.epoch = epoch_;
     task.last_cpu = event.cpu;
+    task.section_slot = *slot;
     tasks_.set_comm(task, event.comm);
     ++state_counts_[to_index(initial)];
-    return task;
+    return &task;
 }
 
 void PairingEngine::forget_task(const TaskKey& key) {
@@ -239,7 +374,7 @@ void PairingEngine::forget_all_tasks() {
 
 void PairingEngine::raise(ViolationKind kind, const TaskState& task, const FindingContext& context,
                           KernelCustodyFlag kernel_flag) {
-    const SchedulerSection* section = open_section();
+    const SchedulerSection* section = active_section();
     const bool implements_dequeue =
         section ? section->implements_dequeue : config_.assume_implements_dequeue;
     if (!implements_dequeue && kind != ViolationKind::CustodyFlagMismatch)
@@ -263,8 +398,10 @@ void PairingEngine::raise(ViolationKind kind, const TaskState& task, const Findi
     finding.custody_enter_ts_ns =
         kind == ViolationKind::DequeueOutsideCustody ? 0 : task.enter_ts_ns;
     finding.kernel_flag = kernel_flag;
-    if (section)
+    if (section) {
         finding.scheduler = section->name;
+        finding.section = active_;
+    }
 
     if (observer_)
         observer_->on_finding(finding);
@@ -283,7 +420,7 @@ void PairingEngine::enter_custody(TaskState& task, const Event& event, EnterPath
                                 CustodyState::InCustody});
     held_.compact(tasks_in_custody(),
                   [this](const TaskKey& key, uint64_t ts) { return custody_live(key, ts); });
-    if (SchedulerSection* section = open_section(); section && section->first_enter_ts_ns == 0)
+    if (SchedulerSection* section = active_section(); section && section->first_enter_ts_ns == 0)
         section->first_enter_ts_ns = event.ts_ns;
     count(event.cpu, [path](Counters& c) {
         ++c.custody_enter;
@@ -351,6 +488,7 @@ void PairingEngine::process(const Event& event) {
     // that the event that ends one is its last recorded transition.
     if (held_.promotion_due(event.ts_ns))
         promote_held(event.ts_ns);
+    active_ = kNoSection;
     if (!uncertain(event)) {
         TaskState* task = dispatch(event);
         if (task && task->held_watched)
@@ -398,43 +536,59 @@ bool PairingEngine::uncertain(const Event& event) {
     case EventKind::TaskExit:
         break;
     }
-    if (event.ts_ns >= uncertain_until_ns_ || !open_section())
+    if (event.ts_ns >= uncertain_until_ns_ || !any_section_open())
         return false;
     ++uncertain_events_;
+    judging_ = false;
     if (event.kind == EventKind::TaskExit) {
         forget_task(event.task);
-    } else if (event.kind != EventKind::Running) {
-        TaskState& task = acquire(event);
-        if (task.state != CustodyState::Indeterminate)
-            set_state(task, CustodyState::Indeterminate);
-    } else if (TaskState* task = lookup(event);
-               task && task->state != CustodyState::Indeterminate) {
-        set_state(*task, CustodyState::Indeterminate);
+    } else {
+        TaskState* task = event.kind == EventKind::Running ? lookup(event) : acquire(event);
+        if (task && task->state != CustodyState::Indeterminate)
+            set_state(*task, CustodyState::Indeterminate);
     }
+    judging_ = true;
     return true;
 }
 
 void PairingEngine::on_attach(const Event& event) {
-    close_section(event.ts_ns, false, event.kind);
-    forget_all_tasks();
-    open_new_section(event, false);
+    const uint32_t owner = event.owner == kOwnerUnknown ? kRootOwner : event.owner;
+    if (owner == kRootOwner)
+        close_all_sections(event.ts_ns, false, event.kind);
+    else if (auto slot = slot_of_owner(owner))
+        close_slot(*slot, event.ts_ns, false, event.kind);
+    if (slot_available()) // else its tasks' events are not judged (see acquire())
+        open_new_section(event, false, owner);
 }
 
 void PairingEngine::on_detach(const Event& event) {
-    SchedulerSection* section = open_section();
-    if (!section)
+    std::optional<unsigned> slot;
+    if (event.instance_id != 0)
+        slot = slot_of_instance(event.instance_id);
+    if (!slot) {
+        const uint32_t owner = event.owner == kOwnerUnknown ? kRootOwner : event.owner;
+        slot = slot_of_owner(owner);
+        // A detach naming another instance than the owner's section is stale.
+        if (slot && event.instance_id != 0 && sections_[slots_[*slot].section].instance_id != 0)
+            return;
+    }
+    if (!slot)
         return;
-    if (event.instance_id != 0 && section->instance_id != 0 &&
-        event.instance_id != section->instance_id)
-        return;
-    if (section->name.empty() && !event.sched_name.empty())
-        section->name = event.sched_name;
-    close_section(event.ts_ns, true, event.kind);
+    SchedulerSection& section = sections_[slots_[*slot].section];
+    if (section.name.empty() && !event.sched_name.empty())
+        section.name = event.sched_name;
+    if (section.owner == kRootOwner)
+        close_all_sections(event.ts_ns, true, event.kind);
+    else
+        close_slot(*slot, event.ts_ns, true, event.kind);
 }
 
 void PairingEngine::on_lost(const Event& event) {
     const uint64_t lost = event.count == 0 ? 1 : event.count;
     uncertain_until_ns_ = std::max(uncertain_until_ns_, event.ts_ns);
+    // A loss is no one instance's: its counts go to the root's section.
+    if (const auto root = slot_of_owner(kRootOwner))
+        active_ = slots_[*root].section;
     count(event.cpu, [lost](Counters& c) { c.lost_events += lost; });
     held_.end_all(event.ts_ns, "events_lost", false);
     if (observer_)
@@ -453,11 +607,15 @@ void PairingEngine::on_lost(const Event& event) {
     state_counts_ = {};
     state_counts_[to_index(CustodyState::Indeterminate)] = tracked;
     ++epoch_;
-    history_complete_ = false;
+    for (Slot& slot : slots_)
+        slot.history_complete = false;
 }
 
 TaskState* PairingEngine::on_enqueue(const Event& event) {
-    TaskState& task = acquire(event);
+    TaskState* judged = acquire(event);
+    if (!judged)
+        return nullptr;
+    TaskState& task = *judged;
     if (event.flags & kEnqReenq)
         count(event.cpu, [](Counters& c) { ++c.kernel_reenqueues; });
     if (is_terminal_dsq(event.dsq_id))
@@ -490,7 +648,10 @@ TaskState* PairingEngine::on_insert(const Event& event) {
         ++malformed_events_;
         return nullptr;
     }
-    TaskState& task = acquire(event);
+    TaskState* judged = acquire(event);
+    if (!judged)
+        return nullptr;
+    TaskState& task = *judged;
     const CustodyState before = task.state;
 
     // A built-in-DSQ insert is stamped with the time it began. One that began
@@ -519,7 +680,7 @@ TaskState* PairingEngine::on_insert(const Event& event) {
     } else {
         switch (before) {
         case CustodyState::InCustody:
-            if (open_section()->implements_dequeue) {
+            if (active_section()->implements_dequeue) {
                 set_state(task, CustodyState::LeftWithoutDequeue);
                 task.left_dsq_id = event.dsq_id;
             } else {
@@ -540,7 +701,10 @@ TaskState* PairingEngine::on_insert(const Event& event) {
 }
 
 TaskState* PairingEngine::on_dequeue(const Event& event) {
-    TaskState& task = acquire(event);
+    TaskState* judged = acquire(event);
+    if (!judged)
+        return nullptr;
+    TaskState& task = *judged;
     const CustodyState before = task.state;
     switch (before) {
     case CustodyState::InCustody:
@@ -571,8 +735,8 @@ TaskState* PairingEngine::on_running(const Event& event) {
         return nullptr;
     switch (task->state) {
     case CustodyState::InCustody: {
-        // A record exists only while a section is open.
-        const bool implements_dequeue = open_section()->implements_dequeue;
+        // A record exists only while its section is open.
+        const bool implements_dequeue = active_section()->implements_dequeue;
         set_state(*task, implements_dequeue ? CustodyState::RanWithoutDequeue
                                             : CustodyState::OutOfCustody);
         break;
@@ -613,6 +777,7 @@ void PairingEngine::finish(uint64_t ts_ns) {
     if (finished_)
         return;
     tasks_.for_each([&](const TaskState& task) {
+        active_ = slots_[task.section_slot].section;
         const CustodyState state = logical_state(task);
         switch (state) {
         case CustodyState::RanWithoutDequeue:
@@ -634,15 +799,19 @@ void PairingEngine::finish(uint64_t ts_ns) {
             break;
         }
     });
+    active_ = kNoSection;
     held_.end_all(ts_ns, "audit_end", true);
     forget_all_tasks();
-    if (SchedulerSection* section = open_section()) {
-        section->open = false;
-        section->end_ts_ns = ts_ns;
+    for (unsigned slot = static_cast<unsigned>(slots_.size()); slot-- > 0;) {
+        if (slots_[slot].section == kNoSection)
+            continue;
+        SchedulerSection& section = sections_[slots_[slot].section];
+        section.open = false;
+        section.end_ts_ns = ts_ns;
+        slots_[slot] = Slot{};
         if (observer_)
-            observer_->on_scheduler_detach(*section);
+            observer_->on_scheduler_detach(section);
     }
-    history_complete_ = false;
     finished_ = true;
     publish_in_custody();
 }

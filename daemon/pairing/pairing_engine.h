@@ -51,20 +51,37 @@
 //   on 7.1, before it on 7.2+), so there it is in transition.
 //
 // Sections and uncertainty
-//   SchedulerAttach opens a per-scheduler section and forgets every task: at a
-//     genuine attach nothing is in custody, so tasks first seen afterwards start
-//     Out. With tasks_start_indeterminate they start Indet instead. An attach while a
-//     section is open first closes that section as a detach would.
+//   A section is one scheduler instance's time in the audit. Several can be
+//     open at once (a 7.3 sub-scheduler tree): each is keyed by the owner of
+//     its tasks (Event::owner: the root, or a sub-scheduler's cgroup id), and
+//     each task event goes to the section of the instance that owns the task
+//     at that moment. A task's record belongs to one section at a time.
+//   Hand-over: a task event naming another owner than the section the task's
+//     record belongs to (TaskExit and kOwnerUnknown name none) moves the task
+//     there. The kernel dequeues a task from the old instance, with
+//     SCX_DEQ_SCHED_CHANGE, before it changes the owner (docs/SUBSCHEDULERS.md):
+//     In, Left, Ran -> missed_dequeue in the old section. Then the task starts
+//     Out in the new one (nothing carries over), or Indet when that section's
+//     history is incomplete. Counted per section: tasks_handed_in/_out.
+//   SchedulerAttach of the root opens its section and forgets every task,
+//     closing every open section first (as a detach would): at a genuine attach
+//     nothing is in custody, so tasks first seen afterwards start Out. With
+//     tasks_start_indeterminate they start Indet instead. A sub-scheduler's
+//     attach (another owner) opens its section beside the others and forgets
+//     nothing; an attach for an owner whose section is open closes that one
+//     first.
 //   A section whose instance is not traced (traced = false) raises no finding:
 //     without its ops.dequeue calls nothing can be judged (the verdict says so).
-//   SchedulerDetach naming another instance than the open section's (both ids
-//     known) is stale and ignored.
-//   SchedulerDetach: In -> custody_abandoned_at_unload (counted, no finding);
-//     Left, Ran -> missed_dequeue; then every record is dropped, section closed.
-//   An Enqueue, DsqInsert or Dequeue with no open section opens an unnamed section
-//     (attach_observed = false, implements_dequeue = EngineConfig::
-//     assume_implements_dequeue) whose tasks start Indet; a later SchedulerDetach
-//     carrying a name names it.
+//   SchedulerDetach closes the open section of its instance (by instance id,
+//     else by owner); one naming no open section is stale and ignored. For
+//     that section's tasks: In -> custody_abandoned_at_unload (counted, no
+//     finding); Left, Ran -> missed_dequeue; then their records are dropped.
+//     The root's detach closes every open section.
+//   An Enqueue, DsqInsert or Dequeue of an owner with no open section opens an
+//     unnamed section for it (attach_observed = false, implements_dequeue =
+//     EngineConfig::assume_implements_dequeue) whose tasks start Indet; a later
+//     SchedulerDetach carrying a name names it. Beyond 255 sections open at
+//     once, a new owner's task events are not judged (uncertain_events()).
 //   The tracer reports SchedulerDetach when the kernel starts disabling the
 //     scheduler: what the kernel does to tasks after that is not custody.
 //   Lost: lost_events += count (0 is taken as 1); every tracked task not already Indet becomes
@@ -74,7 +91,8 @@
 //     makes its task Indet (created Indet if new; TaskExit forgets it); it is
 //     neither counted nor judged (uncertain_events()). Indet
 //     (indeterminate++ each, attributed to the Lost event's CPU). Until the next
-//     attach, newly seen tasks start Indet too, as they do after an eviction.
+//     attach, newly seen tasks start Indet too, as they do after an eviction
+//     (in every section).
 //   Indet leaves on any custody enter (a clean cycle begins: enter counted) and on
 //     a Dequeue (-> Out, no finding). A terminal DsqInsert leaves it Indet: a
 //     custody that began unseen may still owe its dequeue, possibly a late one.
@@ -85,7 +103,7 @@
 //
 // finish(ts): Ran -> missed_dequeue (the period certainly ended); Left ->
 //   indeterminate++ (its dequeue may still come); In -> in_custody_at_end++.
-//   The open section is closed. Later process() calls are ignored.
+//   Every open section is closed. Later process() calls are ignored.
 //
 // Memory: a record exists only for tasks seen in Enqueue, DsqInsert or Dequeue
 //   events (Running and TaskExit never create one). Records are freed at TaskExit,
@@ -103,7 +121,8 @@
 //   still held is oldest_custody(). Task records carry one bit for this
 //   (TaskState::held_watched): no history lives in the task table.
 //
-// Attribution: each count goes to the totals, to the open section and to the CPU
+// Attribution: each count goes to the totals, to the section of the task's
+//   owner (for a hand-over's missed_dequeue, the old one) and to the CPU
 //   of the event that proves it; findings and counts made at detach or finish()
 //   go to the CPU of the task's last event. Lost events arriving with no open
 //   section count in the totals and per CPU only, so the totals equal the sum of
@@ -147,14 +166,18 @@ struct EngineConfig {
     HeldConfig held;
 };
 
-// The oldest custody the model holds now, in the open section.
+// The oldest custody the model holds now, in any open section.
 struct OldestCustody {
-    std::string_view scheduler; // the open section's name (may be empty)
+    std::string_view scheduler; // its section's name (may be empty)
     uint64_t enter_ts_ns = 0;
 };
 
 struct SchedulerSection {
     std::string name; // empty when the attach was not observed and no name was given
+    // The owner key of its tasks (Event::owner; kRootOwner for the root) and
+    // its place in the tree ("root", "root/sub/sub-28"; may be empty).
+    uint32_t owner = kRootOwner;
+    std::string tree_path;
     bool implements_dequeue = true;
     // The attach itself was observed (not tasks_start_indeterminate, not implicit).
     bool attach_observed = false;
@@ -172,6 +195,9 @@ struct SchedulerSection {
     std::string note;
     // The first custody period judged in the section (0: none).
     uint64_t first_enter_ts_ns = 0;
+    // Tasks that came from another instance's section, and that left for one.
+    uint64_t tasks_handed_in = 0;
+    uint64_t tasks_handed_out = 0;
     Counters counts;
 };
 
@@ -223,19 +249,46 @@ class PairingEngine {
 
     // Long-held custodies: the longest ones (held().longest()) and their counts.
     const HeldCustodies& held() const { return held_; }
-    // The oldest custody still held (InCustody) in the open section; empty when
+    // The oldest custody still held (InCustody) in an open section; empty when
     // none is or no section is open. Cost: the watched custodies plus the young
     // entries that ended before the oldest live one (see HeldCustodies).
     std::optional<OldestCustody> oldest_custody() const;
 
   private:
-    SchedulerSection* open_section();
-    SchedulerSection& ensure_section(const Event& event);
-    void open_new_section(const Event& event, bool implicit);
-    // Detach semantics for the open section's tasks, then closes it.
-    void close_section(uint64_t ts_ns, bool detach_observed, std::optional<EventKind> trigger);
+    static constexpr std::size_t kNoSection = SIZE_MAX;
+    static constexpr unsigned kMaxSlots = 1u << kSectionSlotBits;
+    // An open section, by the slot its tasks' records name.
+    struct Slot {
+        std::size_t section = kNoSection; // index into sections_; kNoSection: free
+        // Newly seen tasks of this section start OutOfCustody: its attach was
+        // observed and no event was lost and no record evicted since.
+        bool history_complete = false;
+    };
 
-    TaskState& acquire(const Event& event);
+    // The section this event's counts and findings go to (null: none).
+    SchedulerSection* active_section();
+    bool any_section_open() const;
+    std::optional<unsigned> slot_of_owner(uint32_t owner) const;
+    std::optional<unsigned> slot_of_instance(uint32_t instance_id) const;
+    // The slot of owner's open section, opened (unnamed) if there is none;
+    // empty when every slot is taken.
+    std::optional<unsigned> ensure_slot(const Event& event, uint32_t owner);
+    bool slot_available() const;
+    unsigned open_new_section(const Event& event, bool implicit, uint32_t owner);
+    // Detach semantics for the section's tasks, then closes it.
+    void close_slot(unsigned slot, uint64_t ts_ns, bool detach_observed,
+                    std::optional<EventKind> trigger);
+    void close_all_sections(uint64_t ts_ns, bool detach_observed, std::optional<EventKind> trigger);
+    // The owner an event names for a task (its record's when it names none).
+    uint32_t event_owner(const Event& event, const TaskState* task) const;
+    // Moves the task to the section of `owner` when the event names another.
+    // False when that section cannot be opened (the event is not judged).
+    bool follow_owner(TaskState& task, const Event& event);
+    void hand_over(TaskState& task, const Event& event, unsigned to_slot);
+
+    // The task's record, routed to its owner's section (created, starting Out
+    // or Indet, by acquire()); null when the event is not to be judged.
+    TaskState* acquire(const Event& event);
     TaskState* lookup(const Event& event);
     CustodyState logical_state(const TaskState& task) const;
     void set_state(TaskState& task, CustodyState state);
@@ -303,9 +356,11 @@ class PairingEngine {
     std::array<uint64_t, kCustodyStateCount> state_counts_{};
     uint64_t published_in_custody_ = 0;
     uint64_t epoch_ = 0;
-    // Newly seen tasks start OutOfCustody: the open section's attach was observed
-    // and no event was lost and no record evicted since.
-    bool history_complete_ = false;
+    std::vector<Slot> slots_;
+    std::size_t active_ = kNoSection;
+    // Findings are raised (false while an event that may follow a hole in
+    // the stream is taken in without being judged).
+    bool judging_ = true;
     bool finished_ = false;
 };
 

@@ -3,7 +3,7 @@
 //
 // The engine reads and writes the public fields. The key is stored as its two
 // parts (no padding between them), the three 64-bit values at 4-byte alignment,
-// and the small fields share two words with the table's LRU links. The comm is
+// and the small fields share three words with the table's LRU links and comm id. The comm is
 // not here: TaskTable keeps one copy per distinct comm (TaskTable::comm()).
 #pragma once
 
@@ -19,6 +19,11 @@ typedef uint64_t TaskU64 __attribute__((aligned(4)));
 
 // Bits of a record id in TaskTable's LRU links.
 inline constexpr unsigned kTaskIdBits = 28;
+// Bits of a comm id (TaskTable's pool hands out no more ids than fit) and of
+// the engine's section slot (PairingEngine: at most 255 scheduler instances
+// judged at once).
+inline constexpr unsigned kCommIdBits = 24;
+inline constexpr unsigned kSectionSlotBits = 8;
 
 struct TaskState {
     TaskU64 start_time_ns = 0; // TaskKey::start_time_ns
@@ -33,7 +38,12 @@ struct TaskState {
     uint32_t last_cpu = 0;
 
     // ---- TaskTable's bookkeeping; the engine never touches these -------------
-    uint32_t comm_id = 0;             // TaskTable's comm pool; 0: empty comm
+    uint32_t comm_id : kCommIdBits = 0; // TaskTable's comm pool; 0: empty comm
+    // ---- (the engine's) ----------------------------------------------------------
+    // The scheduler instance whose custody the task is in, or was last in (a
+    // slot of PairingEngine's open sections).
+    uint32_t section_slot : kSectionSlotBits = 0;
+    // ---- (TaskTable's) -----------------------------------------------------------
     uint32_t newer : kTaskIdBits = 0; // LRU neighbour touched after this one
     // ---- (the engine's again) --------------------------------------------------
     CustodyState state : 3 = CustodyState::OutOfCustody;

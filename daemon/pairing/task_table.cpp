@@ -48,6 +48,12 @@ uint32_t CommPool::acquire(const Comm& comm) {
         return 0;
     auto [it, added] = ids_.try_emplace(comm, 0);
     if (added) {
+        if (free_ids_.empty() && entries_.size() >= (std::size_t{1} << kCommIdBits)) {
+            // No id fits a record's comm field: this comm reads as empty (a
+            // finding's comm is for people; the audit does not depend on it).
+            ids_.erase(it);
+            return 0;
+        }
         if (free_ids_.empty()) {
             it->second = static_cast<uint32_t>(entries_.size());
             entries_.push_back(Entry{comm, 0});

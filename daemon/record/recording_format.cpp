@@ -11,7 +11,11 @@ namespace {
 //                  | u8 tasks_start_indeterminate | u8 traced | u32 name_length
 //                  | u32 instance_id | u64 enable_ts_ns | u64 traced_from_ns
 //                  | u8 source | u8 reserved[3] | u32 note_length | name | note
+//                  [ | u32 owner | u32 tree_path_length | tree_path ]  (version 3)
 constexpr std::size_t kControlFixedSize = 48;
+constexpr std::size_t kControlOwnerSize = 8;
+// Longest tree path in a Control record.
+constexpr std::size_t kMaxTreePathLength = 1024;
 // Lost payload: u64 ts_ns | u32 cpu | u32 reserved | u64 count
 constexpr std::size_t kLostSize = 24;
 
@@ -81,7 +85,8 @@ std::vector<std::byte> encode_header(const FileHeader& header) {
 
 std::vector<std::byte> encode_control(const ControlRecord& control) {
     std::vector<std::byte> out;
-    out.reserve(kControlFixedSize + control.name.size() + control.note.size());
+    out.reserve(kControlFixedSize + control.name.size() + control.note.size() + kControlOwnerSize +
+                control.tree_path.size());
     put_u64(out, control.ts_ns);
     put_u32(out, control.cpu);
     out.push_back(static_cast<std::byte>(control.action));
@@ -99,6 +104,10 @@ std::vector<std::byte> encode_control(const ControlRecord& control) {
         const auto bytes = as_bytes(text);
         out.insert(out.end(), bytes.begin(), bytes.end());
     }
+    put_u32(out, control.owner);
+    put_u32(out, static_cast<uint32_t>(control.tree_path.size()));
+    const auto path = as_bytes(control.tree_path);
+    out.insert(out.end(), path.begin(), path.end());
     return out;
 }
 
@@ -154,10 +163,10 @@ Result<ControlRecord> decode_control(std::span<const std::byte> payload) {
                             "-byte note (limits " + std::to_string(kMaxSchedNameLength) + ", " +
                             std::to_string(kMaxControlNoteLength) + ")");
     }
-    if (payload.size() != kControlFixedSize + name_length + note_length) {
+    const std::size_t texts_end = kControlFixedSize + name_length + note_length;
+    if (payload.size() < texts_end) {
         return Error::usage("control record of " + std::to_string(payload.size()) +
-                            " bytes, its name and note need " +
-                            std::to_string(kControlFixedSize + name_length + note_length));
+                            " bytes, its name and note need " + std::to_string(texts_end));
     }
     const auto text = [&](std::size_t at, std::size_t length) {
         std::string out(length, '\0');
@@ -167,6 +176,22 @@ Result<ControlRecord> decode_control(std::span<const std::byte> payload) {
     };
     control.name = text(kControlFixedSize, name_length);
     control.note = text(kControlFixedSize + name_length, note_length);
+    if (payload.size() == texts_end)
+        return control; // version 2: the root's
+    if (payload.size() < texts_end + kControlOwnerSize)
+        return Error::usage("control record of " + std::to_string(payload.size()) +
+                            " bytes: a truncated owner field");
+    control.owner = get_u32(payload, texts_end);
+    const uint32_t path_length = get_u32(payload, texts_end + 4);
+    if (path_length > kMaxTreePathLength ||
+        payload.size() != texts_end + kControlOwnerSize + path_length) {
+        return Error::usage("control record of " + std::to_string(payload.size()) +
+                            " bytes with a " + std::to_string(path_length) +
+                            "-byte tree path (limit " + std::to_string(kMaxTreePathLength) +
+                            ", needs " +
+                            std::to_string(texts_end + kControlOwnerSize + path_length) + ")");
+    }
+    control.tree_path = text(texts_end + kControlOwnerSize, path_length);
     return control;
 }
 

@@ -29,7 +29,10 @@
 namespace scx_custody::record {
 
 inline constexpr std::array<char, 8> kMagic = {'S', 'C', 'X', 'C', 'U', 'S', 'T', '\0'};
-inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kFormatVersion = 3;
+// The oldest version a reader still accepts: version 2's control records lack
+// the owner and tree path (read as the root's).
+inline constexpr uint32_t kOldestReadableFormatVersion = 2;
 inline constexpr std::size_t kHeaderSize = 32;
 // kind + length before the payload, crc after it.
 inline constexpr std::size_t kFrameHeaderSize = 8;
@@ -104,6 +107,11 @@ struct ControlRecord {
     uint64_t traced_from_ns = 0; // Attach: from when its programs were traced
     ControlSource source = ControlSource::Unknown;
     std::string note; // Attach: why it is not traced, or how it was found
+    // The owner key of the instance's tasks (custody_event.owner; 0 or 1: the
+    // root scheduler) and its place in a sub-scheduler tree ("root/sub/sub-28").
+    // Both since format version 3.
+    uint32_t owner = 0;
+    std::string tree_path;
 
     friend bool operator==(const ControlRecord&, const ControlRecord&) = default;
 };

@@ -157,9 +157,12 @@ Status RecordingReader::read_header() {
     header_.abi_version = get_u32(header, 12);
     header_.event_size = get_u32(header, 16);
     const uint32_t header_size = get_u32(header, 20);
-    if (header_.format_version != kFormatVersion) {
+    if (header_.format_version < kOldestReadableFormatVersion ||
+        header_.format_version > kFormatVersion) {
         return fail(8, "recording format version " + std::to_string(header_.format_version) +
-                           ", this build reads version " + std::to_string(kFormatVersion));
+                           ", this build reads versions " +
+                           std::to_string(kOldestReadableFormatVersion) + " to " +
+                           std::to_string(kFormatVersion));
     }
     const uint32_t stored_crc = get_u32(header, 28);
     const uint32_t crc = crc32(header.first(28));

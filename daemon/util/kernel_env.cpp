@@ -41,8 +41,8 @@ Result<SchedExtStatus> sched_ext_status() {
 namespace {
 
 // Depth-first over sub/sub-<id>/sub/...: a sub-scheduler can have its own.
-void collect_sub_schedulers(const std::filesystem::path& sub_dir, std::vector<uint64_t>& out,
-                            int depth) {
+void collect_sub_schedulers(const std::filesystem::path& sub_dir, const std::string& parent_path,
+                            std::vector<SubSchedulerDir>& out, int depth) {
     std::error_code ec;
     if (depth > 16) // the kernel bounds the tree's depth far below this
         return;
@@ -50,20 +50,35 @@ void collect_sub_schedulers(const std::filesystem::path& sub_dir, std::vector<ui
         const std::string name = entry.path().filename().string();
         if (name.rfind("sub-", 0) != 0)
             continue;
+        const std::string path = parent_path + "/sub/" + name;
         char* end = nullptr;
         const uint64_t cgroup = std::strtoull(name.c_str() + 4, &end, 10);
         if (end != name.c_str() + 4 && *end == '\0')
-            out.push_back(cgroup);
-        collect_sub_schedulers(entry.path() / "sub", out, depth + 1);
+            out.push_back({cgroup, path});
+        collect_sub_schedulers(entry.path() / "sub", path, out, depth + 1);
     }
 }
 
 } // namespace
 
+std::vector<SubSchedulerDir> sub_schedulers_in(const std::string& sched_ext_dir) {
+    std::vector<SubSchedulerDir> out;
+    collect_sub_schedulers(std::filesystem::path(sched_ext_dir) / "root" / "sub", "root", out, 0);
+    return out;
+}
+
 std::vector<uint64_t> sub_scheduler_cgroups_in(const std::string& sched_ext_dir) {
     std::vector<uint64_t> out;
-    collect_sub_schedulers(std::filesystem::path(sched_ext_dir) / "root" / "sub", out, 0);
+    for (const auto& sub : sub_schedulers_in(sched_ext_dir))
+        out.push_back(sub.cgroup_id);
     return out;
+}
+
+std::string sched_ext_tree_path(uint64_t cgroup_id) {
+    for (const auto& sub : sub_schedulers_in(kSchedExtDir))
+        if (sub.cgroup_id == cgroup_id)
+            return sub.tree_path;
+    return "";
 }
 
 std::vector<uint64_t> sched_ext_sub_scheduler_cgroups() {

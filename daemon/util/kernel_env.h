@@ -32,6 +32,17 @@ std::vector<uint64_t> sched_ext_sub_scheduler_cgroups();
 // The same, under another directory laid out like /sys/kernel/sched_ext.
 std::vector<uint64_t> sub_scheduler_cgroups_in(const std::string& sched_ext_dir);
 
+// A sub-scheduler's sysfs directory: its cgroup id and its place in the tree,
+// relative to /sys/kernel/sched_ext ("root/sub/sub-28/sub/sub-31").
+struct SubSchedulerDir {
+    uint64_t cgroup_id = 0;
+    std::string tree_path;
+};
+std::vector<SubSchedulerDir> sub_schedulers_in(const std::string& sched_ext_dir);
+// The tree path of the sub-scheduler attached to this cgroup now; empty when
+// sysfs shows none.
+std::string sched_ext_tree_path(uint64_t cgroup_id);
+
 // Fails with exit code 3 unless we run as root (loading BPF needs it).
 Status require_root(const char* what);
 

@@ -242,7 +242,10 @@ TEST_F(RecordingTest, DamagedHeaders) {
 
     bytes = good;
     bytes[8] = std::byte{1}; // format version 1 (before instance-aware control records)
-    expect_error_at(bytes, 8, "recording format version 1");
+    expect_error_at(bytes, 8, "recording format version 1, this build reads versions 2 to 3");
+    bytes = good;
+    bytes[8] = std::byte{4}; // a newer writer's
+    expect_error_at(bytes, 8, "recording format version 4");
 
     const auto reseal = [](std::vector<std::byte>& header) {
         std::vector<std::byte> crc;
@@ -345,8 +348,14 @@ TEST_F(RecordingTest, WellFramedButInvalidRecords) {
     bad[13] = std::byte{2};
     expect_error_at(framed(2, bad), kHeaderSize, "flag byte");
     bad = control;
-    bad[16] = std::byte{5}; // name length 5, payload holds 1
-    expect_error_at(framed(2, bad), kHeaderSize, "its name and note need 53");
+    bad[16] = std::byte{10}; // name length 10, payload holds 1 (+ 8 of owner)
+    expect_error_at(framed(2, bad), kHeaderSize, "its name and note need 58");
+    bad = control;
+    bad[16] = std::byte{5}; // the name eats into the owner field
+    expect_error_at(framed(2, bad), kHeaderSize, "a truncated owner field");
+    bad = control;
+    bad[control.size() - 4] = std::byte{3}; // a tree path of 3 bytes, none there
+    expect_error_at(framed(2, bad), kHeaderSize, "3-byte tree path");
     bad = control;
     bad[40] = std::byte{9};
     expect_error_at(framed(2, bad), kHeaderSize, "unknown source 9");
@@ -364,6 +373,34 @@ TEST_F(RecordingTest, WellFramedButInvalidRecords) {
     // A million brackets: refused without recursion.
     const std::string deeper(1'000'000, '[');
     expect_error_at(framed(4, bytes_of(deeper)), kHeaderSize, "metadata record");
+}
+
+// Version 3 control records carry the instance's owner key and tree path; a
+// version 2 record (no trailer) still reads, as the root's.
+TEST(RecordingControl, OwnerAndTreePathRoundTripAndVersion2ReadsAsTheRoot) {
+    ControlRecord attach;
+    attach.ts_ns = 5;
+    attach.name = "qmap";
+    attach.note = "n";
+    attach.instance_id = 41;
+    attach.owner = 28;
+    attach.tree_path = "root/sub/sub-28";
+    const std::vector<std::byte> v3 = encode_control(attach);
+    Result<ControlRecord> back = decode_control(v3);
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(*back, attach);
+
+    const std::size_t trailer = 8 + attach.tree_path.size();
+    Result<ControlRecord> v2 = decode_control(std::span(v3).first(v3.size() - trailer));
+    ASSERT_TRUE(v2) << v2.error().message;
+    EXPECT_EQ(v2->owner, 0u);
+    EXPECT_EQ(v2->tree_path, "");
+    EXPECT_EQ(v2->name, "qmap");
+    EXPECT_EQ(v2->instance_id, 41u);
+
+    std::vector<std::byte> long_path = v3;
+    long_path[v3.size() - trailer + 5] = std::byte{0x10}; // a 4,096-byte path
+    EXPECT_FALSE(decode_control(long_path));
 }
 
 TEST_F(RecordingTest, ErrorsAreSticky) {

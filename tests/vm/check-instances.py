@@ -39,14 +39,13 @@ Scheduler instances the audit did not load itself, and fail-closed verdicts.
   subsched  scx_qmap as root and a second scx_qmap on a child cgroup, both
             running before the audit, a busy task moved into the child's
             cgroup and back while it runs (at least 4 moves), the child
-            stopped by the audited command: the sub-scheduler is named in
-            the coverage gaps as
-            attached when the audit began (by its cgroup id, as sysfs shows
-            it), the verdict is inconclusive (exit 4), never clean; one
-            section, the root qmap, judged both while the child ran (custody
-            enters in the timeline before it stopped) and after, without
-            violations and with balanced books; the records of the child's
-            tasks were counted apart, not judged.
+            stopped by the audited command: two sections, the root
+            ("root", owner 1) and the child ("root/sub/sub-<cgroup>", owner
+            its cgroup id), each judged with balanced books and no
+            violation, the child's closed by its observed detach before the
+            root's; the moved task handed to the child and back at least
+            once per move each way; the totals the sum of the two; verdict
+            clean with no coverage gap.
 Every mode replays the recording on the host to the identical report.
 """
 import sys
@@ -168,31 +167,60 @@ def check_subsched(c, r, rc, lines):
     c.check(len(moves) == 1 and moves[0] >= 4, f"tasks moved between the cgroups: {moves}")
     after = [d["sub_dirs_after"] for d in lines if "sub_dirs_after" in d]
     c.check(after == [""], f"the sub-scheduler did not stop: {after}")
-    gaps = r["coverage"]["gaps"]
-    for cgroup in cgroups:
-        c.check(any(f"cgroup {cgroup})" in g and "attached when the audit began" in g
-                    for g in gaps), f"no gap names the sub-scheduler on cgroup {cgroup}: {gaps}")
-    c.check((r["verdict"], rc) == ("inconclusive", 4), f"verdict {r['verdict']} exit {rc}")
-    c.check([s["name"] for s in r["schedulers"]] == ["qmap"], "want one section named qmap")
-    for s in r["schedulers"][:1]:
-        c.check(s["found_by"] == "running_at_start" and s["traced"], f"qmap: {s}")
-        # Judged once the child was gone (JUDGED_SECONDS of the workload).
-        c.check(s["counts"]["custody_enter"] > 0, f"nothing judged after the sub-scheduler "
-                f"stopped: {s['counts']}")
-        vmcheck.books_balance(c, s, s["name"])
-    c.check(all(v == 0 for v in r["violations"].values()), f"violations {r['violations']}")
-    c.check(r["details"]["tracer"].get("events_of_sub_schedulers", 0) > 0,
-            "no record of the sub-scheduler's tasks was set apart")
+    c.check((r["verdict"], rc) == ("clean", 0), f"verdict {r['verdict']} exit {rc}: "
+            f"{r['details']['verdict_reasons']}")
+    c.check(r["coverage"]["complete"] is True and r["coverage"]["gaps"] == [],
+            f"coverage {r['coverage']}")
+    secs = r["schedulers"]
+    want = [("qmap", "root", 1)] + [("qmap", f"root/sub/sub-{g}", int(g)) for g in cgroups]
+    c.check([(s["name"], s["tree_path"], s["owner"]) for s in secs] == want,
+            f"sections {[(s['name'], s['tree_path'], s['owner']) for s in secs]}, want {want}")
+    if len(secs) != 2:
+        return
+    root, sub = secs
+    for s in secs:
+        c.check(s["found_by"] == "running_at_start" and s["traced"], f"{s['tree_path']}: {s}")
+        # Each instance judged, and exactly (the books below).
+        c.check(s["counts"]["custody_enter"] > 0,
+                f"{s['tree_path']}: nothing judged: {s['counts']}")
+        vmcheck.books_balance(c, s, s["tree_path"])
+    # The child stopped mid-run, seen by the kernel hook, before the root.
     stopped = [d["sub_stopped_s"] for d in lines if "sub_stopped_s" in d]
     c.check(len(stopped) == 1, f"when the sub-scheduler stopped: {stopped}")
+    c.check(sub["detach_observed"] and not sub["open"] and sub["end_ts_ns"] < root["end_ts_ns"],
+            f"sub-scheduler section {sub['begin_ts_ns']}..{sub['end_ts_ns']} "
+            f"(detach seen {sub['detach_observed']}), root's ends {root['end_ts_ns']}")
     if stopped:
-        # Buckets that ended a second before the stop was seen: the stop
-        # itself takes up to the 0.1 s poll of sysfs.
+        c.check(sub["end_ts_ns"] <= stopped[0] * 1e9,
+                f"the sub's section ended at {sub['end_ts_ns']}, after sysfs showed it gone "
+                f"({stopped[0]} s)")
+    # Every move of the busy task into the child hands it to the child at its
+    # next enqueue, and every move back to the root (measured: 8 moves, 5
+    # handed in to the child, 10 back to the root with the child's own load
+    # when it stopped).
+    half = moves[0] // 2 if moves else 0
+    c.check(sub["tasks_handed_in"] >= half and root["tasks_handed_in"] >= half,
+            f"hand-overs: to the child {sub['tasks_handed_in']}, to the root "
+            f"{root['tasks_handed_in']}, want each >= {half} ({moves} moves)")
+    # The totals are the sum of the instances.
+    for key in ("custody_enter", "dequeue"):
+        c.check(r["counts"][key] == root["counts"][key] + sub["counts"][key],
+                f"{key}: total {r['counts'][key]} != {root['counts'][key]} + "
+                f"{sub['counts'][key]}")
+    c.check(all(v == 0 for v in r["violations"].values()), f"violations {r['violations']}")
+    tracer = r["details"]["tracer"]
+    c.check(tracer.get("events_of_sub_schedulers_judged", 0) > 0 and
+            tracer.get("events_of_sub_schedulers", 0) == 0,
+            f"records of the child's tasks: {tracer.get('events_of_sub_schedulers_judged')} "
+            f"judged, {tracer.get('events_of_sub_schedulers')} set apart")
+    if stopped:
+        # The root judged while the child ran: buckets that ended a second
+        # before the stop was seen (the stop takes up to the 0.1 s poll).
         tl = r["details"]["timeline"]
         end_ns = int(stopped[0] * 1e9) - 1_000_000_000
         last = (end_ns - tl["origin_ts_ns"]) // tl["interval_ns"]
         enters = sum(sum(cpu["custody_enter"][:max(last, 0)]) for cpu in tl["per_cpu"])
-        c.check(enters > 0, "the root's tasks were not judged while the sub-scheduler ran")
+        c.check(enters > 0, "nothing was judged while the sub-scheduler ran")
 
 
 def check_short(c, r, rc, lines, expect, held):

@@ -2,9 +2,8 @@
 # second scx_qmap attached to the cgroup /sys/fs/cgroup/sub, both running
 # before the audit, with load inside and outside that cgroup, and a busy task
 # moved into the child cgroup and back every half second while the child
-# runs (each move hands the task between the two schedulers). Sub-scheduler
-# trees are not audited per scheduler yet: while the sub-scheduler runs only
-# the root's tasks are judged. The audit's command stops it after
+# runs (each move hands the task between the two schedulers). Each instance
+# is judged in its own section. The audit's command stops the child after
 # SUB_SECONDS (reporting when, in seconds of uptime) and lets the audit go on
 # for JUDGED_SECONDS.
 . /workload.sh
