@@ -207,6 +207,7 @@ live::LiveHooks daemon_hooks(DaemonStatus& status, SystemdNotifier& notifier, Ex
                                                     const pairing::PairingEngine& engine) {
         status.on_tick(counts, engine);
         exporter.collector.publish_oldest_custody(engine.oldest_custody(), live::monotonic_ns());
+        exporter.collector.publish_sections(engine.sections());
         const Clock::time_point now = Clock::now();
         notifier.watchdog_tick(now);
         exporter.refresh(now);

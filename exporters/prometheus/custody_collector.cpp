@@ -38,7 +38,16 @@ CustodyCollector::CustodyCollector(MetricSet& metrics, uint32_t nr_cpus)
               .Add({})),
       evicted_(add_family<prometheus::Counter>(metrics.registry(), kTasksEvictedTotal).Add({})),
       oldest_custody_age_(
-          add_family<prometheus::Gauge>(metrics.registry(), kOldestCustodyAgeSeconds)) {}
+          add_family<prometheus::Gauge>(metrics.registry(), kOldestCustodyAgeSeconds)),
+      scheduler_enter_(
+          add_family<prometheus::Counter>(metrics.registry(), kSchedulerCustodyEnterTotal)),
+      scheduler_dequeue_(
+          add_family<prometheus::Counter>(metrics.registry(), kSchedulerDequeueTotal)),
+      scheduler_violations_(
+          add_family<prometheus::Counter>(metrics.registry(), kSchedulerViolationsTotal)),
+      scheduler_handed_in_(
+          add_family<prometheus::Counter>(metrics.registry(), kSchedulerTasksHandedInTotal)),
+      scheduler_audited_(add_family<prometheus::Gauge>(metrics.registry(), kSchedulerAudited)) {}
 
 void CustodyCollector::on_custody_enter(uint32_t cpu, pairing::EnterPath /*path*/) {
     custody_enter_.add(cpu);
@@ -96,6 +105,55 @@ void CustodyCollector::publish_oldest_custody(const std::optional<pairing::Oldes
     }
     for (auto& [scheduler, gauge] : oldest_by_scheduler_)
         gauge->Set(oldest && scheduler == holder ? age_s : 0);
+}
+
+CustodyCollector::SchedulerSeries& CustodyCollector::scheduler_series(const std::string& path,
+                                                                      const std::string& name) {
+    auto key = std::pair{path, name};
+    if (auto it = schedulers_.find(key); it != schedulers_.end())
+        return it->second;
+    const prometheus::Labels labels{{"scheduler", path}, {"name", name}};
+    SchedulerSeries series{&scheduler_enter_.Add(labels), &scheduler_dequeue_.Add(labels),
+                           &scheduler_violations_.Add(labels), &scheduler_handed_in_.Add(labels),
+                           &scheduler_audited_.Add(labels)};
+    return schedulers_.emplace(std::move(key), series).first->second;
+}
+
+void CustodyCollector::publish_sections(const std::vector<pairing::SchedulerSection>& sections) {
+    // Sums per (place, name) over every section, then the growth since the
+    // last publication: counters only grow.
+    struct Sum {
+        SchedulerTotals totals;
+        bool open = false;
+    };
+    std::map<std::pair<std::string, std::string>, Sum> sums;
+    for (const auto& section : sections) {
+        Sum& sum = sums[{section.tree_path.empty() ? "root" : section.tree_path,
+                         section.name.empty() ? "unknown" : section.name}];
+        const pairing::Counters& c = section.counts;
+        sum.totals.custody_enter += c.custody_enter;
+        for (uint64_t n : c.dequeue_by_reason)
+            sum.totals.dequeue += n;
+        for (uint64_t n : c.violations)
+            sum.totals.violations += n;
+        sum.totals.handed_in += section.tasks_handed_in;
+        sum.open = sum.open || section.open;
+    }
+    const auto grow = [](prometheus::Counter* counter, uint64_t now, uint64_t& published) {
+        if (now > published)
+            counter->Increment(static_cast<double>(now - published));
+        published = now;
+    };
+    for (const auto& [key, sum] : sums) {
+        SchedulerSeries& series = scheduler_series(key.first, key.second);
+        const SchedulerTotals& now = sum.totals;
+        SchedulerTotals& published = series.published;
+        grow(series.custody_enter, now.custody_enter, published.custody_enter);
+        grow(series.dequeue, now.dequeue, published.dequeue);
+        grow(series.violations, now.violations, published.violations);
+        grow(series.handed_in, now.handed_in, published.handed_in);
+        series.audited->Set(sum.open ? 1 : 0);
+    }
 }
 
 } // namespace scx_custody::prom

@@ -54,9 +54,33 @@ class CustodyCollector final : public pairing::EngineObserver {
     void publish_oldest_custody(const std::optional<pairing::OldestCustody>& oldest,
                                 uint64_t now_ns);
 
+    // Publishes the per-scheduler series from the engine's sections (every
+    // one so far: a place and name that comes back continues its series).
+    // Call it from the engine's thread.
+    void publish_sections(const std::vector<pairing::SchedulerSection>& sections);
+
     uint32_t nr_cpus() const { return nr_cpus_; }
 
+    // One scheduler's figures, summed over its sections.
+    struct SchedulerTotals {
+        uint64_t custody_enter = 0;
+        uint64_t dequeue = 0;
+        uint64_t violations = 0;
+        uint64_t handed_in = 0;
+    };
+
   private:
+    // One scheduler's series (by tree path and name) and what they were set to.
+    struct SchedulerSeries {
+        prometheus::Counter* custody_enter;
+        prometheus::Counter* dequeue;
+        prometheus::Counter* violations;
+        prometheus::Counter* handed_in;
+        prometheus::Gauge* audited;
+        SchedulerTotals published{};
+    };
+    SchedulerSeries& scheduler_series(const std::string& path, const std::string& name);
+
     uint32_t nr_cpus_;
 
     CounterTable& custody_enter_;
@@ -71,6 +95,12 @@ class CustodyCollector final : public pairing::EngineObserver {
     prometheus::Family<prometheus::Gauge>& oldest_custody_age_;
     // One series per scheduler name seen, kept at 0 when it holds nothing.
     std::map<std::string, prometheus::Gauge*, std::less<>> oldest_by_scheduler_;
+    prometheus::Family<prometheus::Counter>& scheduler_enter_;
+    prometheus::Family<prometheus::Counter>& scheduler_dequeue_;
+    prometheus::Family<prometheus::Counter>& scheduler_violations_;
+    prometheus::Family<prometheus::Counter>& scheduler_handed_in_;
+    prometheus::Family<prometheus::Gauge>& scheduler_audited_;
+    std::map<std::pair<std::string, std::string>, SchedulerSeries> schedulers_;
 };
 
 } // namespace scx_custody::prom

@@ -111,6 +111,41 @@ inline constexpr MetricInfo kOldestCustodyAgeSeconds{
     "task waits 30 s (ops.timeout_ms).",
 };
 
+// ---- per scheduler instance (CustodyCollector::publish_sections) -----------
+// `scheduler`: the instance's place in the tree ("root", "root/sub/sub-28");
+// `name`: its ops.name. Sums over every section of that place and name.
+inline constexpr MetricInfo kSchedulerCustodyEnterTotal{
+    "scx_custody_scheduler_custody_enter_total",
+    MetricType::Counter,
+    {"scheduler", "name"},
+    "Custody periods begun in this scheduler's custody (as scx_custody_custody_enter_total).",
+};
+inline constexpr MetricInfo kSchedulerDequeueTotal{
+    "scx_custody_scheduler_dequeue_total",
+    MetricType::Counter,
+    {"scheduler", "name"},
+    "ops.dequeue() calls of this scheduler that ended a custody period.",
+};
+inline constexpr MetricInfo kSchedulerViolationsTotal{
+    "scx_custody_scheduler_violations_total",
+    MetricType::Counter,
+    {"scheduler", "name"},
+    "Violations of the custody invariant in this scheduler's custody, every kind.",
+};
+inline constexpr MetricInfo kSchedulerTasksHandedInTotal{
+    "scx_custody_scheduler_tasks_handed_in_total",
+    MetricType::Counter,
+    {"scheduler", "name"},
+    "Tasks handed to this scheduler by another one of its sub-scheduler tree (a cgroup "
+    "move, a sub-scheduler's attach or detach).",
+};
+inline constexpr MetricInfo kSchedulerAudited{
+    "scx_custody_scheduler_audited",
+    MetricType::Gauge,
+    {"scheduler", "name"},
+    "1 while this scheduler instance runs and is audited, 0 once it stopped.",
+};
+
 // ---- the daemon's own health (SelfMetrics) ---------------------------------
 inline constexpr MetricInfo kEventsTotal{
     "scx_custody_events_total",

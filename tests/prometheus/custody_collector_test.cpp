@@ -233,6 +233,9 @@ TEST_F(CollectorTest, FamiliesCarryTheCatalogHelp) {
     // A family with no series is not exported: the oldest custody's age appears
     // with the first scheduler that holds a task.
     collector_.publish_oldest_custody(pairing::OldestCustody{"custody_ref", 1}, 2);
+    // The per-scheduler families, with the first section published.
+    attach();
+    collector_.publish_sections(engine_.sections());
     const Scrape s = scrape();
     for (const MetricInfo& info : metric_catalog()) {
         if (info.name == kEventsTotal.name)
@@ -289,6 +292,59 @@ TEST_F(CollectorTest, OldestCustodyAgeIsPublishedPerScheduler) {
     collector_.publish_oldest_custody(engine_.oldest_custody(), held_since + 7'000'000'000);
     EXPECT_EQ(scrape().value(kAge, {{"scheduler", "custody_ref"}}), 0.0) << "nothing held";
     EXPECT_EQ(scrape().series(kAge), 1u);
+}
+
+// Per-scheduler series: one per place in the tree and name, summed over its
+// sections, growing by what each publication adds; audited while one is open.
+TEST_F(CollectorTest, SchedulerSeriesFollowTheSectionsOfATree) {
+    const auto event = [this](EventKind kind, TaskKey task, uint32_t owner, uint64_t flags = 0) {
+        Event e;
+        e.kind = kind;
+        e.ts_ns = ts_ += 1'000;
+        e.task = task;
+        e.owner = owner;
+        e.flags = flags;
+        e.instance_id = owner == 28 ? 41 : 20;
+        e.sched_name = "qmap";
+        e.tree_path = owner == 28 ? "root/sub/sub-28" : "root";
+        engine_.process(e);
+    };
+    constexpr const char* kEnter = "scx_custody_scheduler_custody_enter_total";
+    constexpr const char* kHandedIn = "scx_custody_scheduler_tasks_handed_in_total";
+    constexpr const char* kAudited = "scx_custody_scheduler_audited";
+    const Labels root{{"scheduler", "root"}, {"name", "qmap"}};
+    const Labels sub{{"scheduler", "root/sub/sub-28"}, {"name", "qmap"}};
+    const TaskKey a{1, 1}, b{2, 2};
+    event(EventKind::SchedulerAttach, {}, 1);
+    event(EventKind::SchedulerAttach, {}, 28);
+    event(EventKind::Enqueue, a, 1);
+    event(EventKind::Dequeue, a, 1, pairing::kDeqSchedChange);
+    event(EventKind::Enqueue, a, 28); // handed to the child
+    event(EventKind::Enqueue, b, 28);
+    event(EventKind::Dequeue, b, 28);
+    collector_.publish_sections(engine_.sections());
+    Scrape s = scrape();
+    EXPECT_EQ(s.value(kEnter, root), 1.0);
+    EXPECT_EQ(s.value(kEnter, sub), 2.0);
+    EXPECT_EQ(s.value("scx_custody_scheduler_dequeue_total", sub), 1.0);
+    EXPECT_EQ(s.value(kHandedIn, sub), 1.0);
+    EXPECT_EQ(s.value(kHandedIn, root), 0.0);
+    EXPECT_EQ(s.value(kAudited, sub), 1.0);
+
+    // The child stops, then attaches again: its series continue, not restart.
+    event(EventKind::SchedulerDetach, {}, 28);
+    collector_.publish_sections(engine_.sections());
+    EXPECT_EQ(scrape().value(kAudited, sub), 0.0);
+    EXPECT_EQ(scrape().value(kAudited, root), 1.0);
+    event(EventKind::SchedulerAttach, {}, 28);
+    event(EventKind::Enqueue, b, 28);
+    event(EventKind::Dequeue, a, 28); // a was dropped at the detach: outside custody
+    collector_.publish_sections(engine_.sections());
+    s = scrape();
+    EXPECT_EQ(s.value(kEnter, sub), 3.0);
+    EXPECT_EQ(s.value("scx_custody_scheduler_violations_total", sub), 1.0);
+    EXPECT_EQ(s.value(kAudited, sub), 1.0);
+    EXPECT_EQ(s.series(kEnter), 2u);
 }
 
 TEST_F(CollectorTest, DequeueReasonsFollowTheFlags) {
@@ -493,6 +549,7 @@ TEST(SelfMetrics, SharesARegistryWithTheCollector) {
         {1, "custody_on_ops_dequeue", ProgramOwner::Tracer, 1, 100}};
     bpf.update(programs);
     collector.publish_oldest_custody(pairing::OldestCustody{"custody_ref", 1}, 2);
+    collector.publish_sections({pairing::SchedulerSection{}});
     const Scrape s(metrics);
     for (const MetricInfo& info : metric_catalog()) {
         const auto* family = s.family(info.name);

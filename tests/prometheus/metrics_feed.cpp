@@ -276,6 +276,7 @@ int run(const Options& options) {
             stream.tick(tick_start + 2, kTickNs - 2, per_tick);
         }
         collector.publish_oldest_custody(engine.oldest_custody(), tick_start + kTickNs);
+        collector.publish_sections(engine.sections());
         self.set_ringbuf_fill_ratio(std::min(1.0, static_cast<double>(stream.pending()) / 4096));
         self.add_malformed_events(malformed.take(engine.malformed_events()));
         feed_program_stats(bpf, (tick + 1) * per_tick);
