@@ -255,7 +255,10 @@ void SchedulerFollower::close(uint64_t ts_ns, ControlSource source) {
 // custody_on_sched_load): trace a root instance now, then let it go on.
 void SchedulerFollower::on_held_loading(const consumer::LifecycleRecord& rec) {
     auto progs = loader::scheduler_by_map_id(btf_, rec.map_id);
-    if (progs && progs->is_root() && delivered_root_ == 0 && !traced_early_.contains(rec.map_id)) {
+    // A root while none runs (the kernel refuses a second one), or a
+    // sub-scheduler, which runs beside the others.
+    const bool may_run = progs && (!progs->is_root() || delivered_root_ == 0);
+    if (may_run && !traced_early_.contains(rec.map_id)) {
         Instance instance = trace_instance(*progs, ControlSource::KernelHook, 0);
         instance.held = true;
         traced_early_[rec.map_id] = instance;
@@ -478,8 +481,11 @@ void SchedulerFollower::announce_sub(Instance instance, uint64_t ts_ns) {
         }
         return;
     }
-    instance.tree_path = sched_ext_tree_path(instance.sub_cgroup_id);
-    if (instance.tree_path.empty()) // not in sysfs (yet): its parent is not known
+    std::set<uint64_t> sub_cgroups;
+    for (const auto& [cgroup, label] : subs_)
+        sub_cgroups.insert(cgroup);
+    instance.tree_path = sched_ext_tree_path(instance.sub_cgroup_id, sub_cgroups);
+    if (instance.tree_path.empty()) // neither sysfs nor cgroupfs knows it: no parent known
         instance.tree_path = "sub-" + std::to_string(instance.sub_cgroup_id);
     record::ControlRecord c;
     c.ts_ns = ts_ns;

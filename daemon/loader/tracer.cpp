@@ -370,6 +370,10 @@ void Tracer::untrace_scheduler(uint32_t map_id) {
     it->second.links.clear();
     impl_->untraced_missed_runs += object_missed_runs(it->second.skel.get(), {});
     impl_->scheds.erase(it);
+    // The rows stand for the scheduler hooks as a whole: attached while any
+    // instance is traced (a sub-scheduler stopping leaves the root's).
+    if (!impl_->scheds.empty())
+        return;
     for (const char* hook : {"sched_dequeue", "sched_enqueue"})
         if (HookPlan* h = plan_.find(hook))
             h->attached = false;

@@ -277,10 +277,14 @@ void PairingEngine::hand_over(TaskState& task, const Event& event, unsigned to_s
     case CustodyState::Indeterminate:
         break;
     }
-    ++sections_[active_].tasks_handed_out;
+    // Counted only when judged: an event that may follow a hole still moves
+    // the task, but proves no hand-over.
+    if (judging_)
+        ++sections_[active_].tasks_handed_out;
     task.section_slot = to_slot;
     active_ = slots_[to_slot].section;
-    ++sections_[active_].tasks_handed_in;
+    if (judging_)
+        ++sections_[active_].tasks_handed_in;
     // Nothing carries over: the new instance's custody begins with its own enqueue.
     set_state(task, slots_[to_slot].history_complete && judging_ ? CustodyState::OutOfCustody
                                                                  : CustodyState::Indeterminate);

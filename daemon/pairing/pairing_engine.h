@@ -62,7 +62,10 @@
 //     SCX_DEQ_SCHED_CHANGE, before it changes the owner (docs/SUBSCHEDULERS.md):
 //     In, Left, Ran -> missed_dequeue in the old section. Then the task starts
 //     Out in the new one (nothing carries over), or Indet when that section's
-//     history is incomplete. Counted per section: tasks_handed_in/_out.
+//     history is incomplete. Counted per section: tasks_handed_in/_out (not
+//     for an event that may follow a hole: see Lost).
+//   Lost events are no one instance's: lost_events and the tasks they make
+//     indeterminate (of every section) count in the root's section.
 //   SchedulerAttach of the root opens its section and forgets every task,
 //     closing every open section first (as a detach would): at a genuine attach
 //     nothing is in custody, so tasks first seen afterwards start Out. With
@@ -77,11 +80,11 @@
 //     that section's tasks: In -> custody_abandoned_at_unload (counted, no
 //     finding); Left, Ran -> missed_dequeue; then their records are dropped.
 //     The root's detach closes every open section.
-//   An Enqueue, DsqInsert or Dequeue of an owner with no open section opens an
-//     unnamed section for it (attach_observed = false, implements_dequeue =
-//     EngineConfig::assume_implements_dequeue) whose tasks start Indet; a later
-//     SchedulerDetach carrying a name names it. Beyond 255 sections open at
-//     once, a new owner's task events are not judged (uncertain_events()).
+//   An Enqueue, DsqInsert or Dequeue of an owner with no open section, or any
+//     event moving a task there, opens an unnamed section for it (attach_observed = false,
+//     implements_dequeue = EngineConfig::assume_implements_dequeue) whose tasks start Indet; a
+//     later SchedulerDetach carrying a name names it. Beyond 255 sections open at once, a new
+//     owner's task events are not judged (uncertain_events()).
 //   The tracer reports SchedulerDetach when the kernel starts disabling the
 //     scheduler: what the kernel does to tasks after that is not custody.
 //   Lost: lost_events += count (0 is taken as 1); every tracked task not already Indet becomes

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@ namespace scx_custody {
 namespace {
 
 constexpr const char* kSchedExtDir = "/sys/kernel/sched_ext";
+constexpr const char* kCgroupDir = "/sys/fs/cgroup";
 
 } // namespace
 
@@ -74,11 +76,46 @@ std::vector<uint64_t> sub_scheduler_cgroups_in(const std::string& sched_ext_dir)
     return out;
 }
 
-std::string sched_ext_tree_path(uint64_t cgroup_id) {
+namespace {
+
+// The cgroup ids (inode numbers of cgroupfs directories) from the root's
+// child down to `cgroup_id`; empty when no directory has that id.
+bool cgroup_chain(const std::filesystem::path& dir, uint64_t cgroup_id,
+                  std::vector<uint64_t>& chain, int depth) {
+    std::error_code ec;
+    if (depth > 32)
+        return false;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        if (!entry.is_directory(ec) || entry.is_symlink(ec))
+            continue;
+        struct stat st {};
+        if (::stat(entry.path().c_str(), &st) != 0)
+            continue;
+        chain.push_back(st.st_ino);
+        if (st.st_ino == cgroup_id || cgroup_chain(entry.path(), cgroup_id, chain, depth + 1))
+            return true;
+        chain.pop_back();
+    }
+    return false;
+}
+
+} // namespace
+
+std::string sched_ext_tree_path(uint64_t cgroup_id, const std::set<uint64_t>& sub_cgroups) {
     for (const auto& sub : sub_schedulers_in(kSchedExtDir))
         if (sub.cgroup_id == cgroup_id)
             return sub.tree_path;
-    return "";
+    // Not in sysfs yet (a sub-scheduler still being enabled): from the cgroup
+    // hierarchy, each ancestor cgroup with a sub-scheduler of its own being a
+    // level of the tree.
+    std::vector<uint64_t> chain;
+    if (!cgroup_chain(kCgroupDir, cgroup_id, chain, 0))
+        return "";
+    std::string path = "root";
+    for (uint64_t id : chain)
+        if (id == cgroup_id || sub_cgroups.contains(id))
+            path += "/sub/sub-" + std::to_string(id);
+    return path;
 }
 
 std::vector<uint64_t> sched_ext_sub_scheduler_cgroups() {

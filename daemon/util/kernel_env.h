@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,9 +40,11 @@ struct SubSchedulerDir {
     std::string tree_path;
 };
 std::vector<SubSchedulerDir> sub_schedulers_in(const std::string& sched_ext_dir);
-// The tree path of the sub-scheduler attached to this cgroup now; empty when
-// sysfs shows none.
-std::string sched_ext_tree_path(uint64_t cgroup_id);
+// The tree path of the sub-scheduler attached to this cgroup: from sysfs, or
+// while sysfs does not show it yet, from the cgroup hierarchy (cgroup v2 at
+// /sys/fs/cgroup) with `sub_cgroups` the cgroups that have a sub-scheduler;
+// empty when neither knows the cgroup.
+std::string sched_ext_tree_path(uint64_t cgroup_id, const std::set<uint64_t>& sub_cgroups);
 
 // Fails with exit code 3 unless we run as root (loading BPF needs it).
 Status require_root(const char* what);

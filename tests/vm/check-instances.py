@@ -46,6 +46,10 @@ Scheduler instances the audit did not load itself, and fail-closed verdicts.
             root's; the moved task handed to the child and back at least
             once per move each way; the totals the sum of the two; verdict
             clean with no coverage gap.
+  subsched-held, subsched-late
+            the same with the child attaching during the audit (found by
+            the kernel hook): held (--hold-registrations) its attach counts
+            as observed; unheld its tasks start indeterminate.
 Every mode replays the recording on the host to the identical report.
 """
 import sys
@@ -159,7 +163,7 @@ def check_restart(c, r, rc, lines):
     c.check(all(v == 0 for v in r["violations"].values()), f"violations {r['violations']}")
 
 
-def check_subsched(c, r, rc, lines):
+def check_subsched(c, r, rc, lines, late=None):
     dirs = [d["sub_dirs"].split() for d in lines if "sub_dirs" in d]
     cgroups = [p.rsplit("sub-", 1)[1] for p in dirs[0]] if dirs else []
     c.check(len(cgroups) == 1, f"want one sub-scheduler in sysfs before the audit: {dirs}")
@@ -178,8 +182,19 @@ def check_subsched(c, r, rc, lines):
     if len(secs) != 2:
         return
     root, sub = secs
+    c.check(root["found_by"] == "running_at_start" and root["traced"], f"root: {root}")
+    if late is None:
+        c.check(sub["found_by"] == "running_at_start" and sub["traced"], f"child: {sub}")
+    else:
+        # Attached during the audit: its registration seen by the kernel hook.
+        # Held, its programs were traced before it could take a task (its
+        # attach counts as observed: tasks start out of custody); unheld,
+        # its tasks start indeterminate.
+        c.check(sub["found_by"] == "kernel_hook" and sub["traced"] and
+                sub["attach_observed"] == (late == "held"),
+                f"child: found_by {sub['found_by']}, traced {sub['traced']}, attach_observed "
+                f"{sub['attach_observed']} (want {late == 'held'})")
     for s in secs:
-        c.check(s["found_by"] == "running_at_start" and s["traced"], f"{s['tree_path']}: {s}")
         # Each instance judged, and exactly (the books below).
         c.check(s["counts"]["custody_enter"] > 0,
                 f"{s['tree_path']}: nothing judged: {s['counts']}")
@@ -273,7 +288,8 @@ def check_short(c, r, rc, lines, expect, held):
 
 def main():
     ap = vmcheck.arguments(__doc__, expect=None, binary=True,
-                           modes=["qmap", "immed", "simple", "restart", "short", "subsched"])
+                           modes=["qmap", "immed", "simple", "restart", "short", "subsched",
+                                  "subsched-held", "subsched-late"])
     ap.add_argument("--expect", default="fixed", choices=vmcheck.SEMANTICS)
     ap.add_argument("--held", action="store_true",
                     help="short: the audit ran with --hold-registrations")
@@ -281,6 +297,8 @@ def main():
     c, lines, r, rc = vmcheck.audit_run(args.outdir)
     if args.mode == "short":
         check_short(c, r, rc, lines, args.expect, args.held)
+    elif args.mode.startswith("subsched-"):
+        check_subsched(c, r, rc, lines, late=args.mode.split("-")[1])
     else:
         {"qmap": check_qmap, "immed": check_immed, "simple": check_simple,
          "restart": check_restart,
