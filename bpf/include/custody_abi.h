@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTODY_ABI_VERSION 5
+#define CUSTODY_ABI_VERSION 6
 #define CUSTODY_COMM_LEN 16
 
 enum custody_evt_type {
@@ -76,11 +76,29 @@ enum custody_hook {
 #define CUSTODY_OWNER_ROOT 1
 #define CUSTODY_OWNER_UNFIT 0xffffffffU /* a cgroup id too large for the field */
 
-/* The kernel's own SCX_TASK_IN_CUSTODY bit, read at the event (7.1+). */
+/*
+ * custody_event.kernel_flag: the low four bits are the kernel's own
+ * SCX_TASK_IN_CUSTODY bit read at the event (7.1+, enum custody_kernel_flag);
+ * the high four bits, on an ENQUEUE record, why the kernel re-enqueued the
+ * task (7.3's SCX_TASK_REENQ_* reason in p->scx.flags, enum
+ * custody_reenq_reason; 0 elsewhere).
+ */
 enum custody_kernel_flag {
 	CUSTODY_KFLAG_UNKNOWN = 0,
 	CUSTODY_KFLAG_SET = 1,
 	CUSTODY_KFLAG_CLEAR = 2,
+};
+#define CUSTODY_KFLAG_MASK 0x0f
+#define CUSTODY_REENQ_REASON_SHIFT 4
+
+/* The kernel's reason numbers (SCX_TASK_REENQ_* >> SCX_TASK_REENQ_REASON_SHIFT). */
+enum custody_reenq_reason {
+	CUSTODY_REENQ_NONE = 0,	     /* not a re-enqueue, or a kernel without reasons */
+	CUSTODY_REENQ_KFUNC = 1,     /* scx_bpf_dsq_reenq() and friends */
+	CUSTODY_REENQ_IMMED = 2,     /* an SCX_ENQ_IMMED insert that could not run at once */
+	CUSTODY_REENQ_PREEMPTED = 3, /* an IMMED task preempted while running */
+	CUSTODY_REENQ_CAP = 4,	     /* a sub-scheduler's capability miss */
+	CUSTODY_NR_REENQ_REASONS = 5,
 };
 
 struct custody_event {
@@ -92,7 +110,7 @@ struct custody_event {
 	__u32 cpu;
 	__u16 type;	  /* enum custody_evt_type */
 	__u8 hook;	  /* enum custody_hook */
-	__u8 kernel_flag; /* enum custody_kernel_flag */
+	__u8 kernel_flag; /* enum custody_kernel_flag | reenq reason << 4 (above) */
 	__u32 owner;	  /* CUSTODY_OWNER_* or a sub-scheduler's cgroup id */
 	char comm[CUSTODY_COMM_LEN];
 };

@@ -35,6 +35,10 @@
 	X(enter_enqueue_held, "custody enters: enqueue kept the task in a BPF queue")              \
 	X(enter_enqueue_hold, "custody enters: enqueue put a --hold-comm task on the hold DSQ")    \
 	X(enqueue_reenq, "enqueue calls flagged SCX_ENQ_REENQ (re-enqueues)")                      \
+	X(enqueue_reenq_kfunc, "re-enqueues for SCX_TASK_REENQ_KFUNC (7.3: scx_bpf_dsq_reenq)")   \
+	X(enqueue_reenq_immed, "re-enqueues for SCX_TASK_REENQ_IMMED (7.3: a failed ENQ_IMMED)")  \
+	X(enqueue_reenq_preempted,                                                                 \
+	  "re-enqueues for SCX_TASK_REENQ_PREEMPTED (7.3: an IMMED task preempted)")              \
 	X(reenqueue_in_custody, "enqueue of a task already in custody (no new custody)")           \
 	X(direct_select_local, "select_cpu inserted into SCX_DSQ_LOCAL (never custody)")           \
 	X(direct_enqueue_local, "enqueue inserted into SCX_DSQ_LOCAL (never custody)")             \

@@ -322,6 +322,26 @@ s32 BPF_STRUCT_OPS(custody_ref_select_cpu, struct task_struct *p, s32 prev_cpu, 
 	return cpu;
 }
 
+/*
+ * Why the kernel gave the task back (7.3: SCX_TASK_REENQ_* in p->scx.flags
+ * while it calls ops.enqueue). Read through CO-RE: absent before 7.3.
+ */
+static __always_inline void count_reenq_reason(struct task_struct *p)
+{
+	u32 reason;
+
+	if (!bpf_core_enum_value_exists(enum scx_ent_flags, SCX_TASK_REENQ_REASON_MASK))
+		return;
+	reason = p->scx.flags &
+		 bpf_core_enum_value(enum scx_ent_flags, SCX_TASK_REENQ_REASON_MASK);
+	if (reason == bpf_core_enum_value(enum scx_ent_flags, SCX_TASK_REENQ_KFUNC))
+		stat_inc(enqueue_reenq_kfunc);
+	else if (reason == bpf_core_enum_value(enum scx_ent_flags, SCX_TASK_REENQ_IMMED))
+		stat_inc(enqueue_reenq_immed);
+	else if (reason == bpf_core_enum_value(enum scx_ent_flags, SCX_TASK_REENQ_PREEMPTED))
+		stat_inc(enqueue_reenq_preempted);
+}
+
 void BPF_STRUCT_OPS(custody_ref_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx = task_ctx(p);
@@ -333,8 +353,10 @@ void BPF_STRUCT_OPS(custody_ref_enqueue, struct task_struct *p, u64 enq_flags)
 		scx_bpf_error("custody_ref: no task storage for %d", p->pid);
 		return;
 	}
-	if (enq_flags & SCX_ENQ_REENQ)
+	if (enq_flags & SCX_ENQ_REENQ) {
 		stat_inc(enqueue_reenq);
+		count_reenq_reason(p);
+	}
 
 	if (tctx->state == TASK_IN) {
 		if ((enq_flags & SCX_ENQ_REENQ) && !in_local_reenq()) {

@@ -230,7 +230,7 @@ static __always_inline __u32 owner_of(struct task_struct *p)
  */
 static __always_inline void emit_record(struct task_struct *p, enum custody_evt_type type,
 					enum custody_hook hook, __u64 dsq_id, __u64 flags,
-					bool read_flag, __u64 ts_ns)
+					bool read_flag, __u64 ts_ns, __u8 reenq_reason)
 {
 	struct custody_cpu_counters *c = cpu_counters();
 	struct task_struct *t = task_of(p);
@@ -250,7 +250,8 @@ static __always_inline void emit_record(struct task_struct *p, enum custody_evt_
 	e->cpu = bpf_get_smp_processor_id();
 	e->type = type;
 	e->hook = hook;
-	e->kernel_flag = read_flag ? kernel_custody_flag(p) : CUSTODY_KFLAG_UNKNOWN;
+	e->kernel_flag = (read_flag ? kernel_custody_flag(p) : CUSTODY_KFLAG_UNKNOWN) |
+			 reenq_reason << CUSTODY_REENQ_REASON_SHIFT;
 	e->owner = owner_of(p);
 	/*
 	 * Plain loads, not bpf_probe_read_kernel_str(): the daemon cuts the comm
@@ -265,7 +266,23 @@ static __always_inline void emit_record(struct task_struct *p, enum custody_evt_
 static __always_inline void emit(struct task_struct *p, enum custody_evt_type type,
 				 enum custody_hook hook, __u64 dsq_id, __u64 flags)
 {
-	emit_record(p, type, hook, dsq_id, flags, true, 0);
+	emit_record(p, type, hook, dsq_id, flags, true, 0, CUSTODY_REENQ_NONE);
+}
+
+/*
+ * Why the kernel re-enqueued the task (7.3): set in p->scx.flags around the
+ * ops.enqueue() call it makes, cleared after it returns.
+ */
+static __always_inline __u8 reenq_reason(struct task_struct *p)
+{
+	__u32 mask, shift, reason;
+
+	if (!bpf_core_enum_value_exists(enum scx_ent_flags, SCX_TASK_REENQ_REASON_MASK))
+		return CUSTODY_REENQ_NONE;
+	mask = bpf_core_enum_value(enum scx_ent_flags, SCX_TASK_REENQ_REASON_MASK);
+	shift = bpf_core_enum_value(enum scx_ent_flags, SCX_TASK_REENQ_REASON_SHIFT);
+	reason = (task_of(p)->scx.flags & mask) >> (shift & 31);
+	return reason < CUSTODY_NR_REENQ_REASONS ? reason : CUSTODY_REENQ_NONE;
 }
 
 static __always_inline bool is_user_dsq(__u64 dsq_id)
@@ -338,7 +355,8 @@ static __always_inline void on_user_dsq_insert(struct task_struct *p, __u64 dsq_
 {
 	if (!p)
 		return;
-	emit_record(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_DSQ_INSERT, dsq_id, 0, false, 0);
+	emit_record(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_DSQ_INSERT, dsq_id, 0, false, 0,
+		    CUSTODY_REENQ_NONE);
 	watch(p, WATCH_IN_CUSTODY);
 }
 
@@ -391,7 +409,7 @@ static __always_inline void on_dsq_insert_return(struct task_struct *p, struct s
 		if (!call_end(PENDING_DSQ_INSERT, &call) || call.p != (__u64)p)
 			call.begin_ns = 0; /* not seen on entry: stamped now */
 		emit_record(p, CUSTODY_EVT_DSQ_INSERT, CUSTODY_HOOK_DSQ_INSERT, dsq_id, 0, true,
-			    call.begin_ns);
+			    call.begin_ns, CUSTODY_REENQ_NONE);
 		return;
 	}
 	/* Evidence for the entry-time record: was the task taken meanwhile? */
@@ -769,7 +787,8 @@ int custody_on_sched_enqueue(__u64 *ctx)
 		return 0;
 	/* Set by scx_bpf_dsq_insert() during the call; consumed after it. */
 	ddsp = task_of(p)->scx.ddsp_dsq_id;
-	emit(p, CUSTODY_EVT_ENQUEUE, CUSTODY_HOOK_SCHED_ENQUEUE, ddsp, enq_flags);
+	emit_record(p, CUSTODY_EVT_ENQUEUE, CUSTODY_HOOK_SCHED_ENQUEUE, ddsp, enq_flags, true, 0,
+		    reenq_reason(p));
 	if (ddsp == SCX_DSQ_INVALID || is_user_dsq(ddsp))
 		watch(p, WATCH_IN_CUSTODY);
 	return 0;

@@ -39,6 +39,10 @@ json counter_details(const Counters& c) {
     json by_path = json::object();
     for (pairing::EnterPath path : pairing::kAllEnterPaths)
         by_path[std::string(to_string(path))] = c.custody_enter_by(path);
+    json reenq_by_reason = json::object();
+    for (pairing::ReenqReason reason : pairing::kAllReenqReasons)
+        reenq_by_reason[std::string(to_string(reason))] =
+            c.kernel_reenqueues_by_reason[to_index(reason)];
     const pairing::DurationSummary& d = c.custody_duration;
     return {
         {"custody_abandoned_at_unload", c.custody_abandoned_at_unload},
@@ -46,6 +50,7 @@ json counter_details(const Counters& c) {
         {"dequeue_after_indeterminate", c.dequeue_after_indeterminate},
         {"reenqueue_in_custody", c.reenqueue_in_custody},
         {"kernel_reenqueues", c.kernel_reenqueues},
+        {"kernel_reenqueues_by_reason", reenq_by_reason},
         {"inserts_overtaken", c.inserts_overtaken},
         {"evicted", c.evicted},
         {"custody_enter_by_path", by_path},
@@ -158,6 +163,12 @@ json calibration_json(const json& reference, const Counters& totals) {
     row("dequeue_core_sched", counters, "dequeue_core_sched",
         totals.dequeue_by(DequeueReason::CoreSched));
     row("kernel_reenqueues", counters, "enqueue_reenq", totals.kernel_reenqueues);
+    // By the kernel's reason, where the scheduler could read one (7.3).
+    for (pairing::ReenqReason reason : {pairing::ReenqReason::Kfunc, pairing::ReenqReason::Immed,
+                                        pairing::ReenqReason::Preempted})
+        row("kernel_reenqueues_" + std::string(to_string(reason)), counters,
+            "enqueue_reenq_" + std::string(to_string(reason)),
+            totals.kernel_reenqueues_by_reason[to_index(reason)]);
     return rows;
 }
 

@@ -97,16 +97,19 @@ DecodeFault decode_event_into(std::span<const std::byte> record, pairing::Event&
     const uint32_t type_index =
         uint32_t{load<uint16_t>(raw, offsetof(custody_event, type))} - kFirstType;
     const auto hook = load<uint8_t>(raw, offsetof(custody_event, hook));
-    const auto kernel_flag = load<uint8_t>(raw, offsetof(custody_event, kernel_flag));
+    const auto flag_byte = load<uint8_t>(raw, offsetof(custody_event, kernel_flag));
+    const unsigned kernel_flag = flag_byte & CUSTODY_KFLAG_MASK;
+    const unsigned reenq_reason = flag_byte >> CUSTODY_REENQ_REASON_SHIFT;
     if (type_index >= kKindByType.size())
         return DecodeFault::Type;
-    if (kernel_flag >= pairing::kKernelCustodyFlagCount)
+    if (kernel_flag >= pairing::kKernelCustodyFlagCount || reenq_reason >= CUSTODY_NR_REENQ_REASONS)
         return DecodeFault::KernelFlag;
     if (hook >= CUSTODY_NR_HOOKS)
         return DecodeFault::Hook;
 
     event.kind = kKindByType[type_index];
     event.kernel_flag = static_cast<pairing::KernelCustodyFlag>(kernel_flag);
+    event.reenq_reason = static_cast<pairing::ReenqReason>(reenq_reason);
     event.hook = hook;
     // Kernel-range values only: CUSTODY_OWNER_UNFIT (a cgroup id that does not
     // fit) is kept as is, and the engine treats it as one more owner.

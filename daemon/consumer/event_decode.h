@@ -31,6 +31,7 @@ inline constexpr std::size_t kHookCount = 12;
 //   CUSTODY_EVT_DEQUEUE -> Dequeue      CUSTODY_EVT_RUNNING    -> Running
 //   CUSTODY_EVT_TASK_EXIT -> TaskExit
 //   kernel_flag CUSTODY_KFLAG_{UNKNOWN,SET,CLEAR} -> KernelCustodyFlag::{Unknown,Set,Clear}
+//               (low four bits); CUSTODY_REENQ_* -> ReenqReason (high four bits)
 Result<pairing::Event> decode_event(std::span<const std::byte> record);
 
 // Why a record did not decode (DecodeFault::None: it did).

@@ -41,6 +41,9 @@ struct Counters {
     // not run at once, a preempted or capacity-lost local DSQ), whatever the
     // task's custody state.
     uint64_t kernel_reenqueues = 0;
+    // The same by the kernel's reason (7.3; ReenqReason::None on earlier
+    // kernels, which give none).
+    std::array<uint64_t, kReenqReasonCount> kernel_reenqueues_by_reason{};
     // Built-in-DSQ inserts that began before the task's current custody: their
     // record was overtaken by the custody's (the global DSQ's lock is dropped
     // before the insert's record is made). Ignored: they cannot end it.
@@ -91,6 +94,8 @@ struct Counters {
             custody_enter_by_path[i] += other.custody_enter_by_path[i];
         reenqueue_in_custody += other.reenqueue_in_custody;
         kernel_reenqueues += other.kernel_reenqueues;
+        for (std::size_t i = 0; i < kReenqReasonCount; ++i)
+            kernel_reenqueues_by_reason[i] += other.kernel_reenqueues_by_reason[i];
         inserts_overtaken += other.inserts_overtaken;
         for (std::size_t i = 0; i < kDequeueReasonCount; ++i)
             dequeue_by_reason[i] += other.dequeue_by_reason[i];

@@ -81,6 +81,18 @@ enum class KernelCustodyFlag : uint8_t {
 
 inline constexpr std::size_t kKernelCustodyFlagCount = 3;
 
+// Why the kernel re-enqueued a task (7.3's SCX_TASK_REENQ_* reasons), on an
+// Enqueue; None when it is no re-enqueue or the kernel gives no reason.
+enum class ReenqReason : uint8_t {
+    None,
+    Kfunc,     // scx_bpf_dsq_reenq() and friends
+    Immed,     // an SCX_ENQ_IMMED insert that could not run at once
+    Preempted, // an IMMED task preempted while running
+    Cap,       // a sub-scheduler's capability miss
+};
+
+inline constexpr std::size_t kReenqReasonCount = 5;
+
 // Event::hook of an event that did not come from a tracer hook.
 inline constexpr uint8_t kNoHook = 0xff;
 // Lost: events of no CPU in particular (tracer program runs the kernel skipped).
@@ -122,6 +134,7 @@ struct Event {
     std::string found_by;        // how the audit learnt of it (report text)
     std::string note;            // why it is not traced, or other coverage facts
     KernelCustodyFlag kernel_flag = KernelCustodyFlag::Unknown; // DsqInsert, Dequeue
+    ReenqReason reenq_reason = ReenqReason::None;                 // Enqueue
     // Task events: the scheduler instance that owned the task at the event
     // (kOwnerUnknown: no opinion, the task stays with the instance it is
     // with). SchedulerAttach/SchedulerDetach: the owner key of the instance's

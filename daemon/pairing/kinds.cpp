@@ -26,6 +26,9 @@ constexpr std::array<std::string_view, kEventKindCount> kEventNames = {
     "scheduler_attach", "scheduler_detach", "enqueue",   "dsq_insert",
     "dequeue",          "running",          "task_exit", "lost",
 };
+constexpr std::array<std::string_view, kReenqReasonCount> kReenqNames = {
+    "none", "kfunc", "immed", "preempted", "cap",
+};
 constexpr std::array<std::string_view, kKernelCustodyFlagCount> kFlagNames = {
     "unknown",
     "set",
@@ -89,6 +92,9 @@ std::string_view to_string(EventKind kind) {
 }
 std::string_view to_string(KernelCustodyFlag flag) {
     return name_of(kFlagNames, flag);
+}
+std::string_view to_string(ReenqReason reason) {
+    return name_of(kReenqNames, reason);
 }
 
 std::optional<ViolationKind> violation_kind_from_string(std::string_view name) {

@@ -111,5 +111,15 @@ constexpr std::size_t to_index(CustodyState state) {
 constexpr std::size_t to_index(EventKind kind) {
     return static_cast<std::size_t>(kind);
 }
+constexpr std::size_t to_index(ReenqReason reason) {
+    return static_cast<std::size_t>(reason);
+}
+
+inline constexpr std::array<ReenqReason, kReenqReasonCount> kAllReenqReasons = {
+    ReenqReason::None, ReenqReason::Kfunc, ReenqReason::Immed, ReenqReason::Preempted,
+    ReenqReason::Cap,
+};
+// "none", "kfunc", "immed", "preempted", "cap".
+std::string_view to_string(ReenqReason reason);
 
 } // namespace scx_custody::pairing

@@ -620,8 +620,13 @@ TaskState* PairingEngine::on_enqueue(const Event& event) {
     if (!judged)
         return nullptr;
     TaskState& task = *judged;
-    if (event.flags & kEnqReenq)
-        count(event.cpu, [](Counters& c) { ++c.kernel_reenqueues; });
+    if (event.flags & kEnqReenq) {
+        const std::size_t reason = to_index(event.reenq_reason);
+        count(event.cpu, [reason](Counters& c) {
+            ++c.kernel_reenqueues;
+            ++c.kernel_reenqueues_by_reason[reason];
+        });
+    }
     if (is_terminal_dsq(event.dsq_id))
         return &task;
 

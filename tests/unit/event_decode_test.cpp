@@ -20,6 +20,7 @@ using fixtures::raw_event;
 using fixtures::RawEvent;
 using pairing::EventKind;
 using pairing::KernelCustodyFlag;
+using pairing::ReenqReason;
 
 TEST(EventDecode, DecodesEveryField) {
     RawEvent raw;
@@ -115,6 +116,28 @@ TEST(EventDecode, RejectsWrongSizesAndUnknownValues) {
     raw = RawEvent{};
     raw.kernel_flag = 3;
     EXPECT_FALSE(decode_event(raw_event(raw)));
+    raw = RawEvent{};
+    raw.kernel_flag = 5 << 4; // no re-enqueue reason 5
+    EXPECT_FALSE(decode_event(raw_event(raw)));
+}
+
+// The high four bits of kernel_flag: the kernel's re-enqueue reason (7.3).
+TEST(EventDecode, ReenqReasonSharesTheKernelFlagByte) {
+    RawEvent raw;
+    raw.type = fixtures::kEvtEnqueue;
+    raw.hook = fixtures::kHookSchedEnqueue;
+    const std::pair<uint8_t, ReenqReason> reasons[] = {{0, ReenqReason::None},
+                                                       {1, ReenqReason::Kfunc},
+                                                       {2, ReenqReason::Immed},
+                                                       {3, ReenqReason::Preempted},
+                                                       {4, ReenqReason::Cap}};
+    for (const auto& [bits, reason] : reasons) {
+        raw.kernel_flag = static_cast<uint8_t>(bits << 4 | fixtures::kFlagSet);
+        Result<pairing::Event> event = decode_event(raw_event(raw));
+        ASSERT_TRUE(event) << event.error().message;
+        EXPECT_EQ(event->reenq_reason, reason);
+        EXPECT_EQ(event->kernel_flag, KernelCustodyFlag::Set);
+    }
 }
 
 // The comm is made canonical with word masks, not a scan: it must equal what

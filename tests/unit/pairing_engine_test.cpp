@@ -463,6 +463,8 @@ TEST(PairingEngine, KernelReenqueuesAreCountedInEveryState) {
 
     const Counters& totals = engine.totals();
     EXPECT_EQ(totals.kernel_reenqueues, 2u);
+    // No reason given (a kernel before 7.3).
+    EXPECT_EQ(totals.kernel_reenqueues_by_reason[to_index(ReenqReason::None)], 2u);
     EXPECT_EQ(totals.custody_enter, 2u);
     EXPECT_EQ(totals.reenqueue_in_custody, 0u);
     expect_violations(totals, {});

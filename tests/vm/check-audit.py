@@ -193,8 +193,19 @@ def immed_driven(c, r, ref):
     rows = {row["name"]: row for row in r["details"].get("calibration", [])}
     row = rows.get("kernel_reenqueues", {})
     c.check(row.get("equal") is True, f"kernel_reenqueues calibration {row}")
+    # Why each was re-enqueued (7.3's SCX_TASK_REENQ_*), as the tracer read it
+    # and as the scheduler read it in its own ops.enqueue: equal per reason,
+    # the IMMED ones and scx_bpf_dsq_reenq()'s both present, and none
+    # without a reason.
+    by_reason = r["details"].get("kernel_reenqueues_by_reason", {})
+    for reason in ("kfunc", "immed", "preempted"):
+        rr = rows.get(f"kernel_reenqueues_{reason}", {})
+        c.check(rr.get("equal") is True, f"kernel_reenqueues_{reason} calibration {rr}")
+    for reason in ("kfunc", "immed"):
+        c.check(by_reason.get(reason, 0) > 0, f"no re-enqueue for {reason}: {by_reason}")
+    c.check(by_reason.get("none", 1) == 0, f"re-enqueues without a reason: {by_reason}")
     return (f" immed: {immed} inserts, SCX_EV_REENQ_IMMED +{reenq_immed}, "
-            f"re-enqueues {row.get('audit')}")
+            f"re-enqueues {row.get('audit')} by reason {by_reason}")
 
 
 def kernel_events_read(c, r):
