@@ -87,7 +87,9 @@ inline std::optional<custody_event> encode_event(const pairing::Event& event) {
     record.cpu = event.cpu;
     record.type = type;
     record.hook = event.hook == pairing::kNoHook ? plausible_hook(event) : event.hook;
-    record.kernel_flag = static_cast<uint8_t>(event.kernel_flag);
+    record.kernel_flag = static_cast<uint8_t>(
+        static_cast<unsigned>(event.kernel_flag) |
+        static_cast<unsigned>(event.reenq_reason) << CUSTODY_REENQ_REASON_SHIFT);
     record.owner = CUSTODY_OWNER_UNKNOWN;
     std::memcpy(record.comm, event.comm.data(), sizeof record.comm);
     return record;
