@@ -118,7 +118,7 @@ bool PairingEngine::any_section_open() const {
 
 std::optional<unsigned> PairingEngine::slot_of_owner(uint32_t owner) const {
     for (unsigned i = 0; i < slots_.size(); i++)
-        if (slots_[i].section != kNoSection && sections_[slots_[i].section].owner == owner)
+        if (slots_[i].section != kNoSection && slots_[i].owner == owner)
             return i;
     return std::nullopt;
 }
@@ -171,7 +171,7 @@ unsigned PairingEngine::open_new_section(const Event& event, bool implicit, uint
         slot++;
     if (slot == slots_.size())
         slots_.emplace_back();
-    slots_[slot] = {sections_.size() - 1, sections_.back().attach_observed};
+    slots_[slot] = {sections_.size() - 1, owner, sections_.back().attach_observed};
     if (observer_)
         observer_->on_scheduler_attach(sections_.back());
     return slot;
@@ -236,17 +236,19 @@ uint32_t PairingEngine::event_owner(const Event& event, const TaskState* task) c
     if (event.owner != kOwnerUnknown)
         return event.owner;
     if (task && slots_[task->section_slot].section != kNoSection)
-        return sections_[slots_[task->section_slot].section].owner;
+        return slots_[task->section_slot].owner;
     return kRootOwner;
 }
 
 bool PairingEngine::follow_owner(TaskState& task, const Event& event) {
-    const uint32_t owner = event_owner(event, &task);
-    const std::size_t current = slots_[task.section_slot].section;
-    if (current != kNoSection && sections_[current].owner == owner) {
-        active_ = current;
+    // The common case first: the event names the owner of the task's section.
+    const Slot& slot = slots_[task.section_slot];
+    if (slot.section != kNoSection && (event.owner == kOwnerUnknown || event.owner == slot.owner)) {
+        active_ = slot.section;
         return true;
     }
+    const uint32_t owner = event_owner(event, &task);
+    const std::size_t current = slot.section;
     const std::optional<unsigned> to = ensure_slot(event, owner);
     if (!to)
         return false;
@@ -312,6 +314,10 @@ TaskState* PairingEngine::lookup(const Event& event) {
         active_ = slot ? slots_[*slot].section : kNoSection;
         return nullptr;
     }
+    return route(task, event);
+}
+
+TaskState* PairingEngine::route(TaskState* task, const Event& event) {
     if (task->epoch != epoch_) {
         // Already counted as Indeterminate in state_counts_ by the Lost event.
         task->state = CustodyState::Indeterminate;
@@ -332,8 +338,8 @@ TaskState* PairingEngine::lookup(const Event& event) {
 }
 
 TaskState* PairingEngine::acquire(const Event& event) {
-    if (tasks_.find(event.task))
-        return lookup(event);
+    if (TaskState* task = tasks_.touch(event.task))
+        return route(task, event);
     const std::optional<unsigned> slot = ensure_slot(event, event_owner(event, nullptr));
     if (!slot)
         return nullptr;

@@ -263,6 +263,7 @@ class PairingEngine {
     // An open section, by the slot its tasks' records name.
     struct Slot {
         std::size_t section = kNoSection; // index into sections_; kNoSection: free
+        uint32_t owner = kRootOwner;      // its section's owner key
         // Newly seen tasks of this section start OutOfCustody: its attach was
         // observed and no event was lost and no record evicted since.
         bool history_complete = false;
@@ -293,6 +294,8 @@ class PairingEngine {
     // or Indet, by acquire()); null when the event is not to be judged.
     TaskState* acquire(const Event& event);
     TaskState* lookup(const Event& event);
+    // A found record brought to the current epoch and routed (see acquire()).
+    TaskState* route(TaskState* task, const Event& event);
     CustodyState logical_state(const TaskState& task) const;
     void set_state(TaskState& task, CustodyState state);
     void forget_task(const TaskKey& key);
