@@ -55,6 +55,8 @@
 	X(dispatch_held_stale, "dispatch: a BPF queue entry whose custody had already ended")      \
 	X(dispatch_hold_release, "dispatch: a task released from the hold DSQ after --hold-ms")    \
 	X(reenq_requests, "re-enqueue requests issued (scx_bpf_dsq_reenq/reenqueue_local)")        \
+	X(cpu_online, "ops.cpu_online calls (--hotplug-ops)")                                      \
+	X(cpu_offline, "ops.cpu_offline calls (--hotplug-ops)")                                    \
 	X(dequeue_dispatch, "ops.dequeue on leaving custody for a terminal DSQ (flags 0)")         \
 	X(dequeue_sched_change, "ops.dequeue flagged SCX_DEQ_SCHED_CHANGE")                        \
 	X(dequeue_core_sched, "ops.dequeue flagged SCX_DEQ_CORE_SCHED_EXEC")                       \

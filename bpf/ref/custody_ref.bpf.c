@@ -730,6 +730,17 @@ void BPF_STRUCT_OPS(custody_ref_exit, struct scx_exit_info *ei)
 	exit_info.exited = 1;
 }
 
+/* Registered only with --hotplug-ops: without them a hotplug ejects us. */
+void BPF_STRUCT_OPS(custody_ref_cpu_online, s32 cpu)
+{
+	stat_inc(cpu_online);
+}
+
+void BPF_STRUCT_OPS(custody_ref_cpu_offline, s32 cpu)
+{
+	stat_inc(cpu_offline);
+}
+
 SEC(".struct_ops.link")
 struct sched_ext_ops custody_ref_ops = {
 	.select_cpu = (void *)custody_ref_select_cpu,
@@ -738,6 +749,8 @@ struct sched_ext_ops custody_ref_ops = {
 	.dispatch = (void *)custody_ref_dispatch,
 	.running = (void *)custody_ref_running,
 	.cpu_release = (void *)custody_ref_cpu_release,
+	.cpu_online = (void *)custody_ref_cpu_online,
+	.cpu_offline = (void *)custody_ref_cpu_offline,
 	.init_task = (void *)custody_ref_init_task,
 	.exit_task = (void *)custody_ref_exit_task,
 	.init = (void *)custody_ref_init,

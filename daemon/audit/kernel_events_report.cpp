@@ -70,7 +70,7 @@ json kernel_events_json(const SectionKernelEvents& section, const std::string& i
         return empty_kernel_events(section.note.empty() ? "not read" : section.note);
     json out = empty_kernel_events("");
     out["available"] = true;
-    out["source"] = instance_dir + "/events";
+    out["source"] = (section.dir.empty() ? instance_dir : section.dir) + "/events";
     out["ops"] = printable(section.start->ops);
     out["enable_seq"] = section.start->enable_seq;
     out["start"] = counts_json(section.start->events);

@@ -16,16 +16,41 @@ void KernelEventsWatch::open(uint32_t instance_id, uint64_t ts_ns, uint64_t now_
     close(ts_ns);
     SectionKernelEvents& section = sections_.emplace_back();
     section.instance_id = instance_id;
+    section.dir = instance_dir_;
     section.begin_ts_ns = ts_ns;
+    root_open_ = sections_.size() - 1;
     at_open_ = read_state();
-    refresh(now_ns);
+    refresh_root(section, now_ns);
+}
+
+void KernelEventsWatch::open_sub(uint32_t instance_id, const std::string& tree_path, uint64_t ts_ns,
+                                 uint64_t now_ns) {
+    close_sub(instance_id, ts_ns);
+    SectionKernelEvents& section = sections_.emplace_back();
+    section.instance_id = instance_id;
+    section.dir = sched_ext_dir_ + "/" + tree_path;
+    section.sub = true;
+    section.begin_ts_ns = ts_ns;
+    refresh_sub(section, now_ns);
 }
 
 void KernelEventsWatch::close(uint64_t ts_ns) {
-    if (sections_.empty() || !sections_.back().open)
-        return;
-    sections_.back().open = false;
-    sections_.back().end_ts_ns = ts_ns;
+    for (SectionKernelEvents& section : sections_) {
+        if (!section.open)
+            continue;
+        section.open = false;
+        section.end_ts_ns = ts_ns;
+    }
+    root_open_.reset();
+}
+
+void KernelEventsWatch::close_sub(uint32_t instance_id, uint64_t ts_ns) {
+    for (SectionKernelEvents& section : sections_) {
+        if (!section.open || !section.sub || section.instance_id != instance_id)
+            continue;
+        section.open = false;
+        section.end_ts_ns = ts_ns;
+    }
 }
 
 // A reading of whatever instance runs now, or why there is none.
@@ -80,15 +105,31 @@ bool KernelEventsWatch::same_instance(const SectionKernelEvents& section,
 }
 
 void KernelEventsWatch::refresh(uint64_t now_ns) {
-    if (sections_.empty() || !sections_.back().open || sections_.back().end_missing)
+    for (SectionKernelEvents& section : sections_) {
+        if (!section.open)
+            continue;
+        if (section.sub)
+            refresh_sub(section, now_ns);
+        else
+            refresh_root(section, now_ns);
+    }
+}
+
+void KernelEventsWatch::refresh_root(SectionKernelEvents& section, uint64_t now_ns) {
+    if (section.end_missing)
         return;
-    SectionKernelEvents& section = sections_.back();
     auto snapshot = take(section, now_ns);
     if (!snapshot)
         return;
-    if (!same_instance(section, *snapshot)) {
-        const std::string other = "another instance (\"" + snapshot->ops + "\", enable_seq " +
-                                  std::to_string(snapshot->enable_seq) + ")";
+    const bool same = same_instance(section, *snapshot);
+    const std::string other = "another instance (\"" + snapshot->ops + "\", enable_seq " +
+                              std::to_string(snapshot->enable_seq) + ")";
+    accept(section, std::move(*snapshot), same, other);
+}
+
+void KernelEventsWatch::accept(SectionKernelEvents& section, KernelEventsSnapshot snapshot,
+                               bool same, const std::string& other) {
+    if (!same) {
         if (section.start) {
             section.end_missing = true;
             section.end.reset();
@@ -101,8 +142,51 @@ void KernelEventsWatch::refresh(uint64_t now_ns) {
     }
     section.note.clear();
     if (!section.start)
-        section.start = *snapshot;
-    section.end = std::move(*snapshot);
+        section.start = snapshot;
+    section.end = std::move(snapshot);
+}
+
+namespace {
+
+// A counter of the instance's own went down: another instance's file.
+bool went_down(const KernelEventsParse& before, const KernelEventsParse& now) {
+    for (const auto& was : before.counts)
+        if (const KernelEventCount* is = now.find(was.name); is && is->value < was.value)
+            return true;
+    return false;
+}
+
+} // namespace
+
+void KernelEventsWatch::refresh_sub(SectionKernelEvents& section, uint64_t now_ns) {
+    if (section.end_missing)
+        return;
+    auto snapshot = take_sub(section, now_ns);
+    if (!snapshot)
+        return;
+    const KernelEventsSnapshot* last = section.end ? &*section.end : nullptr;
+    const bool same =
+        !last || (snapshot->ops == last->ops && !went_down(last->events, snapshot->events));
+    const std::string other = "another instance (\"" + snapshot->ops + "\") in " + section.dir;
+    accept(section, std::move(*snapshot), same, other);
+}
+
+// A reading of the sub-scheduler's directory, or why there is none. Its
+// directory goes when it is disabled, before the record that closes its
+// section is read: the end reading then stays the last one taken.
+std::optional<KernelEventsSnapshot> KernelEventsWatch::take_sub(SectionKernelEvents& section,
+                                                                uint64_t now_ns) {
+    if (lacks_events_file(section.dir)) {
+        section.note = "this kernel has no " + section.dir + "/events";
+        return std::nullopt;
+    }
+    auto reading = read_kernel_events(section.dir);
+    if (!reading) {
+        if (!section.start)
+            section.note = reading.error().message;
+        return std::nullopt;
+    }
+    return KernelEventsSnapshot{now_ns, std::move(reading->ops), 0, std::move(reading->events)};
 }
 
 } // namespace scx_custody::audit

@@ -11,8 +11,11 @@
 // under way then). Otherwise the reading is not used, and a section whose
 // instance changed under it says its end reading is missing.
 //
-// Only root instances are read (sub-schedulers are not audited per
-// scheduler); the directory is a parameter so the watch works on any tree.
+// A sub-scheduler's section (7.3) reads the instance's own directory,
+// root/sub/sub-<cgroup id>/..., which has no enable_seq of its own: a reading
+// belongs to it while its directory names the same ops as its first reading
+// and no counter went down (a new instance on the same cgroup starts from 0).
+// The sched_ext directory is a parameter so the watch works on any tree.
 // Live only: a recording does not carry these readings.
 #pragma once
 
@@ -34,6 +37,8 @@ struct KernelEventsSnapshot {
 
 struct SectionKernelEvents {
     uint32_t instance_id = 0;
+    std::string dir;  // the instance's sysfs directory
+    bool sub = false; // a sub-scheduler's (identity by ops and growth)
     uint64_t begin_ts_ns = 0;
     uint64_t end_ts_ns = 0;
     bool open = true;
@@ -49,12 +54,18 @@ class KernelEventsWatch {
   public:
     explicit KernelEventsWatch(std::string sched_ext_dir = "/sys/kernel/sched_ext");
 
-    // A section opens (closing any still open at ts_ns): reads its start.
+    // A root section opens (closing any still open at ts_ns): reads its start.
     void open(uint32_t instance_id, uint64_t ts_ns, uint64_t now_ns);
-    // Every poll: a new end reading of the open section's instance.
+    // A sub-scheduler's section opens beside it; tree_path as in sysfs
+    // ("root/sub/sub-28").
+    void open_sub(uint32_t instance_id, const std::string& tree_path, uint64_t ts_ns,
+                  uint64_t now_ns);
+    // Every poll: a new end reading of every open section's instance.
     void refresh(uint64_t now_ns);
-    // The open section ends at ts_ns; its end reading is the last one taken.
+    // The root section ends at ts_ns, and every sub-scheduler's with it; an
+    // end reading is the last one taken.
     void close(uint64_t ts_ns);
+    void close_sub(uint32_t instance_id, uint64_t ts_ns);
 
     const std::vector<SectionKernelEvents>& sections() const { return sections_; }
     const std::string& instance_dir() const { return instance_dir_; }
@@ -66,11 +77,18 @@ class KernelEventsWatch {
     };
     SysfsState read_state() const;
     std::optional<KernelEventsSnapshot> take(SectionKernelEvents& section, uint64_t now_ns);
+    std::optional<KernelEventsSnapshot> take_sub(SectionKernelEvents& section, uint64_t now_ns);
     bool same_instance(const SectionKernelEvents& section, const KernelEventsSnapshot& s) const;
+    void refresh_root(SectionKernelEvents& section, uint64_t now_ns);
+    void refresh_sub(SectionKernelEvents& section, uint64_t now_ns);
+    // Keeps the reading, or says why the end reading is missing now.
+    void accept(SectionKernelEvents& section, KernelEventsSnapshot snapshot, bool same,
+                const std::string& other);
 
     std::string sched_ext_dir_;
     std::string instance_dir_;
     std::vector<SectionKernelEvents> sections_;
+    std::optional<std::size_t> root_open_; // the open root section's index
     // enable_seq and state when the open section opened.
     SysfsState at_open_;
 };

@@ -107,6 +107,9 @@ CLI::App* add_audit_command(CLI::App& app, AuditOptions& opts) {
     cmd->add_option("--test-ref-enqueue-immed-pct", l.knobs.enqueue_immed_pct)
         ->check(CLI::Range(0u, 100u))
         ->group("");
+    // Hidden: for the guest test of CPU hotplug under the reference scheduler
+    // (`sched --hotplug-ops`).
+    cmd->add_flag("--test-ref-hotplug-ops", l.knobs.hotplug_ops)->group("");
     cmd->add_option("command", l.command,
                     "-- COMMAND [ARGS...]: audit while it runs, following every scheduler it "
                     "loads and unloads");

@@ -126,6 +126,9 @@ void add_knob_options(CLI::App& cmd, loader::RefKnobs& k) {
                    "Every Nth dispatch re-enqueues the FIFO DSQ (0: never)")
         ->capture_default_str();
     cmd.add_option("--slice-us", k.slice_us, "Time slice in microseconds")->capture_default_str();
+    cmd.add_flag("--hotplug-ops", k.hotplug_ops,
+                 "Register ops.cpu_online/ops.cpu_offline, so that a CPU going offline or "
+                 "online keeps the scheduler running (without them the kernel ejects it)");
     cmd.add_flag("--without-dequeue", k.without_dequeue,
                  "Register no ops.dequeue (a scheduler to which custody auditing does not "
                  "apply)");

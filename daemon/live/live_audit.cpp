@@ -201,6 +201,13 @@ Status LiveAudit::start_tracer() {
         kernel_events_.open(instance_id, ts_ns, monotonic_ns());
     };
     follower_->on_section_close = [this](uint64_t ts_ns) { kernel_events_.close(ts_ns); };
+    follower_->on_sub_section_open = [this](uint32_t instance_id, const std::string& tree_path,
+                                            uint64_t ts_ns) {
+        kernel_events_.open_sub(instance_id, tree_path, ts_ns, monotonic_ns());
+    };
+    follower_->on_sub_section_close = [this](uint32_t instance_id, uint64_t ts_ns) {
+        kernel_events_.close_sub(instance_id, ts_ns);
+    };
     // Our own scheduler is traced before the plan is recorded, so the
     // report's plan shows its hooks.
     if (reference_) {

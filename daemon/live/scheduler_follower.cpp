@@ -502,6 +502,8 @@ void SchedulerFollower::announce_sub(Instance instance, uint64_t ts_ns) {
     c.owner = *owner;
     c.tree_path = instance.tree_path;
     session_->on_control(c);
+    if (on_sub_section_open)
+        on_sub_section_open(instance.map_id, instance.tree_path, ts_ns);
     spdlog::info("auditing sub-scheduler {} (instance {}, {}, {})", instance.name, instance.map_id,
                  instance.tree_path, record::to_string(instance.source));
     judged_subs_[*owner] = std::move(instance);
@@ -520,6 +522,8 @@ void SchedulerFollower::close_sub(uint32_t owner, uint64_t ts_ns, ControlSource 
     c.source = source;
     c.owner = owner;
     session_->on_control(c);
+    if (on_sub_section_close)
+        on_sub_section_close(instance.map_id, ts_ns);
     spdlog::info("sub-scheduler {} (instance {}) stopped", instance.name, instance.map_id);
     if (tracer_.traces(instance.map_id)) {
         tracer_.untrace_scheduler(instance.map_id);

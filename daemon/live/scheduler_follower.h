@@ -61,6 +61,10 @@ class SchedulerFollower {
     // time), as fed to the session: for readings kept beside the audit.
     std::function<void(uint32_t instance_id, uint64_t ts_ns)> on_section_open;
     std::function<void(uint64_t ts_ns)> on_section_close;
+    // The same for a sub-scheduler's section (7.3), with its tree path.
+    std::function<void(uint32_t instance_id, const std::string& tree_path, uint64_t ts_ns)>
+        on_sub_section_open;
+    std::function<void(uint32_t instance_id, uint64_t ts_ns)> on_sub_section_close;
 
     // Set before any record is delivered.
     void attach_session(audit::AuditSession& session) { session_ = &session; }

@@ -22,6 +22,10 @@ struct RefKnobs {
     uint32_t reenq_every = 64;      // every Nth dispatch re-enqueues the FIFO DSQ (0: never)
     uint64_t slice_us = 5000;
     bool without_dequeue = false; // register no ops.dequeue: the kernel then owes none
+    // Register ops.cpu_online/cpu_offline: a CPU hotplug then keeps it running
+    // (the kernel ejects a scheduler without them), and the tasks on a CPU
+    // going offline are moved by the kernel while it stays in charge.
+    bool hotplug_ops = false;
     // Test knob (0: off): eject itself with scx_bpf_error() this many ms after
     // ops.init, once tasks are in custody (a short-lived scheduler).
     uint32_t error_after_ms = 0;

@@ -71,6 +71,12 @@ Result<RefScheduler> RefScheduler::load(const RefKnobs& knobs) {
         skel->struct_ops.custody_ref_ops->dequeue = nullptr;
         bpf_program__set_autoload(skel->progs.custody_ref_dequeue, false);
     }
+    if (!knobs.hotplug_ops) {
+        skel->struct_ops.custody_ref_ops->cpu_online = nullptr;
+        skel->struct_ops.custody_ref_ops->cpu_offline = nullptr;
+        bpf_program__set_autoload(skel->progs.custody_ref_cpu_online, false);
+        bpf_program__set_autoload(skel->progs.custody_ref_cpu_offline, false);
+    }
 
     if (int err = custody_ref__load(skel.get()); err != 0)
         return Error::system("load the reference scheduler (run with -v for the verifier log)",

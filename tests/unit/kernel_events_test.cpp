@@ -214,6 +214,52 @@ TEST_F(FakeSysfs, AnInstanceOtherThanTheSectionsIsNotRead) {
     EXPECT_NE(events["note"].get<std::string>().find("ran instead"), std::string::npos);
 }
 
+// A sub-scheduler's section reads its own directory beside the root's.
+TEST_F(FakeSysfs, ASubSchedulersSectionReadsItsOwnDirectory) {
+    run_instance("qmap", 1, "SCX_EV_A 100\n");
+    std::filesystem::create_directories(dir_ / "root/sub/sub-28");
+    write("root/sub/sub-28/ops", "qmap\n");
+    write("root/sub/sub-28/events", "SCX_EV_A 3\n");
+    KernelEventsWatch watch(dir_.string());
+    watch.open(20, 1'000'000, 1'000'000);
+    watch.open_sub(41, "root/sub/sub-28", 1'000'000, 1'000'000);
+    write("root/events", "SCX_EV_A 150\n");
+    write("root/sub/sub-28/events", "SCX_EV_A 9\n");
+    watch.refresh(20'000'000);
+    // Its directory goes when it is disabled, before its section closes.
+    std::filesystem::remove_all(dir_ / "root/sub/sub-28");
+    watch.refresh(30'000'000);
+    watch.close_sub(41, 40'000'000);
+    watch.close(50'000'000);
+    ASSERT_EQ(watch.sections().size(), 2u);
+    const json root = kernel_events_json(watch.sections().at(0), watch.instance_dir());
+    const json sub = kernel_events_json(watch.sections().at(1), watch.instance_dir());
+    EXPECT_EQ(root["delta"], json({{"SCX_EV_A", 50}}));
+    EXPECT_TRUE(sub["available"].get<bool>());
+    EXPECT_EQ(sub["source"], (dir_ / "root/sub/sub-28/events").string());
+    EXPECT_EQ(sub["delta"], json({{"SCX_EV_A", 6}}));
+    EXPECT_DOUBLE_EQ(sub["end_age_ms"].get<double>(), 20.0);
+}
+
+// Another instance on the same cgroup starts its counters from 0: a counter
+// that went down makes the end reading missing.
+TEST_F(FakeSysfs, ASubSchedulersCountersGoingDownAreAnotherInstance) {
+    run_instance("qmap", 1, "SCX_EV_A 100\n");
+    std::filesystem::create_directories(dir_ / "root/sub/sub-28");
+    write("root/sub/sub-28/ops", "qmap\n");
+    write("root/sub/sub-28/events", "SCX_EV_A 30\n");
+    KernelEventsWatch watch(dir_.string());
+    watch.open(20, 1000, 1000);
+    watch.open_sub(41, "root/sub/sub-28", 1000, 1000);
+    write("root/sub/sub-28/events", "SCX_EV_A 2\n");
+    watch.refresh(2000);
+    watch.close(3000);
+    const json sub = kernel_events_json(watch.sections().at(1), watch.instance_dir());
+    EXPECT_TRUE(sub["end"].empty());
+    EXPECT_NE(sub["note"].get<std::string>().find("end reading is missing"), std::string::npos);
+    EXPECT_FALSE(watch.sections().at(1).open) << "the root's end closes it";
+}
+
 TEST(KernelEventsReport, EachSectionGetsItsOwnReadingOrSaysWhy) {
     json report = {{"schedulers",
                     {{{"instance_id", 7}, {"begin_ts_ns", 100}, {"kernel_events", nullptr}},

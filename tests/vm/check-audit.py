@@ -208,6 +208,27 @@ def immed_driven(c, r, ref):
             f"re-enqueues {row.get('audit')} by reason {by_reason}")
 
 
+def hotplug_survived(c, lines, ref):
+    """--test-ref-hotplug-ops while CPU 1 went offline and back: every
+    transition reached the scheduler's ops.cpu_offline/ops.cpu_online (one
+    hotplug_seq count each), and it was not ejected (the exit-kind check of
+    main() requires it to end by unregistering)."""
+    runs = [d for d in lines if "hotplug_cycles" in d]
+    if not c.check(len(runs) == 1, f"hotplug result lines {runs}"):
+        return ""
+    run = runs[0]
+    cycles = run["hotplug_cycles"]
+    counters = ref.get("counters", {})
+    c.check(cycles >= 1 and run["hotplug_failed"] == 0, f"hotplug {run}")
+    c.check(run["hotplug_seq_end"] - run["hotplug_seq_start"] == 2 * cycles,
+            f"hotplug_seq {run['hotplug_seq_start']} -> {run['hotplug_seq_end']}, "
+            f"want +{2 * cycles}")
+    c.check((counters.get("cpu_offline"), counters.get("cpu_online")) == (cycles, cycles),
+            f"ops.cpu_offline {counters.get('cpu_offline')}, ops.cpu_online "
+            f"{counters.get('cpu_online')}, want {cycles} each")
+    return f" hotplug: {cycles} cycles, hotplug_seq +{run['hotplug_seq_end'] - run['hotplug_seq_start']}"
+
+
 def kernel_events_read(c, r):
     """schedulers[0].kernel_events: the kernel's counters, start and end."""
     events = r["schedulers"][0].get("kernel_events", {})
@@ -240,6 +261,9 @@ def main():
     ap.add_argument("--attach", default="auto", choices=["auto", "kprobe"])
     ap.add_argument("--require-overtaken", action="store_true",
                     help="the run widened the record-order race: require user_insert_overtaken > 0")
+    ap.add_argument("--require-hotplug", action="store_true",
+                    help="CPU 1 went offline and back under the reference scheduler with its "
+                         "hotplug ops: require it kept running and counted each")
     ap.add_argument("--require-immed", action="store_true",
                     help="the reference scheduler inserted with SCX_ENQ_IMMED (7.3): require "
                          "such inserts, and re-enqueues the kernel counted for them")
@@ -266,6 +290,8 @@ def main():
     kernel_text = kernel_events_read(c, r)
     if args.require_immed:
         kernel_text += immed_driven(c, r, ref)
+    if args.require_hotplug:
+        kernel_text += hotplug_survived(c, lines, ref)
 
     tracer = r["details"]["tracer"]
     return c.finish(

@@ -217,6 +217,14 @@ def check_subsched(c, r, rc, lines, late=None):
     c.check(sub["tasks_handed_in"] >= half and root["tasks_handed_in"] >= half,
             f"hand-overs: to the child {sub['tasks_handed_in']}, to the root "
             f"{root['tasks_handed_in']}, want each >= {half} ({moves} moves)")
+    # Each instance's own kernel counters, read in its own sysfs directory.
+    for s in secs:
+        ev = s.get("kernel_events", {})
+        c.check(ev.get("available") is True and ev.get("ops") == "qmap" and
+                ev.get("source", "").endswith(f"/{s['tree_path']}/events") and ev.get("end"),
+                f"{s['tree_path']} kernel_events: {ev}")
+        c.check(all(v >= 0 for v in ev.get("delta", {}).values()),
+                f"{s['tree_path']}: a kernel counter went down: {ev.get('delta')}")
     # The totals are the sum of the instances.
     for key in ("custody_enter", "dequeue"):
         c.check(r["counts"][key] == root["counts"][key] + sub["counts"][key],
