@@ -327,7 +327,7 @@ void SchedulerFollower::on_record(std::span<const std::byte> record) {
     // section the task is in.
     const uint16_t type = record_type(record);
     const bool ownerless = type == CUSTODY_EVT_TASK_EXIT || type == CUSTODY_EVT_RUNNING;
-    if (!(ownerless && owner == CUSTODY_OWNER_UNKNOWN) && !owned_by_root(owner))
+    if (!(ownerless && owner == CUSTODY_OWNER_UNKNOWN) && !owned_by_root(owner, record_ts(record)))
         return;
     session_->on_event_bytes(record);
 }
@@ -346,7 +346,7 @@ bool SchedulerFollower::route_sub_record(uint32_t owner, uint64_t ts_ns, bool& a
 // section, or of an unknown owner, are set apart. A task owned by a sub-scheduler the
 // audit did not know of makes that one known (a third witness, after its
 // registration and the kernel's struct_ops maps and sysfs).
-bool SchedulerFollower::owned_by_root(uint32_t owner) {
+bool SchedulerFollower::owned_by_root(uint32_t owner, uint64_t ts_ns) {
     const bool sub_owner = owner != CUSTODY_OWNER_ROOT && owner != CUSTODY_OWNER_UNKNOWN;
     if (sub_owner && !subs_.contains(owner) && !judged_subs_.contains(owner)) {
         note_sub("?", 0, owner, "owned tasks during the audit (its attach was not seen)");
@@ -354,10 +354,13 @@ bool SchedulerFollower::owned_by_root(uint32_t owner) {
     }
     if (subs_.empty() || owner == CUSTODY_OWNER_ROOT)
         return true;
-    if (owner == CUSTODY_OWNER_UNKNOWN || owner == CUSTODY_OWNER_UNFIT)
-        ++dropped_while_blind_; // whose it was is not known: a hole in every history
-    else
+    if (owner == CUSTODY_OWNER_UNKNOWN || owner == CUSTODY_OWNER_UNFIT) {
+        // Whose it was is not known: a hole in some section's history, now.
+        ++dropped_without_owner_;
+        session_->on_lost({ts_ns, pairing::kNoCpu, 1});
+    } else {
         ++sub_owned_records_;
+    }
     return false;
 }
 
@@ -410,7 +413,6 @@ void SchedulerFollower::on_enabled(const consumer::LifecycleRecord& rec) {
             close_sub(*owner, rec.ts_ns, ControlSource::RegistrationFailed);
         subs_.erase(sub->second);
         sub_maps_.erase(sub);
-        resume_after_subs(rec.ts_ns);
     } else if (!root_maps_.contains(rec.map_id) && tracer_.traces(rec.map_id)) {
         tracer_.untrace_scheduler(rec.map_id); // a sub-scheduler that never ran
         notify_plan();
@@ -446,7 +448,6 @@ void SchedulerFollower::on_sub_scheduler(const consumer::LifecycleRecord& rec) {
     if (const auto owner = sub_owner_key(rec.sub_cgroup_id))
         close_sub(*owner, rec.ts_ns, ControlSource::KernelHook);
     subs_.erase(rec.sub_cgroup_id);
-    resume_after_subs(rec.ts_ns);
 }
 
 void SchedulerFollower::note_sub(const std::string& name, uint32_t map_id, uint64_t cgroup,
@@ -504,6 +505,16 @@ void SchedulerFollower::announce_sub(Instance instance, uint64_t ts_ns) {
     session_->on_control(c);
     if (on_sub_section_open)
         on_sub_section_open(instance.map_id, instance.tree_path, ts_ns);
+    // A new instance on the cgroup before the old one's disable was read:
+    // the engine closed the old section at this attach; its tracing goes too.
+    if (auto old = judged_subs_.find(*owner); old != judged_subs_.end() &&
+                                              old->second.map_id != instance.map_id &&
+                                              tracer_.traces(old->second.map_id)) {
+        tracer_.untrace_scheduler(old->second.map_id);
+        notify_plan();
+    }
+    if (instance.map_id != 0)
+        sub_maps_[instance.map_id] = instance.sub_cgroup_id;
     spdlog::info("auditing sub-scheduler {} (instance {}, {}, {})", instance.name, instance.map_id,
                  instance.tree_path, record::to_string(instance.source));
     judged_subs_[*owner] = std::move(instance);
@@ -574,15 +585,6 @@ void SchedulerFollower::adopt_running_subs(uint64_t now_ns) {
     }
 }
 
-void SchedulerFollower::resume_after_subs(uint64_t ts_ns) {
-    if (!subs_.empty() || dropped_while_blind_ == 0)
-        return;
-    // Records whose owner was unknown were dropped: the tasks' histories
-    // have a hole, and every task starts over indeterminate.
-    session_->on_lost({ts_ns, pairing::kNoCpu, dropped_while_blind_});
-    dropped_while_blind_ = 0;
-}
-
 void SchedulerFollower::after_poll(const std::vector<custody_cpu_counters>& counters,
                                    uint64_t now_ns) {
     uint64_t lifecycle_dropped = 0;
@@ -598,6 +600,9 @@ void SchedulerFollower::after_poll(const std::vector<custody_cpu_counters>& coun
                     "instances were re-read from sysfs, and records before that were not judged");
     resync_ts_ns_ = now_ns;
     close(now_ns, ControlSource::Unknown);
+    for (const auto& [map_id, instance] : traced_early_)
+        if (tracer_.traces(map_id))
+            tracer_.untrace_scheduler(map_id);
     traced_early_.clear();
     delivered_root_ = 0;
     subs_.clear(); // re-read below, with the root
@@ -652,6 +657,7 @@ nlohmann::json SchedulerFollower::summary() const {
         {"events_outside_scheduler", outside_scheduler_},
         {"events_of_sub_schedulers", sub_owned_records_},
         {"events_of_sub_schedulers_judged", sub_records_judged_},
+        {"events_without_owner_lost", dropped_without_owner_},
         {"lifecycle_hooks", lifecycle_hooks_},
         {"registrations_held", holds_},
         {"root_enables_seen", root_enables_seen_},

@@ -132,8 +132,7 @@ class SchedulerFollower {
     bool route_sub_record(uint32_t owner, uint64_t ts_ns, bool& admit);
     // Whether a record of a task with this owner (custody_event.owner), not
     // a judged sub-scheduler's, is judged in the root's section.
-    bool owned_by_root(uint32_t owner);
-    void resume_after_subs(uint64_t ts_ns);
+    bool owned_by_root(uint32_t owner, uint64_t ts_ns);
     // Traces an instance's programs now (replacing any other).
     Instance trace_instance(const loader::SchedulerPrograms& progs, record::ControlSource source,
                             uint64_t enable_ts_ns);
@@ -157,12 +156,12 @@ class SchedulerFollower {
     uint64_t resync_ts_ns_ = 0;                 // lifecycle records before this were given up
     uint64_t lifecycle_dropped_ = 0;
     consumer::AcceptWindow window_;
-    // Sub-schedulers running now (by sub_cgroup_id), and the records dropped
-    // meanwhile: they become one Lost record when the last one stops.
+    // Sub-schedulers running now (by sub_cgroup_id). While one runs, a custody
+    // record naming no owner cannot be placed: it becomes a Lost record.
     std::map<uint64_t, std::string> subs_;
     std::map<uint32_t, uint64_t> sub_maps_; // map id -> sub_cgroup_id
-    uint64_t dropped_while_blind_ = 0;
-    uint64_t sub_owned_records_ = 0; // records of sub-schedulers' tasks, not judged
+    uint64_t dropped_without_owner_ = 0;    // each became a Lost record at once
+    uint64_t sub_owned_records_ = 0;        // records of sub-schedulers' tasks, not judged
     // Sub-schedulers with an open section, by owner key (their cgroup id).
     std::map<uint32_t, Instance> judged_subs_;
     uint64_t sub_records_judged_ = 0;

@@ -58,11 +58,14 @@ bool PairingEngine::custody_live(const TaskKey& key, uint64_t enter_ts_ns) const
 
 std::optional<OldestCustody> PairingEngine::oldest_custody() const {
     std::optional<TaskKey> oldest_key;
+    uint64_t oldest_ts = 0;
     const std::optional<uint64_t> enter =
-        held_.oldest_enter_ns([this, &oldest_key](const TaskKey& key, uint64_t ts) {
+        held_.oldest_enter_ns([this, &oldest_key, &oldest_ts](const TaskKey& key, uint64_t ts) {
             const bool live = custody_live(key, ts);
-            if (live)
+            if (live && (!oldest_key || ts < oldest_ts)) {
                 oldest_key = key;
+                oldest_ts = ts;
+            }
             return live;
         });
     if (!enter || !oldest_key)
@@ -178,11 +181,17 @@ unsigned PairingEngine::open_new_section(const Event& event, bool implicit, uint
 }
 
 void PairingEngine::close_slot(unsigned slot, uint64_t ts_ns, bool detach_observed,
-                               std::optional<EventKind> trigger) {
+                               std::optional<EventKind> trigger, bool own_detach) {
     const std::size_t index = slots_[slot].section;
     if (index == kNoSection)
         return;
     active_ = index;
+    // A sub-scheduler's own detach is reported once its disable has moved
+    // every task out, and its disable bypasses it first, which cycles each
+    // runnable task through a dequeue (docs/SUBSCHEDULERS.md): a custody it
+    // still holds then never got its ops.dequeue. The root's tasks are
+    // switched away without one, by design.
+    const bool owes_dequeue = own_detach && slots_[slot].owner != kRootOwner;
     std::vector<TaskKey> leaving;
     tasks_.for_each([&](const TaskState& task) {
         if (task.section_slot != slot)
@@ -191,6 +200,11 @@ void PairingEngine::close_slot(unsigned slot, uint64_t ts_ns, bool detach_observ
         const CustodyState state = logical_state(task);
         switch (state) {
         case CustodyState::InCustody:
+            if (owes_dequeue) {
+                raise(ViolationKind::MissedDequeue, task,
+                      {task.last_cpu, ts_ns, trigger, 0, task.left_dsq_id, state});
+                break;
+            }
             count(task.last_cpu, [](Counters& c) { ++c.custody_abandoned_at_unload; });
             if (observer_)
                 observer_->on_custody_abandoned_at_unload(task.last_cpu, 1);
@@ -250,8 +264,10 @@ bool PairingEngine::follow_owner(TaskState& task, const Event& event) {
     const uint32_t owner = event_owner(event, &task);
     const std::size_t current = slot.section;
     const std::optional<unsigned> to = ensure_slot(event, owner);
-    if (!to)
+    if (!to) {
+        ++unjudged_events_;
         return false;
+    }
     if (current == kNoSection) {
         // Its section closed without dropping it (cannot happen: closing drops
         // a section's records); take it as newly seen.
@@ -341,8 +357,10 @@ TaskState* PairingEngine::acquire(const Event& event) {
     if (TaskState* task = tasks_.touch(event.task))
         return route(task, event);
     const std::optional<unsigned> slot = ensure_slot(event, event_owner(event, nullptr));
-    if (!slot)
+    if (!slot) {
+        ++unjudged_events_;
         return nullptr;
+    }
     active_ = slots_[*slot].section;
 
     // Decided before a possible eviction: a task seen for the first time cannot be
@@ -590,7 +608,7 @@ void PairingEngine::on_detach(const Event& event) {
     if (section.owner == kRootOwner)
         close_all_sections(event.ts_ns, true, event.kind);
     else
-        close_slot(*slot, event.ts_ns, true, event.kind);
+        close_slot(*slot, event.ts_ns, true, event.kind, true);
 }
 
 void PairingEngine::on_lost(const Event& event) {

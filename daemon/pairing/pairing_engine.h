@@ -78,13 +78,16 @@
 //   SchedulerDetach closes the open section of its instance (by instance id,
 //     else by owner); one naming no open section is stale and ignored. For
 //     that section's tasks: In -> custody_abandoned_at_unload (counted, no
-//     finding); Left, Ran -> missed_dequeue; then their records are dropped.
-//     The root's detach closes every open section.
+//     finding) for the root, missed_dequeue for a sub-scheduler (its detach
+//     comes once its disable has cycled every task it held through a
+//     dequeue: docs/SUBSCHEDULERS.md); Left, Ran -> missed_dequeue; then
+//     their records are dropped. The root's detach closes every open section
+//     (their In tasks abandoned at unload).
 //   An Enqueue, DsqInsert or Dequeue of an owner with no open section, or any
 //     event moving a task there, opens an unnamed section for it (attach_observed = false,
 //     implements_dequeue = EngineConfig::assume_implements_dequeue) whose tasks start Indet; a
 //     later SchedulerDetach carrying a name names it. Beyond 255 sections open at once, a new
-//     owner's task events are not judged (uncertain_events()).
+//     owner's task events are not judged (unjudged_events(): the verdict says so).
 //   The tracer reports SchedulerDetach when the kernel starts disabling the
 //     scheduler: what the kernel does to tasks after that is not custody.
 //   Lost: lost_events += count (0 is taken as 1); every tracked task not already Indet becomes
@@ -242,6 +245,9 @@ class PairingEngine {
     // Task events stamped before the last Lost event's time: they may follow
     // the hole, so they are not judged (see "Lost" in the contract above).
     uint64_t uncertain_events() const { return uncertain_events_; }
+    // Task events of an owner for which no section could be opened (more
+    // than 255 open at once): not judged.
+    uint64_t unjudged_events() const { return unjudged_events_; }
 
     std::size_t tracked_tasks() const { return tasks_.size(); }
     // Tasks the model currently holds in custody (InCustody).
@@ -280,8 +286,9 @@ class PairingEngine {
     bool slot_available() const;
     unsigned open_new_section(const Event& event, bool implicit, uint32_t owner);
     // Detach semantics for the section's tasks, then closes it.
+    // own_detach: closed by the instance's own SchedulerDetach.
     void close_slot(unsigned slot, uint64_t ts_ns, bool detach_observed,
-                    std::optional<EventKind> trigger);
+                    std::optional<EventKind> trigger, bool own_detach = false);
     void close_all_sections(uint64_t ts_ns, bool detach_observed, std::optional<EventKind> trigger);
     // The owner an event names for a task (its record's when it names none).
     uint32_t event_owner(const Event& event, const TaskState* task) const;
@@ -355,6 +362,7 @@ class PairingEngine {
     uint64_t malformed_events_ = 0;
     uint64_t unattributed_events_ = 0;
     uint64_t uncertain_events_ = 0;
+    uint64_t unjudged_events_ = 0;
     // Events stamped before this time may come after a hole in the stream.
     uint64_t uncertain_until_ns_ = 0;
 

@@ -128,8 +128,13 @@ void CustodyCollector::publish_sections(const std::vector<pairing::SchedulerSect
     };
     std::map<std::pair<std::string, std::string>, Sum> sums;
     for (const auto& section : sections) {
-        Sum& sum = sums[{section.tree_path.empty() ? "root" : section.tree_path,
-                         section.name.empty() ? "unknown" : section.name}];
+        // A section opened without an attach has no path: its owner key says
+        // whether it is the root's.
+        const std::string path = !section.tree_path.empty() ? section.tree_path
+                                 : section.owner == pairing::kRootOwner
+                                     ? std::string("root")
+                                     : "sub-" + std::to_string(section.owner);
+        Sum& sum = sums[{path, section.name.empty() ? "unknown" : section.name}];
         const pairing::Counters& c = section.counts;
         sum.totals.custody_enter += c.custody_enter;
         for (uint64_t n : c.dequeue_by_reason)
@@ -154,6 +159,11 @@ void CustodyCollector::publish_sections(const std::vector<pairing::SchedulerSect
         grow(series.handed_in, now.handed_in, published.handed_in);
         series.audited->Set(sum.open ? 1 : 0);
     }
+    // A section whose name was learnt later moved to another key: its old
+    // series stays (counters do not go back) but is no longer audited.
+    for (auto& [key, series] : schedulers_)
+        if (!sums.contains(key))
+            series.audited->Set(0);
 }
 
 } // namespace scx_custody::prom
