@@ -99,6 +99,46 @@ void SchedulerFollower::notify_plan() {
         on_plan(tracer_.plan());
 }
 
+void SchedulerFollower::untrace(uint32_t map_id) {
+    if (!tracer_.traces(map_id))
+        return;
+    tracer_.untrace_scheduler(map_id);
+    notify_plan();
+}
+
+record::ControlRecord SchedulerFollower::attach_record(const Instance& instance, uint64_t ts_ns,
+                                                       uint32_t owner, std::string tree_path) {
+    record::ControlRecord c;
+    c.ts_ns = ts_ns;
+    c.action = record::ControlAction::Attach;
+    c.name = instance.name;
+    c.implements_dequeue = instance.implements_dequeue;
+    // Traced before it was registered (ours, or held): no task can have
+    // entered its custody unseen.
+    c.tasks_start_indeterminate = instance.source != ControlSource::Reference && !instance.held;
+    c.traced = instance.traced;
+    c.instance_id = instance.map_id;
+    c.enable_ts_ns = instance.enable_ts_ns;
+    c.traced_from_ns = instance.traced_from_ns;
+    c.source = instance.source;
+    c.note = instance.note;
+    c.owner = owner;
+    c.tree_path = std::move(tree_path);
+    return c;
+}
+
+record::ControlRecord SchedulerFollower::detach_record(const Instance& instance, uint64_t ts_ns,
+                                                       ControlSource source, uint32_t owner) {
+    record::ControlRecord c;
+    c.ts_ns = ts_ns;
+    c.action = record::ControlAction::Detach;
+    c.name = instance.name;
+    c.instance_id = instance.map_id;
+    c.source = source;
+    c.owner = owner;
+    return c;
+}
+
 // What was attached to each instance's own programs while it ran: the final
 // plan no longer shows it (untracing clears those rows).
 void SchedulerFollower::note_hooks(const std::string& name) {
@@ -196,23 +236,7 @@ void SchedulerFollower::adopt_running(const std::string& name, uint64_t now_ns) 
 }
 
 void SchedulerFollower::announce(const Instance& instance, uint64_t ts_ns) {
-    record::ControlRecord c;
-    c.ts_ns = ts_ns;
-    c.action = record::ControlAction::Attach;
-    c.name = instance.name;
-    c.implements_dequeue = instance.implements_dequeue;
-    // Traced before it was registered (ours, or held): no task can have
-    // entered its custody unseen.
-    c.tasks_start_indeterminate = instance.source != ControlSource::Reference && !instance.held;
-    c.traced = instance.traced;
-    c.instance_id = instance.map_id;
-    c.enable_ts_ns = instance.enable_ts_ns;
-    c.traced_from_ns = instance.traced_from_ns;
-    c.source = instance.source;
-    c.note = instance.note;
-    c.owner = CUSTODY_OWNER_ROOT;
-    c.tree_path = "root";
-    session_->on_control(c);
+    session_->on_control(attach_record(instance, ts_ns, CUSTODY_OWNER_ROOT, "root"));
     if (on_section_open)
         on_section_open(instance.map_id, ts_ns);
     open_ = instance;
@@ -230,22 +254,12 @@ void SchedulerFollower::announce(const Instance& instance, uint64_t ts_ns) {
 void SchedulerFollower::close(uint64_t ts_ns, ControlSource source) {
     if (!open_)
         return;
-    record::ControlRecord c;
-    c.ts_ns = ts_ns;
-    c.action = record::ControlAction::Detach;
-    c.name = open_->name;
-    c.instance_id = open_->map_id;
-    c.source = source;
-    c.owner = CUSTODY_OWNER_ROOT;
-    session_->on_control(c);
+    session_->on_control(detach_record(*open_, ts_ns, source, CUSTODY_OWNER_ROOT));
     if (on_section_close)
         on_section_close(ts_ns);
     // The root's detach closed the sub-schedulers' sections too.
     forget_subs();
-    if (open_->map_id != 0 && tracer_.traces(open_->map_id)) {
-        tracer_.untrace_scheduler(open_->map_id);
-        notify_plan();
-    }
+    untrace(open_->map_id);
     spdlog::info("scheduler {} (instance {}) stopped", open_->name, open_->map_id);
     open_.reset();
     window_.close();
@@ -414,8 +428,7 @@ void SchedulerFollower::on_enabled(const consumer::LifecycleRecord& rec) {
         subs_.erase(sub->second);
         sub_maps_.erase(sub);
     } else if (!root_maps_.contains(rec.map_id) && tracer_.traces(rec.map_id)) {
-        tracer_.untrace_scheduler(rec.map_id); // a sub-scheduler that never ran
-        notify_plan();
+        untrace(rec.map_id); // a sub-scheduler that never ran
     } else if (open_ && open_->map_id == rec.map_id) {
         close(rec.ts_ns, ControlSource::RegistrationFailed);
     }
@@ -476,10 +489,7 @@ void SchedulerFollower::announce_sub(Instance instance, uint64_t ts_ns) {
                                             : !instance.implements_dequeue
                                                 ? "it has no ops.dequeue"
                                                 : "it could not be traced (" + instance.note + ")");
-        if (tracer_.traces(instance.map_id)) {
-            tracer_.untrace_scheduler(instance.map_id);
-            notify_plan();
-        }
+        untrace(instance.map_id);
         return;
     }
     std::set<uint64_t> sub_cgroups;
@@ -488,31 +498,14 @@ void SchedulerFollower::announce_sub(Instance instance, uint64_t ts_ns) {
     instance.tree_path = sched_ext_tree_path(instance.sub_cgroup_id, sub_cgroups);
     if (instance.tree_path.empty()) // neither sysfs nor cgroupfs knows it: no parent known
         instance.tree_path = "sub-" + std::to_string(instance.sub_cgroup_id);
-    record::ControlRecord c;
-    c.ts_ns = ts_ns;
-    c.action = record::ControlAction::Attach;
-    c.name = instance.name;
-    c.implements_dequeue = instance.implements_dequeue;
-    c.tasks_start_indeterminate = !instance.held;
-    c.traced = true;
-    c.instance_id = instance.map_id;
-    c.enable_ts_ns = instance.enable_ts_ns;
-    c.traced_from_ns = instance.traced_from_ns;
-    c.source = instance.source;
-    c.note = instance.note;
-    c.owner = *owner;
-    c.tree_path = instance.tree_path;
-    session_->on_control(c);
+    session_->on_control(attach_record(instance, ts_ns, *owner, instance.tree_path));
     if (on_sub_section_open)
         on_sub_section_open(instance.map_id, instance.tree_path, ts_ns);
     // A new instance on the cgroup before the old one's disable was read:
     // the engine closed the old section at this attach; its tracing goes too.
-    if (auto old = judged_subs_.find(*owner); old != judged_subs_.end() &&
-                                              old->second.map_id != instance.map_id &&
-                                              tracer_.traces(old->second.map_id)) {
-        tracer_.untrace_scheduler(old->second.map_id);
-        notify_plan();
-    }
+    if (auto old = judged_subs_.find(*owner);
+        old != judged_subs_.end() && old->second.map_id != instance.map_id)
+        untrace(old->second.map_id);
     if (instance.map_id != 0)
         sub_maps_[instance.map_id] = instance.sub_cgroup_id;
     spdlog::info("auditing sub-scheduler {} (instance {}, {}, {})", instance.name, instance.map_id,
@@ -525,21 +518,11 @@ void SchedulerFollower::close_sub(uint32_t owner, uint64_t ts_ns, ControlSource 
     if (it == judged_subs_.end())
         return;
     const Instance& instance = it->second;
-    record::ControlRecord c;
-    c.ts_ns = ts_ns;
-    c.action = record::ControlAction::Detach;
-    c.name = instance.name;
-    c.instance_id = instance.map_id;
-    c.source = source;
-    c.owner = owner;
-    session_->on_control(c);
+    session_->on_control(detach_record(instance, ts_ns, source, owner));
     if (on_sub_section_close)
         on_sub_section_close(instance.map_id, ts_ns);
     spdlog::info("sub-scheduler {} (instance {}) stopped", instance.name, instance.map_id);
-    if (tracer_.traces(instance.map_id)) {
-        tracer_.untrace_scheduler(instance.map_id);
-        notify_plan();
-    }
+    untrace(instance.map_id);
     judged_subs_.erase(it);
 }
 

@@ -141,6 +141,13 @@ class SchedulerFollower {
     void close(uint64_t ts_ns, record::ControlSource source);
     void note_hooks(const std::string& name);
     void notify_plan();
+    // Stops tracing an instance's programs, if they are traced.
+    void untrace(uint32_t map_id);
+    // The control records that open and close an instance's section.
+    static record::ControlRecord attach_record(const Instance& instance, uint64_t ts_ns,
+                                               uint32_t owner, std::string tree_path);
+    static record::ControlRecord detach_record(const Instance& instance, uint64_t ts_ns,
+                                               record::ControlSource source, uint32_t owner);
 
     loader::Tracer& tracer_;
     const loader::KernelBtf& btf_;

@@ -225,12 +225,16 @@ void PairingEngine::close_slot(unsigned slot, uint64_t ts_ns, bool detach_observ
             held_.end(key, ts_ns, reason);
         forget_task(key);
     }
-    SchedulerSection& section = sections_[index];
+    active_ = kNoSection;
+    end_section(slot, ts_ns, detach_observed);
+}
+
+void PairingEngine::end_section(unsigned slot, uint64_t ts_ns, bool detach_observed) {
+    SchedulerSection& section = sections_[slots_[slot].section];
     section.open = false;
     section.detach_observed = detach_observed;
     section.end_ts_ns = ts_ns;
     slots_[slot] = Slot{};
-    active_ = kNoSection;
     if (observer_)
         observer_->on_scheduler_detach(section);
 }
@@ -835,16 +839,9 @@ void PairingEngine::finish(uint64_t ts_ns) {
     active_ = kNoSection;
     held_.end_all(ts_ns, "audit_end", true);
     forget_all_tasks();
-    for (unsigned slot = static_cast<unsigned>(slots_.size()); slot-- > 0;) {
-        if (slots_[slot].section == kNoSection)
-            continue;
-        SchedulerSection& section = sections_[slots_[slot].section];
-        section.open = false;
-        section.end_ts_ns = ts_ns;
-        slots_[slot] = Slot{};
-        if (observer_)
-            observer_->on_scheduler_detach(section);
-    }
+    for (unsigned slot = static_cast<unsigned>(slots_.size()); slot-- > 0;)
+        if (slots_[slot].section != kNoSection)
+            end_section(slot, ts_ns, false);
     finished_ = true;
     publish_in_custody();
 }

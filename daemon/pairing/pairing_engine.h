@@ -290,6 +290,8 @@ class PairingEngine {
     void close_slot(unsigned slot, uint64_t ts_ns, bool detach_observed,
                     std::optional<EventKind> trigger, bool own_detach = false);
     void close_all_sections(uint64_t ts_ns, bool detach_observed, std::optional<EventKind> trigger);
+    // Marks the slot's section closed at ts_ns and frees the slot.
+    void end_section(unsigned slot, uint64_t ts_ns, bool detach_observed);
     // The owner an event names for a task (its record's when it names none).
     uint32_t event_owner(const Event& event, const TaskState* task) const;
     // Moves the task to the section of `owner` when the event names another.
