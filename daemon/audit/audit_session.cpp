@@ -78,8 +78,7 @@ void AuditSession::on_event_bytes(std::span<const std::byte> raw) {
     if (recording_)
         record(recording_->write_event(raw));
     ++stats_.event_records;
-    Result<pairing::Event> event = consumer::decode_event(raw);
-    if (!event) {
+    if (consumer::decode_event_into(raw, decoded_) != consumer::DecodeFault::None) {
         ++stats_.decode_errors;
         pairing::Event lost;
         lost.kind = pairing::EventKind::Lost;
@@ -88,9 +87,9 @@ void AuditSession::on_event_bytes(std::span<const std::byte> raw) {
         process(lost);
         return;
     }
-    if (event->hook < stats_.events_by_hook.size())
-        ++stats_.events_by_hook[event->hook];
-    process(*event);
+    if (decoded_.hook < stats_.events_by_hook.size())
+        ++stats_.events_by_hook[decoded_.hook];
+    process(decoded_);
 }
 
 void AuditSession::on_control(const record::ControlRecord& control) {

@@ -15,10 +15,10 @@ namespace {
 static_assert(sizeof(custody_event) == kCustodyEventSize);
 static_assert(CUSTODY_NR_HOOKS == kHookCount);
 static_assert(offsetof(custody_event, ts_ns) == 0);
-static_assert(offsetof(custody_event, task_start_ns) == 8);
+static_assert(offsetof(custody_event, task_start_ns) == 8); // event_task()
 static_assert(offsetof(custody_event, dsq_id) == 16);
 static_assert(offsetof(custody_event, flags) == 24);
-static_assert(offsetof(custody_event, pid) == 32);
+static_assert(offsetof(custody_event, pid) == 32); // event_task()
 static_assert(offsetof(custody_event, cpu) == 36);
 static_assert(offsetof(custody_event, type) == 40);
 static_assert(offsetof(custody_event, hook) == 42);

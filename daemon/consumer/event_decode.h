@@ -10,6 +10,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -42,6 +44,19 @@ enum class DecodeFault : uint8_t { None, Size, Type, KernelFlag, Hook };
 // others (count, sched_name, ...) as they are, so one Event can be reused for a
 // whole batch of records. On a fault `event` is unspecified. decode_error() words the fault.
 DecodeFault decode_event_into(std::span<const std::byte> record, pairing::Event& event) noexcept;
+
+// The task a custody event record names, read without decoding the rest (for
+// prefetch hints); nullopt when the record is not custody_event-sized.
+inline std::optional<pairing::TaskKey> event_task(std::span<const std::byte> record) noexcept {
+    if (record.size() != kCustodyEventSize)
+        return std::nullopt;
+    pairing::TaskKey task;
+    // struct custody_event: task_start_ns at offset 8, pid at 32 (static_asserts
+    // in event_decode.cpp).
+    std::memcpy(&task.start_time_ns, record.data() + 8, sizeof task.start_time_ns);
+    std::memcpy(&task.pid, record.data() + 32, sizeof task.pid);
+    return task;
+}
 
 // The error decode_event() returns for `record`, which decode_event_into() found
 // at fault.

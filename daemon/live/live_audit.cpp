@@ -294,8 +294,11 @@ void LiveAudit::process_delivered() {
             session_->on_lost(lost);
         follower_->after_poll(*counters, now);
     }
-    for (std::size_t i = 0; i < batch_.size(); ++i)
-        follower_->on_record(batch_[i]);
+    // With the task table's lines of the records a few places ahead
+    // prefetched: with many tasks, their cache misses are most of the cost.
+    session_->visit_prefetched(batch_, batch_.size(), [this](std::span<const std::byte> record) {
+        follower_->on_record(record);
+    });
     batch_.clear();
     // After the records: a section they closed keeps its last reading, one
     // they opened gets its own.

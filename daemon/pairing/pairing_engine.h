@@ -218,6 +218,8 @@ class PairingEngine {
     PairingEngine& operator=(PairingEngine&&) = default;
 
     void process(const Event& event);
+    // For prefetch hints (TaskTable::prefetch_slot() and the steps after it).
+    const TaskTable& task_table() const { return tasks_; }
     // Ends the audit at ts_ns. Idempotent.
     void finish(uint64_t ts_ns);
 

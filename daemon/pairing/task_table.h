@@ -83,6 +83,21 @@ class TaskTable {
         return const_cast<TaskState*>(std::as_const(*this).find(key));
     }
 
+    // Prefetch hints for a key looked up a few events from now; they change
+    // nothing. With 100k tasks a lookup misses the cache up to four times (the
+    // index slot, the record, the record's two LRU neighbours), one after the
+    // other; a batch issues these steps a few lookups apart, each once the
+    // line the previous one fetched has arrived, so the misses overlap:
+    //   prefetch_slot(key) -> hash        its index slot
+    //   prefetch_record(hash) -> id       the record the slot names (kNoHint:
+    //                                     none there, or a probe run longer than one)
+    //   prefetch_neighbours(id)           that record's LRU neighbours
+    // An id may be stale by the last step: it then fetches lines of no use.
+    static constexpr uint32_t kNoHint = ~uint32_t{0};
+    uint64_t prefetch_slot(const TaskKey& key) const;
+    uint32_t prefetch_record(uint64_t hash) const;
+    void prefetch_neighbours(uint32_t id) const;
+
     struct Inserted {
         TaskState* task;
         // The least recently touched record, removed to make room (its comm is

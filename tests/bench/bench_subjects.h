@@ -55,6 +55,7 @@ struct Stream {
     std::span<const std::byte> record(std::size_t index) const {
         return std::span<const std::byte>(bytes).subspan(index * kRecordSize, kRecordSize);
     }
+    std::span<const std::byte> operator[](std::size_t index) const { return record(index); }
 };
 
 // The engine configuration of every engine and session here: the benchmarked
@@ -133,7 +134,11 @@ struct SessionSubject {
     ~SessionSubject();
 
     Status reset();
-    void handle(std::size_t i) { session->on_event_bytes(stream->record(i)); }
+    // As the live audit feeds a poll's records: with the prefetch hints ahead.
+    void handle(std::size_t i) {
+        session->prefetch_ahead(*stream, i, stream->records());
+        session->on_event_bytes(stream->record(i));
+    }
     // Ends the session, and its recording when there is one.
     Status close();
 };
