@@ -92,7 +92,7 @@ const volatile __u32 sched_ext_value_type_ids[2] = {};
 const volatile __u32 hold_registrations = 0;
 const volatile __u32 self_tgid = 0; /* the daemon: never held */
 
-#define WATCH_NONE 0 /* seen before, not watched now: the entry is kept for reuse */
+#define WATCH_NONE 0 /* not watched: never seen, between custodies, or exited */
 #define WATCH_IN_CUSTODY 1
 #define WATCH_RAN 2
 
@@ -109,16 +109,26 @@ struct {
 struct custody_cpu_counters cpu_counters_by_cpu[CUSTODY_MAX_CPUS];
 
 /*
- * pid -> WATCH_*: tasks whose next run or exit the audit needs to see. A
- * task's entry stays (WATCH_NONE) from one custody to the next and is only
- * deleted when it exits: changing the value in place needs no bucket lock and
- * no LRU allocation, which an update or a delete per custody cost.
+ * pid -> WATCH_*: tasks whose next run or exit the audit needs to see. One
+ * byte per possible pid (PID_MAX_LIMIT: 2^22 on 64-bit), eight to an array
+ * element: 4 MiB, about what the 65,536-entry LRU hash it replaces took. An
+ * array lookup is a few instructions the verifier inlines, with no hash, no
+ * helper call and no lock, and nothing is evicted: the hash evicted the
+ * entries of watched tasks once a machine had more live pids than entries,
+ * and their Running events were lost without a count.
  */
+#define WATCH_PID_LIMIT (1u << 22)
+#define WATCH_PIDS_PER_ELEM 8
+
+struct watch_states {
+	__u8 state[WATCH_PIDS_PER_ELEM];
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WATCH_PID_LIMIT / WATCH_PIDS_PER_ELEM);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, struct watch_states);
 } watched SEC(".maps");
 
 /*
@@ -290,24 +300,26 @@ static __always_inline bool is_user_dsq(__u64 dsq_id)
 	return !(dsq_id & SCX_DSQ_FLAG_BUILTIN);
 }
 
+/* A pid's WATCH_* byte; NULL only for a pid above PID_MAX_LIMIT (none exists). */
+static __always_inline __u8 *watch_state(__u32 pid)
+{
+	__u32 elem = pid / WATCH_PIDS_PER_ELEM;
+	struct watch_states *states = bpf_map_lookup_elem(&watched, &elem);
+
+	return states ? &states->state[pid % WATCH_PIDS_PER_ELEM] : NULL;
+}
+
 static __always_inline void watch(struct task_struct *p, __u8 state)
 {
-	__u32 pid = task_of(p)->pid;
-	__u8 *slot = bpf_map_lookup_elem(&watched, &pid);
+	__u8 *slot = watch_state(task_of(p)->pid);
 
 	if (slot)
 		*slot = state;
-	else
-		bpf_map_update_elem(&watched, &pid, &state, BPF_ANY);
 }
 
 static __always_inline void unwatch(struct task_struct *p)
 {
-	__u32 pid = task_of(p)->pid;
-	__u8 *slot = bpf_map_lookup_elem(&watched, &pid);
-
-	if (slot)
-		*slot = WATCH_NONE;
+	watch(p, WATCH_NONE);
 }
 
 static __always_inline void call_begin(__u32 slot, __u64 p, __u64 where)
@@ -748,16 +760,19 @@ int custody_kp_remote_move(struct pt_regs *regs)
 
 /*
  * The scheduler's own programs. A struct_ops program's only argument is its
- * u64 array of op arguments: read through that pointer.
+ * u64 array of op arguments: read through that pointer, typed as the kernel's
+ * struct bpf_raw_tracepoint_args (a flexible u64 array, which the verifier
+ * lets a cast pointer index past its zero size), so the two loads are plain
+ * loads with a fault handler rather than a bpf_probe_read_kernel() call.
  */
-/* (task, flags): the first two op arguments of enqueue and dequeue, in one read. */
+/* (task, flags): the first two op arguments of enqueue and dequeue. */
 static __always_inline struct task_struct *op_task_and_flags(__u64 *ctx, __u64 *flags)
 {
-	__u64 args[2] = {};
+	struct bpf_raw_tracepoint_args *op_args =
+		bpf_core_cast((void *)ctx[0], struct bpf_raw_tracepoint_args);
 
-	bpf_probe_read_kernel(args, sizeof(args), (void *)ctx[0]);
-	*flags = args[1];
-	return (struct task_struct *)args[0];
+	*flags = op_args->args[1];
+	return (struct task_struct *)op_args->args[0];
 }
 
 SEC("fentry")
@@ -804,7 +819,7 @@ int BPF_PROG(custody_on_sched_switch, bool preempt, struct task_struct *prev,
 	count_hook(CUSTODY_HOOK_SCHED_SWITCH);
 	if (!pid)
 		return 0; /* the idle task: never in custody, no lookup */
-	state = bpf_map_lookup_elem(&watched, &pid);
+	state = watch_state(pid);
 	if (!state || *state != WATCH_IN_CUSTODY)
 		return 0;
 	*state = WATCH_RAN;
@@ -819,9 +834,9 @@ int BPF_PROG(custody_on_task_exit, struct task_struct *p)
 	__u8 *state;
 
 	count_hook(CUSTODY_HOOK_TASK_EXIT);
-	state = bpf_map_lookup_elem(&watched, &pid);
+	state = watch_state(pid);
 	if (state)
-		bpf_map_delete_elem(&watched, &pid);
+		*state = WATCH_NONE;
 	/*
 	 * Every task, watched or not, once it is freed (after its last
 	 * scheduling event: sched_process_exit came too early, a dying task is
@@ -830,9 +845,9 @@ int BPF_PROG(custody_on_task_exit, struct task_struct *p)
 	 * and only this lets it free one. Reporting only watched exits let a
 	 * fork-heavy load grow its table by every short-lived task, up to the
 	 * table's bound, where evictions make newly seen tasks indeterminate.
-	 * The watched entry is keyed by pid alone; a pid reused before the old
+	 * The watched state is kept by pid alone; a pid reused before the old
 	 * task is freed (a wrap of the pid space within an RCU grace period)
-	 * would lose its entry, and with it one Running event.
+	 * would lose its state, and with it one Running event.
 	 */
 	emit(p, CUSTODY_EVT_TASK_EXIT, CUSTODY_HOOK_TASK_EXIT, SCX_DSQ_INVALID, 0);
 	return 0;
