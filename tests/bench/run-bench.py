@@ -15,7 +15,8 @@ Each gate has a regression budget (always checked: what the code achieves, with
 a margin) and, for the five targets of docs/BENCHMARKS.md, a target budget. The
 targets are also printed as absolute figures of this machine. With --targets
 (scripts/bench) every target must hold too: its ratio or instruction form and its
-absolute figure.
+absolute figure; the session targets are then also judged as ratios to the ring
+buffer's single-producer ceiling, measured here by ring_ceiling (root, BPF).
 
 Exit status: 0 every budget met, 1 a budget missed or a sanity check failed,
 2 the benchmarks could not be run.
@@ -45,6 +46,13 @@ TARGET_SESSION_EVENTS_PER_S = 25e6
 TARGET_RECORDING_EVENTS_PER_S = 15e6
 TARGET_BYTES_PER_TASK = 64.0
 TARGET_SCRAPE_MS = 10.0
+# What the session targets stand for: the consumer at twice the rate one CPU can
+# put into a BPF ring buffer (25 M against about 12 M events/s), the recording at
+# 1.25 times it (15 M). With --targets both are also judged against the ring's
+# single-producer ceiling measured on this machine in the same run
+# (ring_ceiling: BPF_PROG_TEST_RUN filling a ring of the tracer's size).
+TARGET_SESSION_VS_RING = 2.0
+TARGET_RECORDING_VS_RING = 1.25
 
 # The same targets as ratios measured side by side (checked with --targets). A
 # decode at 150 M events/s is at most 2.5 times a 64-byte copy on the machines
@@ -171,6 +179,28 @@ def collect(document):
     return runs
 
 
+def run_ring_ceiling(args):
+    """The ring buffer's single-producer ceiling on this machine: ring_ceiling's
+    JSON, the median run by records_per_second of --repetitions runs, or a reason
+    it could not be measured (str)."""
+    path = args.build_dir / "tests" / "bench" / "ring_ceiling"
+    if not path.is_file() or not os.access(path, os.X_OK):
+        return (f"{path}: not built (a build with -DSCX_CUSTODY_BPF=ON has it; "
+                f"scripts/bench builds it)")
+    runs = []
+    for _ in range(args.repetitions):
+        result = subprocess.run([str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, check=False)
+        if result.returncode == 3:  # it cannot run here (not root, no BPF)
+            return result.stderr.strip() or "ring_ceiling cannot run here"
+        if result.returncode != 0:
+            raise RuntimeError(f"ring_ceiling exited with {result.returncode}:\n"
+                               f"{result.stderr.strip()}")
+        runs.append(json.loads(result.stdout))
+    runs.sort(key=lambda run: run["records_per_second"])
+    return runs[len(runs) // 2]
+
+
 def icount(args, stage, tasks, cpus, events):
     """Instructions callgrind counts in bench_icount's measured loop, per event."""
     valgrind = shutil.which("valgrind")
@@ -234,6 +264,12 @@ class Judge:
                              "yes" if ok else "no"))
         if self.targets_enforced and not ok:
             self.failures.append(f"{label}: {value:,.1f} {unit} here, target {sign} {target:g}")
+
+    def unmeasured(self, label, target, reason):
+        """A target that could not be judged: it does not hold (fail closed)."""
+        self.targets.append((label, target, "not measured", "no"))
+        if self.targets_enforced:
+            self.failures.append(f"{label}: not measured: {reason}")
 
     def check(self, label, ok, detail):
         if not ok:
@@ -320,6 +356,28 @@ def judge_targets(judge, get, cost, scrape):
                memory["rss_bytes_per_task"], TARGET_BYTES_PER_TASK)
 
 
+def judge_ring_targets(judge, get, ceiling):
+    """The session targets as ratios to the ring's single-producer ceiling."""
+    rows = (("session, 100k tasks / the ring's single-producer ceiling", "session",
+             TARGET_SESSION_VS_RING),
+            ("session + recording, 100k tasks / the same ceiling", "session_recording",
+             TARGET_RECORDING_VS_RING))
+    if isinstance(ceiling, str):
+        for label, _, target in rows:
+            judge.unmeasured(label, f">= {target:g} x", ceiling)
+        return
+    rate = ceiling["records_per_second"]
+    judge.check("ring_ceiling", ceiling["consumed"] == ceiling["submitted"],
+                "the reader missed records")
+    for label, stage, target in rows:
+        judge.target(label, get(stage, LARGE, MANY_CPUS)["items_per_second"] / rate, target,
+                     "x", True)
+    print(f"the ring buffer's single-producer ceiling here: {rate / 1e6:.2f} M records/s "
+          f"(BPF_PROG_TEST_RUN on one CPU, a {ceiling['ring_bytes'] >> 20} MiB ring drained "
+          f"between runs); {ceiling['with_reader_records_per_second'] / 1e6:.2f} M with the "
+          f"reader polling on another CPU ({ceiling['ring_full']} refused)\n")
+
+
 def judge_secondary(judge, cost):
     for name, cpus in (("engine", MANY_CPUS), ("engine", FEW_CPUS), ("session", MANY_CPUS)):
         judge.gate(f"{name} {LARGE}-task / {SMALL}-task table ({cpus} cpus)",
@@ -340,6 +398,8 @@ def main(argv):
     args = parse_args(argv)
     try:
         engine_document = run_google_benchmark(args, "engine_bench")
+        # Right after the session's own runs: the two rates side by side.
+        ceiling = run_ring_ceiling(args) if args.targets else None
         metrics_document = run_google_benchmark(args, "metrics_bench")
         counts = {} if args.no_icount else run_icounts(args)
         runs = collect(engine_document)
@@ -350,7 +410,8 @@ def main(argv):
     if args.json_out:
         args.json_out.write_text(json.dumps({"engine_bench": engine_document,
                                              "metrics_bench": metrics_document,
-                                             "instructions": counts}, indent=2) + "\n")
+                                             "instructions": counts,
+                                             "ring_ceiling": ceiling}, indent=2) + "\n")
 
     def get(name, tasks, cpus):
         entry = runs.get((name, tasks, cpus))
@@ -371,6 +432,8 @@ def main(argv):
         stages = print_stages(runs, get, cost)
         sanity_checks(judge, stages, get)
         judge_targets(judge, get, cost, get("scrape", 0, SCRAPE_CPUS))
+        if args.targets:
+            judge_ring_targets(judge, get, ceiling)
         judge_secondary(judge, cost)
         if counts:
             judge_icounts(judge, counts)
