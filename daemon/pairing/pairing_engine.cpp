@@ -12,11 +12,10 @@ PairingEngine::PairingEngine(EngineConfig config, EngineObserver* observer)
 
 // ---- bookkeeping -------------------------------------------------------------
 
-Counters* PairingEngine::cpu_slot(uint32_t cpu) {
+Counters* PairingEngine::add_cpu_slots(uint32_t cpu) {
     if (cpu >= config_.max_cpus)
         return nullptr;
-    if (cpu >= per_cpu_.size())
-        per_cpu_.resize(static_cast<std::size_t>(cpu) + 1);
+    per_cpu_.resize(static_cast<std::size_t>(cpu) + 1);
     return &per_cpu_[cpu];
 }
 
@@ -109,10 +108,6 @@ void PairingEngine::promote_held(uint64_t now_ns) {
 }
 
 // ---- sections ----------------------------------------------------------------
-
-SchedulerSection* PairingEngine::active_section() {
-    return active_ == kNoSection ? nullptr : &sections_[active_];
-}
 
 bool PairingEngine::any_section_open() const {
     return std::any_of(slots_.begin(), slots_.end(),

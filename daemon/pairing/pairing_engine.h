@@ -278,7 +278,9 @@ class PairingEngine {
     };
 
     // The section this event's counts and findings go to (null: none).
-    SchedulerSection* active_section();
+    SchedulerSection* active_section() {
+        return active_ == kNoSection ? nullptr : &sections_[active_];
+    }
     bool any_section_open() const;
     std::optional<unsigned> slot_of_owner(uint32_t owner) const;
     std::optional<unsigned> slot_of_instance(uint32_t instance_id) const;
@@ -347,7 +349,12 @@ class PairingEngine {
     void raise(ViolationKind kind, const TaskState& task, const FindingContext& context,
                KernelCustodyFlag kernel_flag = KernelCustodyFlag::Unknown);
 
-    Counters* cpu_slot(uint32_t cpu);
+    // The counters of cpu: nullptr at or above EngineConfig::max_cpus. Inline,
+    // since every count() asks; new CPUs go through add_cpu_slots().
+    Counters* cpu_slot(uint32_t cpu) {
+        return cpu < per_cpu_.size() ? &per_cpu_[cpu] : add_cpu_slots(cpu);
+    }
+    Counters* add_cpu_slots(uint32_t cpu);
     template <class Update> void count(uint32_t cpu, Update&& update);
     void publish_in_custody();
 

@@ -18,15 +18,6 @@ uint64_t hash_of(const TaskKey& key) {
     return TaskKeyHash{}(key);
 }
 
-// Two 8-byte compares: this runs for every event that carries a comm.
-bool same_comm(const Comm& a, const Comm& b) {
-    uint64_t a_words[2];
-    uint64_t b_words[2];
-    std::memcpy(a_words, a.data(), sizeof a_words);
-    std::memcpy(b_words, b.data(), sizeof b_words);
-    return ((a_words[0] ^ b_words[0]) | (a_words[1] ^ b_words[1])) == 0;
-}
-
 // A record is 52 bytes at 4-byte alignment: it may straddle two cache lines.
 void prefetch_for_write(const TaskState& task) {
     __builtin_prefetch(&task, 1);
@@ -272,9 +263,7 @@ void TaskTable::clear() {
     comms_.clear();
 }
 
-void TaskTable::set_comm(TaskState& task, const Comm& comm) {
-    if (same_comm(comms_.get(task.comm_id), comm))
-        return;
+void TaskTable::change_comm(TaskState& task, const Comm& comm) {
     const uint32_t id = comms_.acquire(comm);
     comms_.release(task.comm_id);
     task.comm_id = id;

@@ -18,6 +18,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -28,6 +29,15 @@
 #include "pairing/task_state.h"
 
 namespace scx_custody::pairing {
+
+// Two 8-byte compares: this runs for every event, and every event carries a comm.
+inline bool same_comm(const Comm& a, const Comm& b) {
+    uint64_t a_words[2];
+    uint64_t b_words[2];
+    std::memcpy(a_words, a.data(), sizeof a_words);
+    std::memcpy(b_words, b.data(), sizeof b_words);
+    return ((a_words[0] ^ b_words[0]) | (a_words[1] ^ b_words[1])) == 0;
+}
 
 // Distinct comms, each stored once with a reference count. Id 0 is the all-zero
 // (empty) comm, never counted.
@@ -112,7 +122,10 @@ class TaskTable {
 
     // The task's last non-empty comm (all zero when none was seen).
     const Comm& comm(const TaskState& task) const { return comms_.get(task.comm_id); }
-    void set_comm(TaskState& task, const Comm& comm);
+    void set_comm(TaskState& task, const Comm& comm) {
+        if (!same_comm(comms_.get(task.comm_id), comm))
+            change_comm(task, comm);
+    }
 
     // Visits every record, least recently touched first.
     template <class F> void for_each(F&& visit) const {
@@ -141,6 +154,8 @@ class TaskTable {
     void grow_index();
     void place(uint32_t id, uint64_t hash);
     void remove_slot(std::size_t slot);
+
+    void change_comm(TaskState& task, const Comm& comm);
 
     uint32_t new_record();
     void free_record(uint32_t id);
