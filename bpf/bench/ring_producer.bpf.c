@@ -10,14 +10,15 @@
  *
  * Each record is written the way the tracer writes one (custody_trace.bpf.c,
  * emit_record()): a timestamp, the calling task's key and CPU, the fixed
- * fields and the comm, then a submit that wakes the reader only once the ring
- * is wakeup_fill_bytes full (the tracer's wakeup_flags()).
+ * fields and the comm, then a submit that wakes the reader as the tracer's
+ * does (custody_wakeup_flags()).
  */
 #include "vmlinux.h"
 
 #include <bpf/bpf_helpers.h>
 
 #include "custody_abi.h"
+#include "custody_wakeup.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -26,8 +27,8 @@ struct {
 	__uint(max_entries, 16 << 20); /* resized by the benchmark */
 } records SEC(".maps");
 
-/* Set by the benchmark before load: an eighth of the ring, as the tracer's. */
-const volatile __u64 wakeup_fill_bytes = 1;
+/* Set by the benchmark before load, as the loader sets the tracer's. */
+const volatile __u64 wakeup_fill_bytes = 0;
 
 /* The program's context, in and out (BPF_PROG_TEST_RUN copies it back). */
 struct ring_producer_args {
@@ -40,13 +41,6 @@ struct produce_state {
 	__u64 submitted;
 	__u64 full;
 };
-
-static __always_inline __u64 wakeup_flags(void)
-{
-	return bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) >= wakeup_fill_bytes
-		       ? BPF_RB_FORCE_WAKEUP
-		       : BPF_RB_NO_WAKEUP;
-}
 
 static long produce_one(__u64 index, void *ctx)
 {
@@ -70,7 +64,7 @@ static long produce_one(__u64 index, void *ctx)
 	e->kernel_flag = 0;
 	e->owner = CUSTODY_OWNER_ROOT;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, wakeup_flags());
+	bpf_ringbuf_submit(e, custody_wakeup_flags(&records, wakeup_fill_bytes));
 	state->submitted++;
 	return 0;
 }

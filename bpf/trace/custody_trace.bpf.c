@@ -58,6 +58,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "custody_abi.h"
+#include "custody_wakeup.bpf.h"
 
 char _license[] SEC("license") = "GPL";
 
@@ -172,22 +173,6 @@ static __always_inline struct task_struct *task_of(const void *p)
 	return bpf_core_cast(p, struct task_struct);
 }
 
-/*
- * Wake the reader only when the ring is an eighth full: below that, the
- * daemon's 100 ms poll timeout collects the records. A wakeup per record
- * costs an irq_work and a reader wakeup (itself a custody cycle of the daemon)
- * whenever the reader had caught up.
- */
-static __always_inline __u64 wakeup_flags(void)
-{
-	__u64 fill = wakeup_fill_bytes;
-
-	if (!fill)
-		fill = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 8;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= fill ? BPF_RB_FORCE_WAKEUP
-								       : BPF_RB_NO_WAKEUP;
-}
-
 /* Atomic: programs can nest on one CPU (a tracepoint inside a traced call). */
 #define COUNT(field) __sync_fetch_and_add(&(field), 1)
 
@@ -268,7 +253,7 @@ static __always_inline void emit_record(struct task_struct *p, enum custody_evt_
 	 * at its first NUL and at 15 characters anyway (consumer/event_decode.cpp).
 	 */
 	__builtin_memcpy(e->comm, t->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, wakeup_flags());
+	bpf_ringbuf_submit(e, custody_wakeup_flags(&events, wakeup_fill_bytes));
 	if (c)
 		COUNT(c->events);
 }

@@ -151,12 +151,6 @@ Tracer::~Tracer() = default;
 
 namespace {
 
-// The ring buffer's fill at which a record wakes the reader: an eighth of it
-// (see wakeup_flags() in custody_trace.bpf.c).
-uint64_t wakeup_fill_bytes(uint32_t ringbuf_bytes) {
-    return ringbuf_bytes / 8;
-}
-
 // Selects the kernel instance's programs per the plan and sets their
 // read-only configuration, before the object is loaded.
 Status configure_kernel_programs(custody_trace* skel, AttachPlan& plan,

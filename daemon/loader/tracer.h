@@ -21,6 +21,13 @@ struct bpf_link;
 
 namespace scx_custody::loader {
 
+// The ring buffer's fill at which a record wakes the reader: an eighth of it
+// (custody_wakeup_flags() in bpf/include/custody_wakeup.bpf.h). Inline: the
+// benchmarks' ring producer uses it without the loader.
+constexpr uint64_t wakeup_fill_bytes(uint32_t ringbuf_bytes) {
+    return ringbuf_bytes / 8;
+}
+
 class Tracer {
   public:
     struct Options {

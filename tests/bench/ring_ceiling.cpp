@@ -77,11 +77,6 @@ struct SkeletonDeleter {
 };
 using Skeleton = std::unique_ptr<ring_producer, SkeletonDeleter>;
 
-// The tracer's wakeup fill (loader/tracer.cpp): an eighth of the ring.
-uint64_t wakeup_fill_bytes(uint32_t ring_bytes) {
-    return ring_bytes / 8;
-}
-
 template <class T> bool parse_number(std::string_view text, T& out) {
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
     return error == std::errc{} && end == text.data() + text.size();
@@ -112,7 +107,7 @@ std::string parse_options(int argc, char** argv, Options& options) {
         return "--seconds: more than 0";
     // A run of the phase alone stays below the wakeup fill, so that it never
     // wakes the reader it does not have: 8 bytes of header and 64 of record each.
-    const uint64_t max_batch = (wakeup_fill_bytes(ring) - 1) / (8 + sizeof(custody_event));
+    const uint64_t max_batch = (loader::wakeup_fill_bytes(ring) - 1) / (8 + sizeof(custody_event));
     if (options.batch == 0 || options.batch > max_batch)
         return "--batch: 1 to " + std::to_string(max_batch) + " for this ring (an eighth of it)";
     return "";
@@ -129,7 +124,7 @@ Skeleton load(const Options& options) {
     Skeleton skel(ring_producer__open());
     if (!skel)
         return nullptr;
-    skel->rodata->wakeup_fill_bytes = wakeup_fill_bytes(options.ring_bytes);
+    skel->rodata->wakeup_fill_bytes = loader::wakeup_fill_bytes(options.ring_bytes);
     if (bpf_map__set_max_entries(skel->maps.records, options.ring_bytes) != 0 ||
         ring_producer__load(skel.get()) != 0)
         return nullptr;

@@ -369,9 +369,8 @@ def judge_ring_targets(judge, get, ceiling):
         for label, _, target in rows:
             judge.unmeasured(label, f">= {target:g} x", ceiling)
         return
+    # A reader that missed records made ring_ceiling exit 1: run_ring_ceiling() raised.
     rate = ceiling["records_per_second"]
-    judge.check("ring_ceiling", ceiling["consumed"] == ceiling["submitted"],
-                "the reader missed records")
     for label, stage, target in rows:
         judge.target(label, get(stage, LARGE, MANY_CPUS)["items_per_second"] / rate, target,
                      "x", True)
