@@ -35,6 +35,8 @@ std::string_view to_string(RecordKind kind) {
         return "lost";
     case RecordKind::Metadata:
         return "metadata";
+    case RecordKind::EventBatch:
+        return "event_batch";
     }
     return "invalid";
 }

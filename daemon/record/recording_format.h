@@ -8,9 +8,11 @@
 //   record = u32 kind | u32 length | payload[length] | u32 crc32(kind|length|payload)
 //
 // Integers are little-endian. Event payloads are the ring buffer's custody_event
-// bytes, untouched. A well-formed recording starts with a Metadata record whose
-// "phase" is "start" and ends with one whose "phase" is "end"; the framing layer
-// here does not enforce that, the replay does.
+// bytes, untouched; an EventBatch payload is one or more of them back to back
+// (event_size bytes each), and reads as that many Event records. A well-formed
+// recording starts with a Metadata record whose "phase" is "start" and ends with
+// one whose "phase" is "end"; the framing layer here does not enforce that, the
+// replay does.
 #pragma once
 
 #include <array>
@@ -29,10 +31,12 @@
 namespace scx_custody::record {
 
 inline constexpr std::array<char, 8> kMagic = {'S', 'C', 'X', 'C', 'U', 'S', 'T', '\0'};
-inline constexpr uint32_t kFormatVersion = 3;
+inline constexpr uint32_t kFormatVersion = 4;
 // The oldest version a reader still accepts: version 2's control records lack
-// the owner and tree path (read as the root's).
+// the owner and tree path (read as the root's); versions 2 and 3 have no
+// EventBatch records.
 inline constexpr uint32_t kOldestReadableFormatVersion = 2;
+inline constexpr uint32_t kFirstEventBatchFormatVersion = 4;
 inline constexpr std::size_t kHeaderSize = 32;
 // kind + length before the payload, crc after it.
 inline constexpr std::size_t kFrameHeaderSize = 8;
@@ -52,6 +56,7 @@ enum class RecordKind : uint32_t {
     Control = 2,
     Lost = 3,
     Metadata = 4,
+    EventBatch = 5, // since version 4; read back as Event records
 };
 
 std::string_view to_string(RecordKind kind);

@@ -185,9 +185,44 @@ Status RecordingReader::read_header() {
     return ok_status();
 }
 
+Status RecordingReader::take_batch(uint64_t start, std::vector<std::byte> payload) {
+    if (header_.format_version < kFirstEventBatchFormatVersion) {
+        return fail(start, "event batch record in a format version " +
+                               std::to_string(header_.format_version) +
+                               " recording (batches came with version " +
+                               std::to_string(kFirstEventBatchFormatVersion) + ")");
+    }
+    const std::size_t event_size = header_.event_size;
+    if (payload.empty() || payload.size() % event_size != 0) {
+        return fail(start, "event batch of " + std::to_string(payload.size()) +
+                               " bytes, not a whole number of " + std::to_string(event_size) +
+                               "-byte events");
+    }
+    batch_ = std::move(payload);
+    batch_next_ = 0;
+    batch_offset_ = start;
+    return ok_status();
+}
+
+Record RecordingReader::next_batched_event() {
+    const auto first = batch_.begin() + static_cast<std::ptrdiff_t>(batch_next_);
+    batch_next_ += header_.event_size;
+    Record record;
+    record.offset = batch_offset_;
+    record.body = EventRecord{
+        std::vector<std::byte>(first, first + static_cast<std::ptrdiff_t>(header_.event_size))};
+    if (batch_next_ == batch_.size()) {
+        batch_.clear();
+        batch_next_ = 0;
+    }
+    return record;
+}
+
 Result<std::optional<Record>> RecordingReader::next() {
     if (error_)
         return *error_;
+    if (batch_next_ < batch_.size())
+        return std::optional<Record>(next_batched_event());
     const uint64_t start = offset_;
 
     std::array<std::byte, kFrameHeaderSize> frame{};
@@ -235,6 +270,10 @@ Result<std::optional<Record>> RecordingReader::next() {
     case RecordKind::Event:
         record.body = EventRecord{std::move(payload)};
         break;
+    case RecordKind::EventBatch:
+        if (Status status = take_batch(start, std::move(payload)); !status)
+            return status.error();
+        return std::optional<Record>(next_batched_event());
     case RecordKind::Control: {
         Result<ControlRecord> control = decode_control(payload);
         if (!control)

@@ -14,7 +14,8 @@
 namespace scx_custody::record {
 namespace {
 
-constexpr std::size_t kBufferSize = std::size_t{64} << 10;
+constexpr std::size_t kBufferSize = RecordingWriter::kBufferSize;
+static_assert(kBufferSize <= kMaxPayloadLength, "a batch fits in one record");
 
 // put_u32()'s byte order (little-endian), into a fixed place.
 void store_u32(std::byte* out, uint32_t value) {
@@ -36,6 +37,7 @@ RecordingWriter::RecordingWriter(std::string path, int fd)
 RecordingWriter::RecordingWriter(RecordingWriter&& other) noexcept
     : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)),
       buffer_(std::move(other.buffer_)), buffered_(std::exchange(other.buffered_, 0)),
+      batch_open_(std::exchange(other.batch_open_, false)), batch_begin_(other.batch_begin_),
       records_(other.records_), bytes_(other.bytes_), closed_(other.closed_),
       failed_(other.failed_), error_(std::move(other.error_)) {}
 
@@ -60,6 +62,8 @@ RecordingWriter& RecordingWriter::operator=(RecordingWriter&& other) noexcept {
         fd_ = std::exchange(other.fd_, -1);
         buffer_ = std::move(other.buffer_);
         buffered_ = std::exchange(other.buffered_, 0);
+        batch_open_ = std::exchange(other.batch_open_, false);
+        batch_begin_ = other.batch_begin_;
         records_ = other.records_;
         bytes_ = other.bytes_;
         closed_ = other.closed_;
@@ -74,6 +78,7 @@ RecordingWriter::~RecordingWriter() {
 }
 
 Status RecordingWriter::fail(Error error) {
+    batch_open_ = false; // nothing buffered is written after a failure
     if (!failed_) {
         failed_ = true;
         error_ = std::move(error);
@@ -125,6 +130,7 @@ Status RecordingWriter::put(std::span<const std::byte> bytes) {
 Status RecordingWriter::append(RecordKind kind, std::span<const std::byte> payload) {
     if (failed_)
         return error_;
+    close_batch();
     if (payload.size() > kMaxPayloadLength) {
         return fail(Error::cannot_run("write recording " + path_ + ": a " +
                                       std::string(to_string(kind)) + " record of " +
@@ -168,8 +174,38 @@ Status RecordingWriter::append_buffered(RecordKind kind, std::span<const std::by
     return ok_status();
 }
 
-Status RecordingWriter::write_event(std::span<const std::byte> raw) {
-    return append(RecordKind::Event, raw);
+Status RecordingWriter::write_event_framing(std::span<const std::byte> raw) {
+    if (raw.size() != kBatchedEventSize)
+        return append(RecordKind::Event, raw);
+    if (failed_)
+        return error_;
+    const std::size_t room = kBatchedEventSize + kFrameTrailerSize;
+    if (!batch_open_ || buffered_ + room > kBufferSize) {
+        close_batch();
+        if (!make_room(kFrameHeaderSize + room))
+            return error_;
+        open_batch();
+    }
+    return write_event(raw);
+}
+
+// The frame header's place is kept; close_batch() fills it in.
+void RecordingWriter::open_batch() {
+    batch_open_ = true;
+    batch_begin_ = buffered_;
+    buffered_ += kFrameHeaderSize;
+    bytes_ += kFrameHeaderSize + kFrameTrailerSize;
+}
+
+void RecordingWriter::close_batch() {
+    if (!batch_open_)
+        return;
+    batch_open_ = false;
+    std::byte* frame = buffer_.get() + batch_begin_;
+    const std::size_t covered = buffered_ - batch_begin_;
+    store_frame_header(frame, RecordKind::EventBatch, covered - kFrameHeaderSize);
+    store_u32(frame + covered, crc32({frame, covered}));
+    buffered_ += kFrameTrailerSize;
 }
 
 Status RecordingWriter::write_control(const ControlRecord& control) {
@@ -205,6 +241,7 @@ Status RecordingWriter::write(const Record& record) {
 Status RecordingWriter::flush() {
     if (failed_)
         return error_;
+    close_batch();
     if (buffered_ == 0)
         return ok_status();
     Status status = write_all({buffer_.get(), buffered_});

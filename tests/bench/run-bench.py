@@ -106,8 +106,9 @@ ICOUNT_BUDGETS = {
     # timeline binned per event for the HTML report, the check against the last loss's
     # time, the held custodies. (Prefetch hints cost nothing here: 1,000 tasks are
     # below TaskPrefetch::kMinTasks.)
-    "session_recording": 1_060,  # 882 Release, 922 unity with those fast paths inlined
-    # <- 913 / 931 <- 1,037 / 1,072 before the
+    "session_recording": 795,  # 673 Release, 691 unity with consecutive events in one
+    # EventBatch record (a 64-byte copy per event; the frame and CRC once per batch)
+    # <- 882 / 922 with those fast paths inlined <- 913 / 931 <- 1,037 / 1,072 before the
     # reused Event, with ISA-L's CRC (valgrind's CPU: its SSE/PCLMUL code) and the record
     # framed in place; 1,196 with the slicing-by-8 CRC, 1,441 with three copies and two
     # CRC calls per record

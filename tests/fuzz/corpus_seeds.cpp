@@ -90,9 +90,33 @@ std::vector<Payload> payloads_of(const std::vector<std::byte>& recording) {
     }
 }
 
+bool batched(const Payload& payload) {
+    return payload.kind == static_cast<uint32_t>(record::RecordKind::Event) &&
+           payload.bytes.size() == sizeof(custody_event);
+}
+
+// Events that came out of one EventBatch record (same offset) go back into one
+// EventBatch chunk, so that the chunk seeds exercise batches too.
+std::vector<Payload> rebatched(const std::vector<Payload>& payloads) {
+    std::vector<Payload> out;
+    for (const Payload& payload : payloads) {
+        if (batched(payload) && !out.empty() &&
+            out.back().kind == static_cast<uint32_t>(record::RecordKind::EventBatch) &&
+            out.back().offset == payload.offset) {
+            out.back().bytes.insert(out.back().bytes.end(), payload.bytes.begin(),
+                                    payload.bytes.end());
+            continue;
+        }
+        out.push_back(payload);
+        if (batched(payload))
+            out.back().kind = static_cast<uint32_t>(record::RecordKind::EventBatch);
+    }
+    return out;
+}
+
 std::vector<std::byte> as_chunks(const std::vector<Payload>& payloads) {
     std::vector<std::byte> out{kModeChunks};
-    for (const Payload& payload : payloads) {
+    for (const Payload& payload : rebatched(payloads)) {
         if (payload.bytes.size() > kMaxChunkPayload)
             throw std::runtime_error("a fixture record is too long for a chunk");
         append_chunk(out, payload.kind, payload.bytes);
@@ -197,7 +221,9 @@ void add_defective_chunks(std::vector<Seed>& out, const std::vector<std::byte>& 
             bytes.push_back(static_cast<std::byte>(c));
         return bytes;
     };
-    refused("unknown-kind", {start, {0, 5, text("five")}}, "unknown record kind 5");
+    refused("unknown-kind", {start, {0, 6, text("six")}}, "unknown record kind 6");
+    refused("partial-batch", {start, {0, 5, std::vector<std::byte>(sizeof(custody_event) + 1)}},
+            "not a whole number of 64-byte events");
     refused("metadata-not-json", {start, {0, 4, text("{\"phase\": ")}}, "metadata");
     refused("no-start", {records.at(1), start}, "does not begin with its start metadata");
     refused("empty", {}, "holds no records");

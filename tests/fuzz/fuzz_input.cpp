@@ -12,8 +12,8 @@
 namespace scx_custody::fuzz {
 namespace {
 
-// Record kinds 0..5: the four real ones and two that the reader must refuse.
-constexpr uint32_t kChunkKinds = 6;
+// Record kinds 0..6: the five real ones and two that the reader must refuse.
+constexpr uint32_t kChunkKinds = 7;
 
 std::vector<std::byte> frame_chunks(std::span<const std::byte> chunks) {
     std::vector<std::byte> out =

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "audit_fixtures.h"
@@ -168,7 +169,7 @@ TEST_F(RecordingTest, RoundTripsEveryRecordKind) {
         EXPECT_EQ(got.kind(), expected.kind());
         EXPECT_EQ(got.body, expected.body);
         EXPECT_GE(got.offset, kHeaderSize);
-        EXPECT_GT(got.offset + 1, previous_offset + 1);
+        EXPECT_GE(got.offset, previous_offset);
         previous_offset = got.offset;
     }
     for (int i = 0; i < 2; ++i) {
@@ -177,6 +178,66 @@ TEST_F(RecordingTest, RoundTripsEveryRecordKind) {
         EXPECT_FALSE(end->has_value());
     }
     EXPECT_EQ(reader->offset(), std::filesystem::file_size(file));
+}
+
+// (kind, payload length) of each record frame of a recording's bytes.
+std::vector<std::pair<uint32_t, uint32_t>> frames_of(const std::vector<std::byte>& bytes) {
+    std::vector<std::pair<uint32_t, uint32_t>> out;
+    for (std::size_t at = kHeaderSize; at + kFrameHeaderSize <= bytes.size();) {
+        const uint32_t length = get_u32(bytes, at + 4);
+        out.emplace_back(get_u32(bytes, at), length);
+        at += kFrameHeaderSize + length + kFrameTrailerSize;
+    }
+    return out;
+}
+
+// Consecutive 64-byte events share an EventBatch record; any other record, an
+// event of another size and a flush() close the batch.
+TEST_F(RecordingTest, ConsecutiveEventsShareOneBatchRecord) {
+    const std::string file = path("batches.rec");
+    const auto event = [](uint32_t pid) {
+        fixtures::RawEvent raw;
+        raw.pid = pid;
+        return fixtures::raw_event(raw);
+    };
+    {
+        Result<RecordingWriter> writer = RecordingWriter::create(file);
+        ASSERT_TRUE(writer);
+        for (uint32_t pid = 1; pid <= 3; ++pid)
+            ASSERT_TRUE(writer->write_event(event(pid)));
+        ASSERT_TRUE(writer->write_lost({5, 1, 2}));
+        ASSERT_TRUE(writer->write_event(event(4)));
+        ASSERT_TRUE(writer->write_event(std::vector<std::byte>(3)));
+        ASSERT_TRUE(writer->write_event(event(5)));
+        ASSERT_TRUE(writer->flush());
+        ASSERT_TRUE(writer->write_event(event(6)));
+        EXPECT_EQ(writer->records_written(), 8u);
+        ASSERT_TRUE(writer->close());
+    }
+    const std::vector<std::pair<uint32_t, uint32_t>> expected = {{5, 3 * 64}, {3, 24}, {5, 64},
+                                                                 {1, 3},      {5, 64}, {5, 64}};
+    EXPECT_EQ(frames_of(fixtures::read_file(file)), expected);
+
+    Result<RecordingReader> reader = RecordingReader::open(file);
+    ASSERT_TRUE(reader);
+    std::vector<uint32_t> pids;
+    std::vector<uint64_t> offsets;
+    for (;;) {
+        Result<std::optional<Record>> record = reader->next();
+        ASSERT_TRUE(record) << record.error().message;
+        if (!*record)
+            break;
+        offsets.push_back((*record)->offset);
+        const auto* read = std::get_if<EventRecord>(&(*record)->body);
+        pids.push_back(read && read->bytes.size() == 64 ? get_u32(read->bytes, 32) : 0);
+    }
+    EXPECT_EQ(pids, (std::vector<uint32_t>{1, 2, 3, 0, 4, 0, 5, 6}));
+    // The batch's events carry the batch's offset.
+    ASSERT_EQ(offsets.size(), 8u);
+    EXPECT_EQ(offsets[0], kHeaderSize);
+    EXPECT_EQ(offsets[1], kHeaderSize);
+    EXPECT_EQ(offsets[2], kHeaderSize);
+    EXPECT_EQ(offsets[3], kHeaderSize + 12 + 3 * 64);
 }
 
 TEST_F(RecordingTest, LargeRecordingCrossesTheBuffers) {
@@ -193,8 +254,16 @@ TEST_F(RecordingTest, LargeRecordingCrossesTheBuffers) {
         // A payload larger than the write buffer goes straight to the file.
         std::vector<std::byte> big(200'000, std::byte{0x42});
         ASSERT_TRUE(writer->write_event(big));
-        EXPECT_EQ(writer->bytes_written(), kHeaderSize + kEvents * (64 + 12) + (big.size() + 12));
-    } // the destructor flushes and closes
+        // The events went into batches of at most one buffer each, 12 bytes of
+        // frame and CRC per batch.
+        const uint64_t framing =
+            writer->bytes_written() - (kHeaderSize + kEvents * 64 + (big.size() + 12));
+        EXPECT_EQ(framing % 12, 0u);
+        EXPECT_GE(framing / 12, kEvents * 64 / RecordingWriter::kBufferSize + 1);
+        EXPECT_LE(framing / 12, kEvents * 64 / (RecordingWriter::kBufferSize - 12 - 64) + 1);
+        EXPECT_TRUE(writer->close());
+        EXPECT_EQ(writer->bytes_written(), std::filesystem::file_size(file));
+    }
     Result<RecordingReader> reader = RecordingReader::open(file);
     ASSERT_TRUE(reader);
     for (uint32_t i = 0; i < kEvents; ++i) {
@@ -242,10 +311,10 @@ TEST_F(RecordingTest, DamagedHeaders) {
 
     bytes = good;
     bytes[8] = std::byte{1}; // format version 1 (before instance-aware control records)
-    expect_error_at(bytes, 8, "recording format version 1, this build reads versions 2 to 3");
+    expect_error_at(bytes, 8, "recording format version 1, this build reads versions 2 to 4");
     bytes = good;
-    bytes[8] = std::byte{4}; // a newer writer's
-    expect_error_at(bytes, 8, "recording format version 4");
+    bytes[8] = std::byte{5}; // a newer writer's
+    expect_error_at(bytes, 8, "recording format version 5");
 
     const auto reseal = [](std::vector<std::byte>& header) {
         std::vector<std::byte> crc;
@@ -281,24 +350,35 @@ TEST_F(RecordingTest, DamagedRecords) {
     write_sample(file);
     const std::vector<std::byte> good = fixtures::read_file(file);
 
-    // Offsets of the first two records.
+    // Offsets of the first two records: the start metadata, the five events' batch.
     const uint64_t first = kHeaderSize;
     const uint32_t first_length = get_u32(good, first + 4);
     const uint64_t second = first + kFrameHeaderSize + first_length + kFrameTrailerSize;
+    const uint32_t length = get_u32(good, second + 4);
+    ASSERT_EQ(get_u32(good, second), uint32_t(RecordKind::EventBatch));
+    ASSERT_EQ(length, 5u * 64);
+    const auto cut = [&](uint64_t end) {
+        return std::vector<std::byte>(good.begin(), good.begin() + static_cast<long>(end));
+    };
 
-    // Cut inside the second record's frame header, payload, and CRC.
-    expect_error_at({good.begin(), good.begin() + static_cast<long>(second + 3)}, second,
-                    "truncated record header (3 of 8 bytes)");
-    expect_error_at({good.begin(), good.begin() + static_cast<long>(second + 8 + 10)}, second,
-                    "truncated record (payload 10 of 64 bytes)");
-    expect_error_at({good.begin(), good.begin() + static_cast<long>(second + 8 + 64 + 2)}, second,
-                    "truncated record (CRC missing)");
+    // Cut inside each record's frame header, payload, and CRC.
+    for (const uint64_t at : {first, second}) {
+        const uint32_t size = get_u32(good, at + 4);
+        expect_error_at(cut(at + 3), at, "truncated record header (3 of 8 bytes)");
+        expect_error_at(cut(at + 8 + 10), at,
+                        "truncated record (payload 10 of " + std::to_string(size) + " bytes)");
+        expect_error_at(cut(at + 8 + size + 2), at, "truncated record (CRC missing)");
+    }
     // Cut right after a whole record: the framing is fine (the replay reports the
     // missing end metadata).
-    EXPECT_FALSE(error_of({good.begin(), good.begin() + static_cast<long>(second)}));
+    EXPECT_FALSE(error_of(cut(second)));
 
     std::vector<std::byte> bytes = good;
-    bytes[second + 8 + 64 + 1] ^= std::byte{0x10}; // a CRC byte
+    bytes[second + 8 + length + 1] ^= std::byte{0x10}; // a CRC byte
+    expect_error_at(bytes, second, "record CRC mismatch");
+
+    bytes = good;
+    bytes[second + 8 + 4 * 64 + 3] ^= std::byte{0x01}; // the batch's last event
     expect_error_at(bytes, second, "record CRC mismatch");
 
     bytes = good;
@@ -315,7 +395,7 @@ TEST_F(RecordingTest, DamagedRecords) {
     expect_error_at(bytes, second, "exceeds the 1048576-byte limit");
 
     bytes = good;
-    bytes[second + 6] = std::byte{0x10}; // length 1 MiB + 64: just over
+    bytes[second + 6] = std::byte{0x10}; // length 1 MiB + 320: just over
     expect_error_at(bytes, second, "exceeds");
 }
 
@@ -333,7 +413,19 @@ std::vector<std::byte> framed(uint32_t kind, std::span<const std::byte> payload)
 
 TEST_F(RecordingTest, WellFramedButInvalidRecords) {
     expect_error_at(framed(7, {}), kHeaderSize, "unknown record kind 7");
+    expect_error_at(framed(6, {}), kHeaderSize, "unknown record kind 6");
     expect_error_at(framed(0, {}), kHeaderSize, "unknown record kind 0");
+
+    expect_error_at(framed(5, {}), kHeaderSize,
+                    "event batch of 0 bytes, not a whole number of 64-byte events");
+    expect_error_at(framed(5, std::vector<std::byte>(64 * 3 + 5)), kHeaderSize,
+                    "event batch of 197 bytes, not a whole number of 64-byte events");
+    std::vector<std::byte> version3 = framed(5, std::vector<std::byte>(64));
+    const std::vector<std::byte> header3 = encode_header({3, CUSTODY_ABI_VERSION, 64});
+    std::copy(header3.begin(), header3.end(), version3.begin());
+    expect_error_at(version3, kHeaderSize,
+                    "event batch record in a format version 3 recording (batches came with "
+                    "version 4)");
 
     ControlRecord attach;
     attach.ts_ns = 1;
