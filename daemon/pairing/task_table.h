@@ -103,10 +103,33 @@ class TaskTable {
     //                                     none there, or a probe run longer than one)
     //   prefetch_neighbours(id)           that record's LRU neighbours
     // An id may be stale by the last step: it then fetches lines of no use.
+    // Inline: they run for every record of a batch when the table is large.
     static constexpr uint32_t kNoHint = ~uint32_t{0};
-    uint64_t prefetch_slot(const TaskKey& key) const;
-    uint32_t prefetch_record(uint64_t hash) const;
-    void prefetch_neighbours(uint32_t id) const;
+    uint64_t prefetch_slot(const TaskKey& key) const {
+        const uint64_t hash = TaskKeyHash{}(key);
+        __builtin_prefetch(&index_[hash & (index_.size() - 1)]);
+        return hash;
+    }
+    // The key's home slot only: a key further along its probe run is not
+    // prefetched, and one whose tag does not match is not there.
+    uint32_t prefetch_record(uint64_t hash) const {
+        const uint32_t entry = index_[hash & (index_.size() - 1)];
+        const uint32_t id_mask = (uint32_t{1} << id_bits_) - 1;
+        if (entry == 0 || (entry >> id_bits_) != tag_of(hash))
+            return kNoHint;
+        const uint32_t id = (entry & id_mask) - 1;
+        prefetch_for_write(record(id));
+        return id;
+    }
+    void prefetch_neighbours(uint32_t id) const {
+        if (id >= next_unused_ || id == newest_)
+            return;
+        const TaskState& task = record(id);
+        if (task.newer < next_unused_)
+            prefetch_for_write(record(task.newer));
+        if (task.older < next_unused_)
+            prefetch_for_write(record(task.older));
+    }
 
     struct Inserted {
         TaskState* task;
@@ -147,6 +170,12 @@ class TaskTable {
     TaskState& record(uint32_t id) { return chunks_[id >> kChunkShift][id & (kChunkRecords - 1)]; }
     const TaskState& record(uint32_t id) const {
         return chunks_[id >> kChunkShift][id & (kChunkRecords - 1)];
+    }
+
+    // A record is 52 bytes at 4-byte alignment: it may straddle two cache lines.
+    static void prefetch_for_write(const TaskState& task) {
+        __builtin_prefetch(&task, 1);
+        __builtin_prefetch(reinterpret_cast<const char*>(&task) + sizeof task - 1, 1);
     }
 
     Probe probe(const TaskKey& key) const;
