@@ -88,8 +88,6 @@ class AuditSession {
                            i + kPrefetchSlotAhead);
         if (i + kPrefetchRecordAhead < n)
             prefetch_.record(engine_.task_table(), i + kPrefetchRecordAhead);
-        if (i + kPrefetchNeighboursAhead < n)
-            prefetch_.neighbours(engine_.task_table(), i + kPrefetchNeighboursAhead);
     }
     void on_control(const record::ControlRecord& control);
     void on_lost(const record::LostRecord& lost);
@@ -119,9 +117,8 @@ class AuditSession {
                                       pairing::EngineObserver* observer);
     // How many records ahead each prefetch step runs: far enough for a miss to
     // the last-level cache to complete before the next step needs its line.
-    static constexpr std::size_t kPrefetchSlotAhead = 12;
-    static constexpr std::size_t kPrefetchRecordAhead = 8;
-    static constexpr std::size_t kPrefetchNeighboursAhead = 4;
+    static constexpr std::size_t kPrefetchSlotAhead = 8;
+    static constexpr std::size_t kPrefetchRecordAhead = 4;
     nlohmann::json complete(EndMetadata end);
     void process(const pairing::Event& event);
     void record(const Status& status);

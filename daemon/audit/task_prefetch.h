@@ -1,9 +1,9 @@
 // TaskPrefetch: TaskTable's prefetch steps carried from one record to the
-// next. A record's slot step gives the hash its record step needs, and the
-// record step the id its neighbours step needs; both wait here, in a ring of
-// the last kRing records, for the step a few records later. A table small
-// enough to stay in the CPU's caches gains nothing from the hints, only
-// their instructions: below kMinTasks tasks they are not issued.
+// next. A record's slot step gives the hash its record step needs; it waits
+// here, in a ring of the last kRing records, for the step a few records
+// later. A table small enough to stay in the CPU's caches gains nothing from
+// the hints, only their instructions: below kMinTasks tasks they are not
+// issued.
 #pragma once
 
 #include <array>
@@ -21,7 +21,7 @@ class TaskPrefetch {
   public:
     // Records further apart than this share a ring entry.
     static constexpr std::size_t kRing = 16;
-    // 8,192 tasks: 416 KiB of records and 32 KiB of index, about half of a
+    // 8,192 tasks: 384 KiB of records and 32 KiB of index, about half of a
     // 1 MiB L2 cache.
     static constexpr std::size_t kMinTasks = 8192;
 
@@ -35,23 +35,18 @@ class TaskPrefetch {
     void slot(const pairing::TaskTable& table, std::span<const std::byte> raw, std::size_t i) {
         Ahead& ahead = ring_[i % kRing];
         const std::optional<pairing::TaskKey> task = consumer::event_task(raw);
-        ahead =
-            task ? Ahead{table.prefetch_slot(*task), true, pairing::TaskTable::kNoHint} : Ahead{};
+        ahead = task ? Ahead{table.prefetch_slot(*task), true} : Ahead{};
     }
-    void record(const pairing::TaskTable& table, std::size_t i) {
-        Ahead& ahead = ring_[i % kRing];
+    void record(const pairing::TaskTable& table, std::size_t i) const {
+        const Ahead& ahead = ring_[i % kRing];
         if (ahead.has_hash)
-            ahead.id = table.prefetch_record(ahead.hash);
-    }
-    void neighbours(const pairing::TaskTable& table, std::size_t i) const {
-        table.prefetch_neighbours(ring_[i % kRing].id);
+            table.prefetch_record(ahead.hash);
     }
 
   private:
     struct Ahead {
         uint64_t hash = 0;
         bool has_hash = false;
-        uint32_t id = pairing::TaskTable::kNoHint;
     };
     std::array<Ahead, kRing> ring_{};
     bool active_ = false;

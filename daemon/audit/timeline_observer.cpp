@@ -9,10 +9,15 @@ namespace scx_custody::audit {
 
 using nlohmann::json;
 
-void TimelineObserver::at(uint64_t ts_ns) {
+void TimelineObserver::locate(uint64_t ts_ns) {
     if (!origin_ns_)
         origin_ns_ = ts_ns;
-    now_ns_ = ts_ns;
+    // Records merged across CPUs can be a little out of order: earlier than the
+    // first event counts in the first interval.
+    const uint64_t origin = *origin_ns_;
+    const uint64_t index = ts_ns > origin ? (ts_ns - origin) / kIntervalNs : 0;
+    index_ = index < kMaxBuckets ? static_cast<std::size_t>(index) : kMaxBuckets;
+    interval_start_ns_ = origin + index * kIntervalNs;
 }
 
 void TimelineObserver::on_custody_enter(uint32_t cpu, pairing::EnterPath /*path*/) {
@@ -27,35 +32,34 @@ void TimelineObserver::on_custody_duration(uint32_t /*cpu*/, uint64_t duration_n
     ++histogram_[static_cast<std::size_t>(std::bit_width(duration_ns))];
 }
 
-void TimelineObserver::bin(uint32_t cpu, Kind kind) {
-    const uint64_t origin = origin_ns_.value_or(now_ns_);
-    // Records merged across CPUs can be a little out of order: earlier than the
-    // first event counts in the first interval.
-    const uint64_t index = now_ns_ > origin ? (now_ns_ - origin) / kIntervalNs : 0;
-    if (index >= kMaxBuckets || cpu >= kMaxCpus) {
+void TimelineObserver::bin_growing(uint32_t cpu, Kind kind) {
+    if (index_ >= kMaxBuckets || cpu >= kMaxCpus) {
         ++not_binned_[static_cast<std::size_t>(kind)];
         capped_ = true;
         return;
     }
     if (cpu >= cpus_.size())
         cpus_.resize(static_cast<std::size_t>(cpu) + 1);
-    std::vector<uint64_t>& series = kind == Kind::Enter ? cpus_[cpu].enter : cpus_[cpu].dequeue;
-    if (index >= series.size())
-        series.resize(static_cast<std::size_t>(index) + 1);
-    ++series[static_cast<std::size_t>(index)];
-    buckets_ = std::max(buckets_, static_cast<std::size_t>(index) + 1);
+    std::vector<Bin>& series = cpus_[cpu];
+    if (index_ >= series.size())
+        series.resize(index_ + 1);
+    ++series[index_][static_cast<std::size_t>(kind)];
+    if (index_ >= buckets_)
+        buckets_ = index_ + 1;
 }
 
 json TimelineObserver::timeline_json() const {
     json per_cpu = json::array();
     for (std::size_t cpu = 0; cpu < cpus_.size(); ++cpu) {
-        const CpuSeries& series = cpus_[cpu];
-        if (series.enter.empty() && series.dequeue.empty())
+        const std::vector<Bin>& series = cpus_[cpu];
+        if (series.empty())
             continue;
-        std::vector<uint64_t> enter = series.enter;
-        std::vector<uint64_t> dequeue = series.dequeue;
-        enter.resize(buckets_);
-        dequeue.resize(buckets_);
+        std::vector<uint64_t> enter(buckets_, 0);
+        std::vector<uint64_t> dequeue(buckets_, 0);
+        for (std::size_t i = 0; i < series.size(); ++i) {
+            enter[i] = series[i][static_cast<std::size_t>(Kind::Enter)];
+            dequeue[i] = series[i][static_cast<std::size_t>(Kind::Dequeue)];
+        }
         per_cpu.push_back({{"cpu", cpu}, {"custody_enter", enter}, {"dequeue", dequeue}});
     }
     json timeline = {

@@ -35,8 +35,13 @@ class TimelineObserver final : public pairing::EngineObserver {
     // Bucket b holds durations of bit width b: 0 for 0 ns, b for [2^(b-1), 2^b - 1].
     static constexpr std::size_t kHistogramBuckets = 65;
 
-    // The time of the event the engine is about to process.
-    void at(uint64_t ts_ns);
+    // The time of the event the engine is about to process. Inline: it runs
+    // for every event, and most fall in the last event's interval.
+    void at(uint64_t ts_ns) {
+        // Unsigned: an event before the interval's start wraps and is located.
+        if (ts_ns - interval_start_ns_ >= kIntervalNs || !origin_ns_)
+            locate(ts_ns);
+    }
 
     void on_custody_enter(uint32_t cpu, pairing::EnterPath path) override;
     void on_dequeue(uint32_t cpu, pairing::DequeueReason reason) override;
@@ -51,19 +56,33 @@ class TimelineObserver final : public pairing::EngineObserver {
     nlohmann::json histogram_json() const;
 
   private:
-    struct CpuSeries {
-        std::vector<uint64_t> enter;
-        std::vector<uint64_t> dequeue;
-    };
     enum class Kind : uint8_t { Enter, Dequeue };
+    // One interval of one CPU: custody enters and dequeues, by Kind.
+    using Bin = std::array<uint64_t, 2>;
 
-    void bin(uint32_t cpu, Kind kind);
+    // Finds the interval of ts_ns when it is not the last event's.
+    void locate(uint64_t ts_ns);
+    // The common case inline: the CPU's series already reaches the interval
+    // (a series is never longer than buckets_, so that needs no update).
+    void bin(uint32_t cpu, Kind kind) {
+        if (cpu < cpus_.size() && index_ < cpus_[cpu].size()) [[likely]] {
+            ++cpus_[cpu][index_][static_cast<std::size_t>(kind)];
+            return;
+        }
+        bin_growing(cpu, kind);
+    }
+    // The rest, out of line: a new CPU or interval, or one outside the cap.
+    void bin_growing(uint32_t cpu, Kind kind);
 
     std::optional<uint64_t> origin_ns_;
-    uint64_t now_ns_ = 0;
+    // The interval of the last event given to at(), and where it begins: the
+    // next event, most often in the same one, needs no division.
+    std::size_t index_ = 0;
+    uint64_t interval_start_ns_ = 0;
     // One past the highest interval binned.
     std::size_t buckets_ = 0;
-    std::vector<CpuSeries> cpus_;
+    // Per CPU, its bins by interval.
+    std::vector<std::vector<Bin>> cpus_;
     std::array<uint64_t, 2> not_binned_{};
     bool capped_ = false;
     std::array<uint64_t, kHistogramBuckets> histogram_{};

@@ -114,8 +114,9 @@
 // Memory: a record exists only for tasks seen in Enqueue, DsqInsert or Dequeue
 //   events (Running and TaskExit never create one). Records are freed at TaskExit,
 //   at detach, attach and finish(). Beyond EngineConfig::max_tracked_tasks the
-//   least recently touched record is evicted (evicted++); since it might come
-//   back, newly seen tasks start Indet for the rest of the section.
+//   task table's clock evicts a record not touched since its hand last passed
+//   (evicted++); since it might come back, newly seen tasks start Indet for the
+//   rest of the section.
 //
 // Held custodies (HeldCustodies, held_custodies.h): every custody enter is
 //   noted in a bounded side structure; one still live after

@@ -71,7 +71,7 @@ void CommPool::clear() {
     ids_.clear();
 }
 
-// ---- TaskTable: records and LRU ----------------------------------------------
+// ---- TaskTable: records and clock --------------------------------------------
 
 TaskTable::TaskTable(std::size_t capacity)
     : capacity_(std::clamp<std::size_t>(capacity, 1, kMaxCapacity)),
@@ -80,7 +80,7 @@ TaskTable::TaskTable(std::size_t capacity)
 uint32_t TaskTable::new_record() {
     uint32_t id = free_ids_;
     if (id != kNil) {
-        free_ids_ = record(id).older;
+        free_ids_ = record(id).pid;
     } else {
         id = next_unused_++;
         if ((id >> kChunkShift) >= chunks_.size())
@@ -90,33 +90,26 @@ uint32_t TaskTable::new_record() {
 }
 
 void TaskTable::free_record(uint32_t id) {
-    comms_.release(record(id).comm_id);
-    record(id).comm_id = 0;
-    record(id).older = free_ids_;
+    TaskState& task = record(id);
+    comms_.release(task.comm_id);
+    task.comm_id = 0;
+    task.in_use = false;
+    task.pid = free_ids_;
     free_ids_ = id;
 }
 
-void TaskTable::link_newest(uint32_t id) {
-    TaskState& task = record(id);
-    task.newer = kNil;
-    task.older = newest_;
-    if (newest_ != kNil)
-        record(newest_).newer = id;
-    else
-        oldest_ = id;
-    newest_ = id;
-}
-
-void TaskTable::unlink(uint32_t id) {
-    const TaskState& task = record(id);
-    if (task.newer != kNil)
-        record(task.newer).older = task.older;
-    else
-        newest_ = task.older;
-    if (task.older != kNil)
-        record(task.older).newer = task.newer;
-    else
-        oldest_ = task.newer;
+uint32_t TaskTable::clock_victim() {
+    // size_ > 0 here, so a record in use is found within two turns of the hand.
+    for (;;) {
+        const uint32_t id = clock_hand_;
+        clock_hand_ = id + 1 < next_unused_ ? id + 1 : 0;
+        TaskState& task = record(id);
+        if (!task.in_use)
+            continue;
+        if (!task.referenced)
+            return id;
+        task.referenced = false;
+    }
 }
 
 // ---- TaskTable: index ----------------------------------------------------------
@@ -145,8 +138,9 @@ void TaskTable::place(uint32_t id, uint64_t hash) {
 
 void TaskTable::grow_index() {
     index_.assign(index_.size() * 2, 0);
-    for (uint32_t id = oldest_; id != kNil; id = record(id).newer)
-        place(id, hash_of(record(id).key()));
+    for (uint32_t id = 0; id < next_unused_; ++id)
+        if (const TaskState& task = record(id); task.in_use)
+            place(id, hash_of(task.key()));
 }
 
 // Backward-shift deletion: every later entry of the probe run that may move into
@@ -171,17 +165,14 @@ void TaskTable::remove_slot(std::size_t hole) {
 
 // ---- TaskTable: operations -----------------------------------------------------
 
-// Flattened (the probe and the LRU relink inlined): it runs for almost every
-// event, and the calls cost about 25 instructions per event.
+// Flattened (the probe inlined): it runs for almost every event.
 [[gnu::flatten]] TaskState* TaskTable::touch(const TaskKey& key) {
     const uint32_t id = probe(key).id;
     if (id == kNil)
         return nullptr;
-    if (id != newest_) {
-        unlink(id);
-        link_newest(id);
-    }
-    return &record(id);
+    TaskState& task = record(id);
+    task.referenced = true;
+    return &task;
 }
 
 const TaskState* TaskTable::find(const TaskKey& key) const {
@@ -192,7 +183,7 @@ const TaskState* TaskTable::find(const TaskKey& key) const {
 TaskTable::Inserted TaskTable::insert(const TaskKey& key) {
     Inserted result{nullptr, std::nullopt};
     if (size_ >= capacity_) {
-        result.evicted = record(oldest_);
+        result.evicted = record(clock_victim());
         erase(result.evicted->key());
     }
     if ((size_ + 1) * 4 > index_.size() * 3)
@@ -202,7 +193,8 @@ TaskTable::Inserted TaskTable::insert(const TaskKey& key) {
     task = TaskState{};
     task.pid = key.pid;
     task.start_time_ns = key.start_time_ns;
-    link_newest(id);
+    task.in_use = true;
+    task.referenced = true;
     place(id, hash_of(key));
     ++size_;
     result.task = &task;
@@ -214,7 +206,6 @@ void TaskTable::erase(const TaskKey& key) {
     if (found.id == kNil)
         return;
     remove_slot(found.slot);
-    unlink(found.id);
     free_record(found.id);
     --size_;
 }
@@ -225,7 +216,8 @@ void TaskTable::clear() {
     chunks_.clear();
     size_ = 0;
     next_unused_ = 0;
-    free_ids_ = newest_ = oldest_ = kNil;
+    free_ids_ = kNil;
+    clock_hand_ = 0;
     comms_.clear();
 }
 

@@ -1,18 +1,23 @@
-// Bounded map TaskKey -> TaskState with least-recently-touched eviction, at
-// about 61 bytes per task for a million tasks (52-byte record + index).
+// Bounded map TaskKey -> TaskState with clock (second-chance) eviction, at
+// about 57 bytes per task for a million tasks (48-byte record + index).
 //
 // Layout, all indices instead of pointers:
 //   records  TaskState in fixed chunks of kChunkRecords (never moved, so a
 //            TaskState* stays valid until its task is erased, evicted or cleared);
 //            a record's id is its position; freed ids are reused first
-//   LRU      a doubly linked list through the records' `newer` / `older` ids
+//   clock    a touch sets the record's `referenced` bit; to make room, a hand
+//            sweeps the ids in order, clearing set bits, and evicts the first
+//            record in use whose bit is clear: a record not touched since the
+//            hand last passed it. Unlike an exact LRU list, a touch writes only
+//            the record the engine is about to write anyway
 //   index    open addressing (linear probing, at most 3/4 full) of 32-bit
 //            entries: id + 1 in the low bits, a tag of the key's hash in the high
 //            bits so that most probes never read a record; deletion shifts
 //            entries back (no tombstones)
 //   comms    one copy per distinct comm, reference-counted (CommPool)
-// All operations are O(1) (amortised: the index doubles when 3/4 full);
-// clear() and for_each() are linear. Capacity is at most kMaxCapacity.
+// All operations are O(1) (amortised: the index doubles when 3/4 full, and a
+// sweep clears at most one bit per touch since the last one); clear() and
+// for_each() are linear. Capacity is at most kMaxCapacity.
 #pragma once
 
 #include <array>
@@ -71,7 +76,7 @@ class CommPool {
 
 class TaskTable {
   public:
-    // Records that fit the 28-bit ids of the LRU links (268 million tasks).
+    // Records whose ids fit kTaskIdBits (268 million tasks).
     static constexpr std::size_t kMaxCapacity = (std::size_t{1} << kTaskIdBits) - 1;
 
     // capacity 0 is taken as 1, more than kMaxCapacity as kMaxCapacity.
@@ -85,59 +90,47 @@ class TaskTable {
     std::size_t size() const { return size_; }
     std::size_t capacity() const { return capacity_; }
 
-    // The record for key, now the most recently touched; nullptr when absent.
+    // The record for key, marked as touched; nullptr when absent.
     TaskState* touch(const TaskKey& key);
-    // The record for key without changing the eviction order; nullptr when absent.
+    // The record for key, not marked as touched; nullptr when absent.
     const TaskState* find(const TaskKey& key) const;
     TaskState* find(const TaskKey& key) {
         return const_cast<TaskState*>(std::as_const(*this).find(key));
     }
 
     // Prefetch hints for a key looked up a few events from now; they change
-    // nothing. With 100k tasks a lookup misses the cache up to four times (the
-    // index slot, the record, the record's two LRU neighbours), one after the
-    // other; a batch issues these steps a few lookups apart, each once the
-    // line the previous one fetched has arrived, so the misses overlap:
+    // nothing. With 100k tasks a lookup misses the cache twice (the index slot,
+    // then the record it names), one after the other; a batch issues these
+    // steps a few lookups apart, the second once the line the first fetched
+    // has arrived, so the misses overlap:
     //   prefetch_slot(key) -> hash        its index slot
-    //   prefetch_record(hash) -> id       the record the slot names (kNoHint:
-    //                                     none there, or a probe run longer than one)
-    //   prefetch_neighbours(id)           that record's LRU neighbours
-    // An id may be stale by the last step: it then fetches lines of no use.
+    //   prefetch_record(hash)             the record the slot names (none when
+    //                                     the slot is empty or holds another key)
     // Inline: they run for every record of a batch when the table is large.
-    static constexpr uint32_t kNoHint = ~uint32_t{0};
     uint64_t prefetch_slot(const TaskKey& key) const {
         const uint64_t hash = TaskKeyHash{}(key);
         __builtin_prefetch(&index_[hash & (index_.size() - 1)]);
         return hash;
     }
     // The key's home slot only: a key further along its probe run is not
-    // prefetched, and one whose tag does not match is not there.
-    uint32_t prefetch_record(uint64_t hash) const {
+    // prefetched, and one whose tag does not match is not there. True when a
+    // record was prefetched.
+    bool prefetch_record(uint64_t hash) const {
         const uint32_t entry = index_[hash & (index_.size() - 1)];
         const uint32_t id_mask = (uint32_t{1} << id_bits_) - 1;
         if (entry == 0 || (entry >> id_bits_) != tag_of(hash))
-            return kNoHint;
-        const uint32_t id = (entry & id_mask) - 1;
-        prefetch_for_write(record(id));
-        return id;
-    }
-    void prefetch_neighbours(uint32_t id) const {
-        if (id >= next_unused_ || id == newest_)
-            return;
-        const TaskState& task = record(id);
-        if (task.newer < next_unused_)
-            prefetch_for_write(record(task.newer));
-        if (task.older < next_unused_)
-            prefetch_for_write(record(task.older));
+            return false;
+        prefetch_for_write(record((entry & id_mask) - 1));
+        return true;
     }
 
     struct Inserted {
         TaskState* task;
-        // The least recently touched record, removed to make room (its comm is
-        // no longer held: read it with comm() before, not from this copy).
+        // The record the clock chose, removed to make room (its comm is no
+        // longer held: read it with comm() before, not from this copy).
         std::optional<TaskState> evicted;
     };
-    // Adds a default record for key, which must be absent, as the most recent one.
+    // Adds a default record for key, which must be absent, marked as touched.
     Inserted insert(const TaskKey& key);
 
     void erase(const TaskKey& key);
@@ -150,10 +143,11 @@ class TaskTable {
             change_comm(task, comm);
     }
 
-    // Visits every record, least recently touched first.
+    // Visits every record, in the order of their ids.
     template <class F> void for_each(F&& visit) const {
-        for (uint32_t id = oldest_; id != kNil; id = record(id).newer)
-            visit(record(id));
+        for (uint32_t id = 0; id < next_unused_; ++id)
+            if (const TaskState& task = record(id); task.in_use)
+                visit(task);
     }
 
   private:
@@ -172,7 +166,7 @@ class TaskTable {
         return chunks_[id >> kChunkShift][id & (kChunkRecords - 1)];
     }
 
-    // A record is 52 bytes at 4-byte alignment: it may straddle two cache lines.
+    // A record is 48 bytes at 4-byte alignment: it may straddle two cache lines.
     static void prefetch_for_write(const TaskState& task) {
         __builtin_prefetch(&task, 1);
         __builtin_prefetch(reinterpret_cast<const char*>(&task) + sizeof task - 1, 1);
@@ -188,8 +182,9 @@ class TaskTable {
 
     uint32_t new_record();
     void free_record(uint32_t id);
-    void link_newest(uint32_t id);
-    void unlink(uint32_t id);
+    // The id the clock evicts: the next record in use from the hand on whose
+    // `referenced` bit is clear (the bits it passes are cleared).
+    uint32_t clock_victim();
 
     std::size_t capacity_;
     // Index entries hold id + 1 (0: empty slot) in id_bits_ bits, a hash tag above.
@@ -199,9 +194,8 @@ class TaskTable {
 
     std::vector<std::unique_ptr<TaskState[]>> chunks_;
     uint32_t next_unused_ = 0; // ids from here on were never handed out
-    uint32_t free_ids_ = kNil; // freed records, linked through `older`
-    uint32_t newest_ = kNil;
-    uint32_t oldest_ = kNil;
+    uint32_t free_ids_ = kNil; // freed records, linked through their `pid`
+    uint32_t clock_hand_ = 0;  // the id clock_victim() looks at first
     CommPool comms_;
 };
 

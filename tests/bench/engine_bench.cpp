@@ -72,8 +72,8 @@ void engine_counters(benchmark::State& state, const pairing::PairingEngine& engi
 // The measured loop: kBatch records per iteration, replaying the stream's n
 // records from the start as often as needed. subject.reset() (outside the measured
 // time) starts the subject afresh before each pass: a replayed pass would meet the
-// table's LRU list in the order the previous pass left it, which makes a large
-// table look cheaper than in any real, unrepeated event order.
+// table as the previous pass left it, its lines cached in that order, which
+// makes a large table look cheaper than in any real, unrepeated event order.
 template <class Subject> void run_stream(benchmark::State& state, std::size_t n, Subject& subject) {
     Status status = subject.reset();
     if (!status) {

@@ -261,7 +261,7 @@ TEST(HeldCustodies, SideStructureStaysBounded) {
 
 TEST(HeldCustodies, TaskRecordsStayCompact) {
     // The history lives in HeldCustodies; a record carries one bit for it.
-    EXPECT_EQ(sizeof(TaskState), 52u);
+    EXPECT_EQ(sizeof(TaskState), 48u);
 }
 
 // A section whose registration was seen late (a start window: `run`

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <list>
 #include <map>
 #include <optional>
 #include <random>
@@ -262,25 +261,34 @@ TEST(Comm, IsTruncatedAndNulTerminated) {
 
 // ---- task table ------------------------------------------------------------------
 
-TEST(TaskTable, EvictsTheLeastRecentlyTouched) {
-    TaskTable table(2);
+TEST(TaskTable, EvictsTheFirstRecordTheClockFindsUntouched) {
+    const TaskKey kTaskE{500, 9'000};
+    TaskTable table(3);
     EXPECT_FALSE(table.insert(kTaskA).evicted.has_value());
     EXPECT_FALSE(table.insert(kTaskB).evicted.has_value());
-    ASSERT_NE(table.touch(kTaskA), nullptr); // B is now the oldest
-    TaskTable::Inserted inserted = table.insert(kTaskC);
+    EXPECT_FALSE(table.insert(kTaskC).evicted.has_value());
+    // Every record touched since the hand last passed: one full turn clears
+    // their bits, and the first one goes.
+    TaskTable::Inserted inserted = table.insert(kTaskD);
     ASSERT_TRUE(inserted.evicted.has_value());
-    EXPECT_EQ(inserted.evicted->key(), kTaskB);
-    EXPECT_EQ(table.size(), 2u);
-    EXPECT_NE(table.find(kTaskA), nullptr);
-    EXPECT_EQ(table.find(kTaskB), nullptr);
+    EXPECT_EQ(inserted.evicted->key(), kTaskA);
+    // B is touched again, C is not: B gets a second chance, C goes.
+    ASSERT_NE(table.touch(kTaskB), nullptr);
+    inserted = table.insert(kTaskE);
+    ASSERT_TRUE(inserted.evicted.has_value());
+    EXPECT_EQ(inserted.evicted->key(), kTaskC);
+    EXPECT_EQ(table.size(), 3u);
+    EXPECT_NE(table.find(kTaskB), nullptr);
+    EXPECT_EQ(table.find(kTaskC), nullptr);
 
+    // Records in id order: D and E took the ids A and C left.
     std::vector<TaskKey> order;
     table.for_each([&](const TaskState& task) { order.push_back(task.key()); });
-    EXPECT_EQ(order, (std::vector<TaskKey>{kTaskA, kTaskC}));
+    EXPECT_EQ(order, (std::vector<TaskKey>{kTaskD, kTaskB, kTaskE}));
 
-    table.erase(kTaskA);
-    table.erase(kTaskA);
-    EXPECT_EQ(table.size(), 1u);
+    table.erase(kTaskB);
+    table.erase(kTaskB);
+    EXPECT_EQ(table.size(), 2u);
     table.clear();
     EXPECT_EQ(table.size(), 0u);
 }
@@ -293,41 +301,89 @@ TEST(TaskTable, CapacityZeroHoldsOneTask) {
     EXPECT_EQ(table.size(), 1u);
 }
 
-// The compact table against a plain model (a list in touch order): random
-// inserts, touches, finds and erases over few pids with reused pids (same pid, new
-// start time), a small capacity so that evictions are frequent, and comms set and
-// cleared. After every step both agree on size, membership, eviction victims,
-// comms and the full least-recent-first order.
-TEST(TaskTable, AgreesWithAnLruModelOnRandomOperations) {
-    struct Entry {
+// A plain clock: one slot per record id, freed ids reused last-freed first,
+// and a hand that clears `referenced` bits until it finds a slot in use
+// without one. It knows nothing of the table's index, chunks or comm pool.
+struct ClockModel {
+    struct Slot {
         TaskKey key;
-        Comm comm;
+        Comm comm{};
+        bool in_use = false;
+        bool referenced = false;
     };
+    std::vector<Slot> slots;
+    std::vector<std::size_t> free_ids;
+    std::size_t hand = 0;
+    std::size_t size = 0;
+
+    Slot* find(const TaskKey& key) {
+        for (Slot& slot : slots)
+            if (slot.in_use && slot.key == key)
+                return &slot;
+        return nullptr;
+    }
+    TaskKey victim() {
+        for (;;) {
+            Slot& slot = slots[hand];
+            hand = (hand + 1) % slots.size();
+            if (slot.in_use && !slot.referenced)
+                return slot.key;
+            slot.referenced = false;
+        }
+    }
+    void erase(Slot& slot) {
+        slot.in_use = false;
+        free_ids.push_back(static_cast<std::size_t>(&slot - slots.data()));
+        --size;
+    }
+    Slot& insert(const TaskKey& key) {
+        std::size_t id = slots.size();
+        if (free_ids.empty()) {
+            slots.emplace_back();
+        } else {
+            id = free_ids.back();
+            free_ids.pop_back();
+        }
+        slots[id] = Slot{key, Comm{}, true, true};
+        ++size;
+        return slots[id];
+    }
+    std::vector<TaskKey> in_id_order() const {
+        std::vector<TaskKey> keys;
+        for (const Slot& slot : slots)
+            if (slot.in_use)
+                keys.push_back(slot.key);
+        return keys;
+    }
+};
+
+// The compact table against the plain clock above: random inserts, touches,
+// finds and erases over few pids with reused pids (same pid, new start time),
+// a small capacity so that evictions are frequent, and comms set and cleared.
+// After every step both agree on size, membership, eviction victims, comms
+// and the order for_each() gives.
+TEST(TaskTable, AgreesWithAClockModelOnRandomOperations) {
     for (const std::size_t capacity : {std::size_t{1}, std::size_t{7}, std::size_t{300}}) {
         TaskTable table(capacity);
-        std::list<Entry> model; // front: least recently touched
+        ClockModel model;
         std::mt19937 random(static_cast<uint32_t>(capacity));
-        const auto in_model = [&](const TaskKey& key) {
-            return std::find_if(model.begin(), model.end(),
-                                [&](const Entry& e) { return e.key == key; });
-        };
         const std::array<const char*, 4> names = {"", "worker", "kworker/0:1", "stress-ng"};
         for (int step = 0; step < 20'000; ++step) {
             // 400 pids, each with two possible start times: pid reuse.
             const TaskKey key{static_cast<uint32_t>(random() % 400),
                               1'000 + static_cast<uint64_t>(random() % 2)};
-            const auto it = in_model(key);
+            ClockModel::Slot* in_model = model.find(key);
             switch (random() % 4) {
             case 0: { // insert (or touch when present, as the engine's acquire does)
-                if (it != model.end()) {
+                if (in_model) {
                     ASSERT_NE(table.touch(key), nullptr);
-                    model.splice(model.end(), model, it);
+                    in_model->referenced = true;
                     break;
                 }
                 std::optional<TaskKey> victim;
-                if (model.size() >= capacity) {
-                    victim = model.front().key;
-                    model.pop_front();
+                if (model.size >= capacity) {
+                    victim = model.victim();
+                    model.erase(*model.find(*victim));
                 }
                 TaskTable::Inserted inserted = table.insert(key);
                 ASSERT_EQ(inserted.evicted.has_value(), victim.has_value()) << step;
@@ -336,52 +392,49 @@ TEST(TaskTable, AgreesWithAnLruModelOnRandomOperations) {
                 }
                 const Comm comm = make_comm(names[random() % names.size()]);
                 table.set_comm(*inserted.task, comm);
-                model.push_back({key, comm});
+                model.insert(key).comm = comm;
                 break;
             }
             case 1: { // touch, and sometimes a new comm
                 TaskState* task = table.touch(key);
-                ASSERT_EQ(task != nullptr, it != model.end()) << step;
+                ASSERT_EQ(task != nullptr, in_model != nullptr) << step;
                 if (!task)
                     break;
-                model.splice(model.end(), model, it);
+                in_model->referenced = true;
                 if (random() % 3 == 0) {
-                    model.back().comm = make_comm(names[random() % names.size()]);
-                    table.set_comm(*task, model.back().comm);
+                    in_model->comm = make_comm(names[random() % names.size()]);
+                    table.set_comm(*task, in_model->comm);
                 }
                 break;
             }
-            case 2: { // find: no reordering
+            case 2: { // find: no mark
                 const TaskState* task = table.find(key);
-                ASSERT_EQ(task != nullptr, it != model.end()) << step;
+                ASSERT_EQ(task != nullptr, in_model != nullptr) << step;
                 if (task) {
                     ASSERT_EQ(task->key(), key);
-                    ASSERT_EQ(table.comm(*task), it->comm);
+                    ASSERT_EQ(table.comm(*task), in_model->comm);
                 }
                 break;
             }
             case 3: // erase
                 table.erase(key);
-                if (it != model.end())
-                    model.erase(it);
+                if (in_model)
+                    model.erase(*in_model);
                 break;
             }
-            ASSERT_EQ(table.size(), model.size()) << step;
+            ASSERT_EQ(table.size(), model.size) << step;
             if (step % 97 == 0 || capacity == 1) {
                 std::vector<TaskKey> order;
                 table.for_each([&](const TaskState& task) {
                     order.push_back(task.key());
-                    EXPECT_EQ(table.comm(task), in_model(task.key())->comm);
+                    EXPECT_EQ(table.comm(task), model.find(task.key())->comm);
                 });
-                std::vector<TaskKey> expected;
-                for (const Entry& e : model)
-                    expected.push_back(e.key);
-                ASSERT_EQ(order, expected) << step;
+                ASSERT_EQ(order, model.in_id_order()) << step;
             }
         }
         table.clear();
         EXPECT_EQ(table.size(), 0u);
-        EXPECT_EQ(table.find(model.empty() ? kTaskA : model.front().key), nullptr);
+        EXPECT_EQ(table.find(TaskKey{1, 1'000}), nullptr);
     }
 }
 
