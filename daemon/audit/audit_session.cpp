@@ -79,17 +79,21 @@ void AuditSession::on_event_bytes(std::span<const std::byte> raw) {
         record(recording_->write_event(raw));
     ++stats_.event_records;
     if (consumer::decode_event_into(raw, decoded_) != consumer::DecodeFault::None) {
-        ++stats_.decode_errors;
-        pairing::Event lost;
-        lost.kind = pairing::EventKind::Lost;
-        lost.ts_ns = last_ts_ns_;
-        lost.count = 1;
-        process(lost);
+        process_undecodable();
         return;
     }
     if (decoded_.hook < stats_.events_by_hook.size())
         ++stats_.events_by_hook[decoded_.hook];
     process(decoded_);
+}
+
+void AuditSession::process_undecodable() {
+    ++stats_.decode_errors;
+    pairing::Event lost;
+    lost.kind = pairing::EventKind::Lost;
+    lost.ts_ns = last_ts_ns_;
+    lost.count = 1;
+    process(lost);
 }
 
 void AuditSession::on_control(const record::ControlRecord& control) {

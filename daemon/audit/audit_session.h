@@ -121,6 +121,9 @@ class AuditSession {
     static constexpr std::size_t kPrefetchRecordAhead = 4;
     nlohmann::json complete(EndMetadata end);
     void process(const pairing::Event& event);
+    // A record that did not decode: processed as one lost event. Out of line,
+    // so that on_event_bytes() keeps a small frame for the records that do.
+    [[gnu::noinline]] void process_undecodable();
     void record(const Status& status);
 
     // Heap-held so that the engine's observer pointer survives a move; declared

@@ -253,13 +253,8 @@ uint32_t PairingEngine::event_owner(const Event& event, const TaskState* task) c
     return kRootOwner;
 }
 
-bool PairingEngine::follow_owner(TaskState& task, const Event& event) {
-    // The common case first: the event names the owner of the task's section.
+bool PairingEngine::move_to_owner(TaskState& task, const Event& event) {
     const Slot& slot = slots_[task.section_slot];
-    if (slot.section != kNoSection && (event.owner == kOwnerUnknown || event.owner == slot.owner)) {
-        active_ = slot.section;
-        return true;
-    }
     const uint32_t owner = event_owner(event, &task);
     const std::size_t current = slot.section;
     const std::optional<unsigned> to = ensure_slot(event, owner);
@@ -499,7 +494,7 @@ void PairingEngine::check_kernel_flag(TaskState& task, const Event& event, Custo
 
 // ---- events ------------------------------------------------------------------
 
-void PairingEngine::process(const Event& event) {
+[[gnu::flatten]] void PairingEngine::process(const Event& event) {
     if (finished_)
         return;
     const std::size_t kind = to_index(event.kind);
@@ -550,7 +545,7 @@ TaskState* PairingEngine::dispatch(const Event& event) {
     return nullptr;
 }
 
-bool PairingEngine::uncertain(const Event& event) {
+bool PairingEngine::take_if_uncertain(const Event& event) {
     switch (event.kind) {
     case EventKind::SchedulerAttach:
     case EventKind::SchedulerDetach:
@@ -563,7 +558,7 @@ bool PairingEngine::uncertain(const Event& event) {
     case EventKind::TaskExit:
         break;
     }
-    if (event.ts_ns >= uncertain_until_ns_ || !any_section_open())
+    if (!any_section_open())
         return false;
     ++uncertain_events_;
     judging_ = false;

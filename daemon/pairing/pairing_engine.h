@@ -218,6 +218,10 @@ class PairingEngine {
     PairingEngine(PairingEngine&&) = default;
     PairingEngine& operator=(PairingEngine&&) = default;
 
+    // Flattened: the handlers of task events and what they call are inlined
+    // into it, so that an event pays for one call frame, not six. What is
+    // rare (sections, losses, findings, held custodies) is [[gnu::noinline]]
+    // and stays out.
     void process(const Event& event);
     // For prefetch hints (TaskTable::prefetch_slot() and the steps after it).
     const TaskTable& task_table() const { return tasks_; }
@@ -289,20 +293,32 @@ class PairingEngine {
     // empty when every slot is taken.
     std::optional<unsigned> ensure_slot(const Event& event, uint32_t owner);
     bool slot_available() const;
-    unsigned open_new_section(const Event& event, bool implicit, uint32_t owner);
+    [[gnu::noinline]] unsigned open_new_section(const Event& event, bool implicit, uint32_t owner);
     // Detach semantics for the section's tasks, then closes it.
     // own_detach: closed by the instance's own SchedulerDetach.
-    void close_slot(unsigned slot, uint64_t ts_ns, bool detach_observed,
-                    std::optional<EventKind> trigger, bool own_detach = false);
-    void close_all_sections(uint64_t ts_ns, bool detach_observed, std::optional<EventKind> trigger);
+    [[gnu::noinline]] void close_slot(unsigned slot, uint64_t ts_ns, bool detach_observed,
+                                      std::optional<EventKind> trigger, bool own_detach = false);
+    [[gnu::noinline]] void close_all_sections(uint64_t ts_ns, bool detach_observed,
+                                              std::optional<EventKind> trigger);
     // Marks the slot's section closed at ts_ns and frees the slot.
     void end_section(unsigned slot, uint64_t ts_ns, bool detach_observed);
     // The owner an event names for a task (its record's when it names none).
     uint32_t event_owner(const Event& event, const TaskState* task) const;
     // Moves the task to the section of `owner` when the event names another.
     // False when that section cannot be opened (the event is not judged).
-    bool follow_owner(TaskState& task, const Event& event);
-    void hand_over(TaskState& task, const Event& event, unsigned to_slot);
+    // Inline: the common case, an event naming the owner of the task's section.
+    bool follow_owner(TaskState& task, const Event& event) {
+        const Slot& slot = slots_[task.section_slot];
+        if (slot.section != kNoSection &&
+            (event.owner == kOwnerUnknown || event.owner == slot.owner)) [[likely]] {
+            active_ = slot.section;
+            return true;
+        }
+        return move_to_owner(task, event);
+    }
+    // The rest of follow_owner(), out of line so that its fast path stays small.
+    [[gnu::noinline]] bool move_to_owner(TaskState& task, const Event& event);
+    [[gnu::noinline]] void hand_over(TaskState& task, const Event& event, unsigned to_slot);
 
     // The task's record, routed to its owner's section (created, starting Out
     // or Indet, by acquire()); null when the event is not to be judged.
@@ -315,9 +331,9 @@ class PairingEngine {
     void forget_task(const TaskKey& key);
     void forget_all_tasks();
 
-    void on_attach(const Event& event);
-    void on_detach(const Event& event);
-    void on_lost(const Event& event);
+    [[gnu::noinline]] void on_attach(const Event& event);
+    [[gnu::noinline]] void on_detach(const Event& event);
+    [[gnu::noinline]] void on_lost(const Event& event);
     // The task handlers return the task's record (null when it has none).
     TaskState* on_enqueue(const Event& event);
     TaskState* on_insert(const Event& event);
@@ -326,7 +342,13 @@ class PairingEngine {
     void on_exit(const Event& event);
     TaskState* dispatch(const Event& event);
     // A task event that may follow a hole in the stream (see on_lost).
-    bool uncertain(const Event& event);
+    // Inline: only an event stamped before the last loss's time can be.
+    bool uncertain(const Event& event) {
+        return event.ts_ns < uncertain_until_ns_ && take_if_uncertain(event);
+    }
+    // The rest of uncertain(), out of line: takes the event in without
+    // judging it when it may follow the hole.
+    [[gnu::noinline]] bool take_if_uncertain(const Event& event);
 
     void enter_custody(TaskState& task, const Event& event, EnterPath path);
     void count_dequeue(TaskState& task, const Event& event, CustodyState before);
@@ -336,8 +358,8 @@ class PairingEngine {
     bool custody_live(const TaskKey& key, uint64_t enter_ts_ns) const;
     // Records the event in the task's watched custody, ending it when the
     // task left custody or began another one.
-    void follow_held(TaskState& task, const Event& event);
-    void promote_held(uint64_t now_ns);
+    [[gnu::noinline]] void follow_held(TaskState& task, const Event& event);
+    [[gnu::noinline]] void promote_held(uint64_t now_ns);
 
     struct FindingContext {
         uint32_t cpu;
@@ -347,15 +369,16 @@ class PairingEngine {
         uint64_t dsq_id;
         CustodyState state_before;
     };
-    void raise(ViolationKind kind, const TaskState& task, const FindingContext& context,
-               KernelCustodyFlag kernel_flag = KernelCustodyFlag::Unknown);
+    [[gnu::noinline]] void raise(ViolationKind kind, const TaskState& task,
+                                 const FindingContext& context,
+                                 KernelCustodyFlag kernel_flag = KernelCustodyFlag::Unknown);
 
     // The counters of cpu: nullptr at or above EngineConfig::max_cpus. Inline,
     // since every count() asks; new CPUs go through add_cpu_slots().
     Counters* cpu_slot(uint32_t cpu) {
         return cpu < per_cpu_.size() ? &per_cpu_[cpu] : add_cpu_slots(cpu);
     }
-    Counters* add_cpu_slots(uint32_t cpu);
+    [[gnu::noinline]] Counters* add_cpu_slots(uint32_t cpu);
     template <class Update> void count(uint32_t cpu, Update&& update);
     void publish_in_custody();
 

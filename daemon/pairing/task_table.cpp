@@ -10,10 +10,6 @@ namespace {
 
 constexpr std::size_t kInitialSlots = 16;
 
-bool same_key(const TaskState& task, const TaskKey& key) {
-    return task.pid == key.pid && task.start_time_ns == key.start_time_ns;
-}
-
 uint64_t hash_of(const TaskKey& key) {
     return TaskKeyHash{}(key);
 }
@@ -114,20 +110,6 @@ uint32_t TaskTable::clock_victim() {
 
 // ---- TaskTable: index ----------------------------------------------------------
 
-TaskTable::Probe TaskTable::probe(const TaskKey& key) const {
-    const uint64_t hash = hash_of(key);
-    const uint32_t tag = tag_of(hash);
-    const std::size_t mask = index_.size() - 1;
-    const uint32_t id_mask = (uint32_t{1} << id_bits_) - 1;
-    for (std::size_t slot = hash & mask;; slot = (slot + 1) & mask) {
-        const uint32_t entry = index_[slot];
-        if (entry == 0)
-            return Probe{slot, kNil};
-        if ((entry >> id_bits_) == tag && same_key(record((entry & id_mask) - 1), key))
-            return Probe{slot, (entry & id_mask) - 1};
-    }
-}
-
 void TaskTable::place(uint32_t id, uint64_t hash) {
     const std::size_t mask = index_.size() - 1;
     std::size_t slot = hash & mask;
@@ -164,16 +146,6 @@ void TaskTable::remove_slot(std::size_t hole) {
 }
 
 // ---- TaskTable: operations -----------------------------------------------------
-
-// Flattened (the probe inlined): it runs for almost every event.
-[[gnu::flatten]] TaskState* TaskTable::touch(const TaskKey& key) {
-    const uint32_t id = probe(key).id;
-    if (id == kNil)
-        return nullptr;
-    TaskState& task = record(id);
-    task.referenced = true;
-    return &task;
-}
 
 const TaskState* TaskTable::find(const TaskKey& key) const {
     const uint32_t id = probe(key).id;

@@ -90,8 +90,16 @@ class TaskTable {
     std::size_t size() const { return size_; }
     std::size_t capacity() const { return capacity_; }
 
-    // The record for key, marked as touched; nullptr when absent.
-    TaskState* touch(const TaskKey& key);
+    // The record for key, marked as touched; nullptr when absent. Inline: it
+    // runs for almost every event.
+    TaskState* touch(const TaskKey& key) {
+        const uint32_t id = probe(key).id;
+        if (id == kNil)
+            return nullptr;
+        TaskState& task = record(id);
+        task.referenced = true;
+        return &task;
+    }
     // The record for key, not marked as touched; nullptr when absent.
     const TaskState* find(const TaskKey& key) const;
     TaskState* find(const TaskKey& key) {
@@ -172,7 +180,23 @@ class TaskTable {
         __builtin_prefetch(reinterpret_cast<const char*>(&task) + sizeof task - 1, 1);
     }
 
-    Probe probe(const TaskKey& key) const;
+    Probe probe(const TaskKey& key) const {
+        const uint64_t hash = TaskKeyHash{}(key);
+        const uint32_t tag = tag_of(hash);
+        const std::size_t mask = index_.size() - 1;
+        const uint32_t id_mask = (uint32_t{1} << id_bits_) - 1;
+        for (std::size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+            const uint32_t entry = index_[slot];
+            if (entry == 0)
+                return Probe{slot, kNil};
+            if ((entry >> id_bits_) != tag)
+                continue;
+            const uint32_t id = (entry & id_mask) - 1;
+            const TaskState& task = record(id);
+            if (task.pid == key.pid && task.start_time_ns == key.start_time_ns)
+                return Probe{slot, id};
+        }
+    }
     uint32_t tag_of(uint64_t hash) const { return static_cast<uint32_t>(hash >> 32) >> id_bits_; }
     void grow_index();
     void place(uint32_t id, uint64_t hash);
