@@ -220,8 +220,9 @@ class PairingEngine {
 
     // Flattened: the handlers of task events and what they call are inlined
     // into it, so that an event pays for one call frame, not six. What is
-    // rare (sections, losses, findings, held custodies) is [[gnu::noinline]]
-    // and stays out.
+    // rare (sections, losses, findings, held custodies, a hand-over to another
+    // owner, an event that may follow a loss) is [[gnu::noinline]] and stays
+    // out.
     void process(const Event& event);
     // For prefetch hints (TaskTable::prefetch_slot() and the steps after it).
     const TaskTable& task_table() const { return tasks_; }

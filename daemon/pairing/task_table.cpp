@@ -10,10 +10,6 @@ namespace {
 
 constexpr std::size_t kInitialSlots = 16;
 
-uint64_t hash_of(const TaskKey& key) {
-    return TaskKeyHash{}(key);
-}
-
 } // namespace
 
 // ---- CommPool ----------------------------------------------------------------
@@ -120,9 +116,7 @@ void TaskTable::place(uint32_t id, uint64_t hash) {
 
 void TaskTable::grow_index() {
     index_.assign(index_.size() * 2, 0);
-    for (uint32_t id = 0; id < next_unused_; ++id)
-        if (const TaskState& task = record(id); task.in_use)
-            place(id, hash_of(task.key()));
+    for_each_id([this](uint32_t id, const TaskState& task) { place(id, hash_of(task.key())); });
 }
 
 // Backward-shift deletion: every later entry of the probe run that may move into

@@ -16,8 +16,8 @@
 //            entries back (no tombstones)
 //   comms    one copy per distinct comm, reference-counted (CommPool)
 // All operations are O(1) (amortised: the index doubles when 3/4 full, and a
-// sweep clears at most one bit per touch since the last one); clear() and
-// for_each() are linear. Capacity is at most kMaxCapacity.
+// sweep clears at most one bit per touch or insert since the last sweep);
+// clear() and for_each() are linear. Capacity is at most kMaxCapacity.
 #pragma once
 
 #include <array>
@@ -116,7 +116,7 @@ class TaskTable {
     //                                     the slot is empty or holds another key)
     // Inline: they run for every record of a batch when the table is large.
     uint64_t prefetch_slot(const TaskKey& key) const {
-        const uint64_t hash = TaskKeyHash{}(key);
+        const uint64_t hash = hash_of(key);
         __builtin_prefetch(&index_[hash & (index_.size() - 1)]);
         return hash;
     }
@@ -153,9 +153,7 @@ class TaskTable {
 
     // Visits every record, in the order of their ids.
     template <class F> void for_each(F&& visit) const {
-        for (uint32_t id = 0; id < next_unused_; ++id)
-            if (const TaskState& task = record(id); task.in_use)
-                visit(task);
+        for_each_id([&](uint32_t, const TaskState& task) { visit(task); });
     }
 
   private:
@@ -180,8 +178,16 @@ class TaskTable {
         __builtin_prefetch(reinterpret_cast<const char*>(&task) + sizeof task - 1, 1);
     }
 
+    // Visits every record in use with its id, in the order of the ids.
+    template <class F> void for_each_id(F&& visit) const {
+        for (uint32_t id = 0; id < next_unused_; ++id)
+            if (const TaskState& task = record(id); task.in_use)
+                visit(id, task);
+    }
+
+    static uint64_t hash_of(const TaskKey& key) { return TaskKeyHash{}(key); }
     Probe probe(const TaskKey& key) const {
-        const uint64_t hash = TaskKeyHash{}(key);
+        const uint64_t hash = hash_of(key);
         const uint32_t tag = tag_of(hash);
         const std::size_t mask = index_.size() - 1;
         const uint32_t id_mask = (uint32_t{1} << id_bits_) - 1;
@@ -193,7 +199,7 @@ class TaskTable {
                 continue;
             const uint32_t id = (entry & id_mask) - 1;
             const TaskState& task = record(id);
-            if (task.pid == key.pid && task.start_time_ns == key.start_time_ns)
+            if (task.key() == key)
                 return Probe{slot, id};
         }
     }
