@@ -5,7 +5,7 @@
 // task table's memory budget, so the history lives here, for few tasks only:
 //
 //   young    every custody period that began, in the order it began (events
-//            arrive in timestamp order), as one 40-byte entry. Entries whose
+//            arrive in timestamp order), as one entry of a FifoRing. Entries whose
 //            custody already ended are dropped lazily: at the front once they
 //            are due, and by compact() when stale ones outnumber the live ones.
 //            At most HeldConfig::max_young entries; custodies beyond are not
@@ -23,7 +23,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +30,7 @@
 #include <vector>
 
 #include "pairing/event.h"
+#include "pairing/fifo_ring.h"
 #include "pairing/kinds.h"
 
 namespace scx_custody::pairing {
@@ -109,7 +109,7 @@ class HeldCustodies {
     template <class IsLive> void compact(uint64_t live_custodies, IsLive&& is_live) {
         if (young_.size() <= 2 * live_custodies + kCompactSlack)
             return;
-        std::erase_if(young_, [&](const Young& e) { return !is_live(e.task, e.entering.ts_ns); });
+        young_.erase_if([&](const Young& e) { return !is_live(e.task, e.entering.ts_ns); });
     }
 
     // The watched custody of task, if any.
@@ -129,7 +129,8 @@ class HeldCustodies {
             if (is_live(task, held.enter_ts_ns) && (!oldest || held.enter_ts_ns < *oldest))
                 oldest = held.enter_ts_ns;
         }
-        for (const Young& e : young_) {
+        for (std::size_t i = 0; i < young_.size(); ++i) {
+            const Young& e = young_[i];
             if (!is_live(e.task, e.entering.ts_ns))
                 continue;
             if (!oldest || e.entering.ts_ns < *oldest)
@@ -161,7 +162,7 @@ class HeldCustodies {
     void list(HeldCustody&& held);
 
     HeldConfig config_;
-    std::deque<Young> young_;
+    FifoRing<Young> young_;
     std::unordered_map<TaskKey, HeldCustody, TaskKeyHash> watched_;
     std::vector<HeldCustody> longest_;
     uint64_t untracked_ = 0;
