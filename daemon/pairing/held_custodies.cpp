@@ -7,12 +7,15 @@
 
 namespace scx_custody::pairing {
 
-void HeldCustodies::on_enter(const TaskKey& task, const CustodyTransition& entering) {
+void HeldCustodies::on_enter(const TaskKey& task, TaskRef record,
+                             const CustodyTransition& entering) {
     if (young_.size() >= config_.max_young) {
         ++untracked_;
         return;
     }
-    young_.push_back(Young{task, entering});
+    young_.push_back(Young{task, record, entering});
+    if (young_.size() == 1)
+        front_changed();
 }
 
 HeldCustody* HeldCustodies::watch(const Young& entry, std::string_view scheduler) {
@@ -62,6 +65,7 @@ void HeldCustodies::end(const TaskKey& task, uint64_t ts_ns, std::string_view en
 
 void HeldCustodies::end_all(uint64_t ts_ns, std::string_view ended_by, bool still_held) {
     young_.clear();
+    front_changed();
     for (auto& [task, held] : watched_) {
         held.end_ts_ns = ts_ns;
         held.ended_by = ended_by;

@@ -18,7 +18,9 @@
 //            ones, one per task, kept for the report.
 //
 // Pure: the engine says which custodies are still live (IsLive) and which task
-// records to mark; nothing here reads the task table.
+// records to mark; nothing here reads the task table. A young entry keeps a
+// TaskRef to its task's record, which IsLive receives (an empty one for a
+// watched custody): the engine checks most entries without a look-up by key.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +34,7 @@
 #include "pairing/event.h"
 #include "pairing/fifo_ring.h"
 #include "pairing/kinds.h"
+#include "pairing/task_state.h"
 
 namespace scx_custody::pairing {
 
@@ -85,23 +88,33 @@ class HeldCustodies {
 
     const HeldConfig& config() const { return config_; }
 
-    // A custody period began with `entering` (its ts_ns is the enter time).
-    void on_enter(const TaskKey& task, const CustodyTransition& entering);
+    // A custody period of the task in `record` began with `entering` (its
+    // ts_ns is the enter time).
+    void on_enter(const TaskKey& task, TaskRef record, const CustodyTransition& entering);
 
     // The oldest young custody has been held long_held_ns by now_ns.
+    // Asked for every event: a compare with the front entry's due time.
     bool promotion_due(uint64_t now_ns) const {
-        return !young_.empty() && now_ns >= young_.front().entering.ts_ns + config_.long_held_ns;
+        return now_ns >= front_due_ns_ && front_due_ns_ != kNever;
     }
-    // Pops every due young entry; a live one (is_live(task, enter_ts)) is watched
-    // from now on: mark(task, held) lets the engine mark its record and fill in
-    // the comm (held is null when max_watched custodies are watched already).
-    template <class IsLive, class Mark>
-    void promote_due(uint64_t now_ns, std::string_view scheduler, IsLive&& is_live, Mark&& mark) {
+    // Pops every due young entry; a live one (is_live(task, enter_ts, record))
+    // is watched from now on: mark(task, held) lets the engine mark its record
+    // and fill in the comm (held is null when max_watched custodies are watched
+    // already). After each pop, ahead(record) is told the record of the entry
+    // kPrefetchAhead places on, which falls due a few pops later: with many
+    // tasks, its record would otherwise be a cache miss then.
+    template <class IsLive, class Mark, class Ahead>
+    void promote_due(uint64_t now_ns, std::string_view scheduler, IsLive&& is_live, Mark&& mark,
+                     Ahead&& ahead) {
         while (promotion_due(now_ns)) {
-            const Young entry = young_.front();
-            young_.pop_front();
-            if (is_live(entry.task, entry.entering.ts_ns))
+            // Neither is_live nor mark touches young_: the entry is read in place.
+            const Young& entry = young_.front();
+            if (is_live(entry.task, entry.entering.ts_ns, entry.record))
                 mark(entry.task, watch(entry, scheduler));
+            young_.pop_front();
+            front_changed();
+            if (young_.size() > kPrefetchAhead)
+                ahead(young_[kPrefetchAhead].record);
         }
     }
     // Drops the young entries whose custody ended, when they are many more than
@@ -109,7 +122,9 @@ class HeldCustodies {
     template <class IsLive> void compact(uint64_t live_custodies, IsLive&& is_live) {
         if (young_.size() <= 2 * live_custodies + kCompactSlack)
             return;
-        young_.erase_if([&](const Young& e) { return !is_live(e.task, e.entering.ts_ns); });
+        young_.erase_if(
+            [&](const Young& e) { return !is_live(e.task, e.entering.ts_ns, e.record); });
+        front_changed();
     }
 
     // The watched custody of task, if any.
@@ -126,12 +141,13 @@ class HeldCustodies {
     template <class IsLive> std::optional<uint64_t> oldest_enter_ns(IsLive&& is_live) const {
         std::optional<uint64_t> oldest;
         for (const auto& [task, held] : watched_) {
-            if (is_live(task, held.enter_ts_ns) && (!oldest || held.enter_ts_ns < *oldest))
+            if (is_live(task, held.enter_ts_ns, TaskRef{}) &&
+                (!oldest || held.enter_ts_ns < *oldest))
                 oldest = held.enter_ts_ns;
         }
         for (std::size_t i = 0; i < young_.size(); ++i) {
             const Young& e = young_[i];
-            if (!is_live(e.task, e.entering.ts_ns))
+            if (!is_live(e.task, e.entering.ts_ns, e.record))
                 continue;
             if (!oldest || e.entering.ts_ns < *oldest)
                 oldest = e.entering.ts_ns;
@@ -152,17 +168,35 @@ class HeldCustodies {
 
   private:
     static constexpr std::size_t kCompactSlack = 64;
+    // Young entries fall due about one per four events when most custodies
+    // are short; four places ahead gives a prefetch some sixteen events.
+    static constexpr std::size_t kPrefetchAhead = 4;
 
     struct Young {
         TaskKey task;
+        TaskRef record;
         CustodyTransition entering;
     };
+
+    // Recomputes front_due_ns_ after the front entry changed.
+    void front_changed() {
+        front_due_ns_ = young_.empty() ? kNever : due_ns(young_.front().entering.ts_ns);
+    }
+    // kNever when the sum does not fit below it: such an entry never falls due.
+    uint64_t due_ns(uint64_t enter_ts_ns) const {
+        return enter_ts_ns >= kNever - config_.long_held_ns ? kNever
+                                                            : enter_ts_ns + config_.long_held_ns;
+    }
 
     HeldCustody* watch(const Young& entry, std::string_view scheduler);
     void list(HeldCustody&& held);
 
     HeldConfig config_;
     FifoRing<Young> young_;
+    static constexpr uint64_t kNever = UINT64_MAX;
+    // When the front young entry falls due; kNever when there is none (or it
+    // never does).
+    uint64_t front_due_ns_ = kNever;
     std::unordered_map<TaskKey, HeldCustody, TaskKeyHash> watched_;
     std::vector<HeldCustody> longest_;
     uint64_t untracked_ = 0;

@@ -49,8 +49,9 @@ std::optional<CustodyState> PairingEngine::state_of(const TaskKey& key) const {
 
 // ---- held custodies ----------------------------------------------------------
 
-bool PairingEngine::custody_live(const TaskKey& key, uint64_t enter_ts_ns) const {
-    const TaskState* task = tasks_.find(key);
+bool PairingEngine::custody_live(const TaskKey& key, uint64_t enter_ts_ns, TaskRef record) const {
+    // A young entry's record, when it still holds the task, spares the look-up.
+    const TaskState* task = record.record ? tasks_.resolve(record, key) : tasks_.find(key);
     return task && logical_state(*task) == CustodyState::InCustody &&
            task->enter_ts_ns == enter_ts_ns;
 }
@@ -58,9 +59,9 @@ bool PairingEngine::custody_live(const TaskKey& key, uint64_t enter_ts_ns) const
 std::optional<OldestCustody> PairingEngine::oldest_custody() const {
     std::optional<TaskKey> oldest_key;
     uint64_t oldest_ts = 0;
-    const std::optional<uint64_t> enter =
-        held_.oldest_enter_ns([this, &oldest_key, &oldest_ts](const TaskKey& key, uint64_t ts) {
-            const bool live = custody_live(key, ts);
+    const std::optional<uint64_t> enter = held_.oldest_enter_ns(
+        [this, &oldest_key, &oldest_ts](const TaskKey& key, uint64_t ts, TaskRef record) {
+            const bool live = custody_live(key, ts, record);
             if (live && (!oldest_key || ts < oldest_ts)) {
                 oldest_key = key;
                 oldest_ts = ts;
@@ -94,7 +95,9 @@ void PairingEngine::follow_held(TaskState& task, const Event& event) {
 void PairingEngine::promote_held(uint64_t now_ns) {
     held_.promote_due(
         now_ns, std::string_view(),
-        [this](const TaskKey& key, uint64_t ts) { return custody_live(key, ts); },
+        [this](const TaskKey& key, uint64_t ts, TaskRef record) {
+            return custody_live(key, ts, record);
+        },
         [this](const TaskKey& key, HeldCustody* held) {
             if (!held)
                 return;
@@ -104,7 +107,8 @@ void PairingEngine::promote_held(uint64_t now_ns) {
             if (const std::size_t section = slots_[task->section_slot].section;
                 section != kNoSection)
                 held->scheduler = sections_[section].name;
-        });
+        },
+        [this](TaskRef record) { tasks_.prefetch(record); });
 }
 
 // ---- sections ----------------------------------------------------------------
@@ -438,10 +442,12 @@ void PairingEngine::enter_custody(TaskState& task, const Event& event, EnterPath
     task.left_dsq_id = kNoDsq;
     task.dequeued_since_enter = false;
     task.mismatch_reported = false;
-    held_.on_enter(task.key(), {event.ts_ns, event.cpu, event.kind, event.dsq_id, event.flags,
-                                CustodyState::InCustody});
-    held_.compact(tasks_in_custody(),
-                  [this](const TaskKey& key, uint64_t ts) { return custody_live(key, ts); });
+    held_.on_enter(
+        task.key(), tasks_.ref(task),
+        {event.ts_ns, event.cpu, event.kind, event.dsq_id, event.flags, CustodyState::InCustody});
+    held_.compact(tasks_in_custody(), [this](const TaskKey& key, uint64_t ts, TaskRef record) {
+        return custody_live(key, ts, record);
+    });
     if (SchedulerSection* section = active_section(); section && section->first_enter_ts_ns == 0)
         section->first_enter_ts_ns = event.ts_ns;
     count(event.cpu, [path](Counters& c) {

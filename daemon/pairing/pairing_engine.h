@@ -356,7 +356,8 @@ class PairingEngine {
     void check_kernel_flag(TaskState& task, const Event& event, CustodyState before);
 
     // The custody that began at enter_ts_ns is still the task's current one.
-    bool custody_live(const TaskKey& key, uint64_t enter_ts_ns) const;
+    // record: where the task's record was (TaskTable::ref()), or empty.
+    bool custody_live(const TaskKey& key, uint64_t enter_ts_ns, TaskRef record) const;
     // Records the event in the task's watched custody, ending it when the
     // task left custody or began another one.
     [[gnu::noinline]] void follow_held(TaskState& task, const Event& event);

@@ -180,6 +180,7 @@ void TaskTable::clear() {
     index_.assign(kInitialSlots, 0);
     index_.shrink_to_fit();
     chunks_.clear();
+    ++generation_;
     size_ = 0;
     next_unused_ = 0;
     free_ids_ = kNil;

@@ -84,8 +84,11 @@ class TaskTable {
 
     TaskTable(const TaskTable&) = delete;
     TaskTable& operator=(const TaskTable&) = delete;
+    // A moved table keeps its records, so the references taken from it stay
+    // valid. Assignment would free the target's records under references
+    // that carry its generation: there is none.
     TaskTable(TaskTable&&) = default;
-    TaskTable& operator=(TaskTable&&) = default;
+    TaskTable& operator=(TaskTable&&) = delete;
 
     std::size_t size() const { return size_; }
     std::size_t capacity() const { return capacity_; }
@@ -120,16 +123,42 @@ class TaskTable {
         __builtin_prefetch(&index_[hash & (index_.size() - 1)]);
         return hash;
     }
-    // The key's home slot only: a key further along its probe run is not
-    // prefetched, and one whose tag does not match is not there. True when a
-    // record was prefetched.
+    // The first kPrefetchProbe slots of the key's probe run (the slot step
+    // fetched the first's line): the first entry whose tag matches names the
+    // record. A key further along is not prefetched, and a run that ends
+    // before a match has no record for it. True when a record was prefetched.
     bool prefetch_record(uint64_t hash) const {
-        const uint32_t entry = index_[hash & (index_.size() - 1)];
+        const std::size_t mask = index_.size() - 1;
+        const uint32_t tag = tag_of(hash);
         const uint32_t id_mask = (uint32_t{1} << id_bits_) - 1;
-        if (entry == 0 || (entry >> id_bits_) != tag_of(hash))
-            return false;
-        prefetch_for_write(record((entry & id_mask) - 1));
-        return true;
+        std::size_t slot = hash & mask;
+        for (unsigned n = 0; n < kPrefetchProbe; ++n, slot = (slot + 1) & mask) {
+            const uint32_t entry = index_[slot];
+            if (entry == 0)
+                return false;
+            if ((entry >> id_bits_) == tag) {
+                prefetch_for_write(record((entry & id_mask) - 1));
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // A reference to task's record, which must be in this table.
+    TaskRef ref(const TaskState& task) const { return TaskRef{&task, generation_}; }
+    // The record ref names when it still holds key, not marked as touched;
+    // nullptr when the task was erased, evicted or cleared since. Reads the
+    // record only: no hash, no probe.
+    const TaskState* resolve(TaskRef ref, const TaskKey& key) const {
+        if (ref.record == nullptr || ref.generation != generation_)
+            return nullptr;
+        const TaskState& task = *ref.record;
+        return task.in_use && task.key() == key ? &task : nullptr;
+    }
+    // Prefetch hint for a resolve() a few events from now; changes nothing.
+    void prefetch(TaskRef ref) const {
+        if (ref.record != nullptr && ref.generation == generation_)
+            prefetch_for_write(*ref.record);
     }
 
     struct Inserted {
@@ -157,6 +186,9 @@ class TaskTable {
     }
 
   private:
+    // At 100k tasks the index is 0.38 full: 19 % of the keys are not in their
+    // home slot, 1.2 % beyond the next three (linear probing, simulated).
+    static constexpr unsigned kPrefetchProbe = 4;
     static constexpr uint32_t kNil = (uint32_t{1} << kTaskIdBits) - 1;
     static constexpr unsigned kChunkShift = 10;
     static constexpr uint32_t kChunkRecords = uint32_t{1} << kChunkShift;
@@ -233,6 +265,7 @@ class TaskTable {
     uint32_t next_unused_ = 0; // ids from here on were never handed out
     uint32_t free_ids_ = kNil; // freed records, linked through their `pid`
     uint32_t clock_hand_ = 0;  // the id clock_victim() looks at first
+    uint64_t generation_ = 0;  // clear() frees the records: TaskRef's check
     CommPool comms_;
 };
 

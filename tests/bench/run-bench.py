@@ -95,16 +95,19 @@ ICOUNT_BUDGETS = {
     # Measured on the ScenarioStream stream (1,000 tasks, 64 CPUs) under RelWithDebInfo,
     # the larger of the two build types in every measurement so far; the earlier
     # bench-only stream's figures after the arrow. scripts/build makes a unity build
-    # (the ctest's): there decode 88, engine 268, session 416, session_recording 482.
+    # (the ctest's): there decode 88, engine 270, session 419, session_recording 485.
     "decode": 91,  # 79 <- 77 (60 <- 58 of them decode_event_into itself)
-    "engine": 320,  # 278 Release, 268 unity with the held custodies' young list a
+    "engine": 311,  # 261 Release, 270 unity with the young entries' task records
+    # checked in place (a TaskRef, no look-up by key) and the due time kept
+    # <- 278 / 268 with the held custodies' young list a
     # FifoRing (one array) instead of a std::deque <- 307 / 311 with process() flattened (one call
     # frame per event; the rare paths noinline) and TaskTable::touch() inline
     # <- 388 / 409 with the task table's clock eviction (a
     # touch sets one bit instead of relinking an LRU list) <- 416 / 439 with
     # TaskTable::touch() flattened (its probe and LRU relink inlined) <- 442 / 463 <- 451 <- 472 (the held-custody list: a young-list entry per custody
     # enter, the age check at each event; the stream's long holds become watched custodies)
-    "session": 488,  # 424 Release, 416 unity with the young list a FifoRing
+    "session": 482,  # 407 Release, 419 unity with the young entries' records in place
+    # <- 424 / 416 with the young list a FifoRing
     # <- 453 / 459 with process() flattened and
     # the decode-error path out of line <- 537 / 557 with the clock eviction and the
     # timeline's bin and interval inline <- 590 / 602 with TaskTable::touch() flattened
@@ -114,8 +117,8 @@ ICOUNT_BUDGETS = {
     # timeline binned per event for the HTML report, the check against the last loss's
     # time, the held custodies. (Prefetch hints cost nothing here: 1,000 tasks are
     # below TaskPrefetch::kMinTasks.)
-    "session_recording": 554,  # 482 Release, 482 unity with the young list a
-    # FifoRing <- 511 / 525 with process() flattened <- 596 / 623 with the clock eviction
+    "session_recording": 554,  # 465 Release, 485 unity with the young entries'
+    # records in place <- 482 / 482 with the young list a FifoRing <- 511 / 525 with process() flattened <- 596 / 623 with the clock eviction
     # and the inline timeline <- 648 / 668 with TaskTable::touch()
     # flattened <- 673 / 691 with consecutive events in one EventBatch record (a 64-byte copy per event; the frame and CRC once per batch)
     # <- 882 / 922 with those fast paths inlined <- 913 / 931 <- 1,037 / 1,072 before the

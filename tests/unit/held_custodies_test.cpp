@@ -259,6 +259,39 @@ TEST(HeldCustodies, SideStructureStaysBounded) {
     EXPECT_EQ(engine.oldest_custody()->enter_ts_ns, t);
 }
 
+// A young entry remembers where its task's record was. A task evicted from
+// the table is not followed any more, even when its record now holds another
+// task that entered custody at the very same time.
+TEST(HeldCustodies, AnEvictedTaskIsNotPromotedThroughItsReusedRecord) {
+    EngineConfig config;
+    config.max_tracked_tasks = 1;
+    PairingEngine engine(config);
+    Feed feed(engine);
+    feed.attach(0);
+    feed.enqueue(10 * kMs, kHeld, kUserDsq);
+    feed.enqueue(10 * kMs, kBusy, kUserDsq); // evicts kHeld, takes its record
+    // Both young entries fall due before the dequeue is judged: kBusy's
+    // custody is live, kHeld's entry names a record that holds kBusy now.
+    feed.dequeue(200 * kMs, kBusy);
+    EXPECT_EQ(engine.held().promoted(), 1u);
+    ASSERT_EQ(engine.held().longest().size(), 1u);
+    EXPECT_EQ(engine.held().longest()[0].task, kBusy);
+    EXPECT_EQ(engine.held().young_size(), 0u);
+}
+
+// A young entry whose custody would fall due past the clock's last value
+// never does, and the entries after it wait behind it.
+TEST(HeldCustodies, ACustodyDueBeyondTheClockNeverFallsDue) {
+    PairingEngine engine;
+    Feed feed(engine);
+    feed.attach(0);
+    const uint64_t late = UINT64_MAX - 50 * kMs;
+    feed.enqueue(late, kHeld, kUserDsq);
+    feed.running(UINT64_MAX, kBusy);
+    EXPECT_EQ(engine.held().promoted(), 0u);
+    EXPECT_EQ(engine.held().young_size(), 1u);
+}
+
 TEST(HeldCustodies, TaskRecordsStayCompact) {
     // The history lives in HeldCustodies; a record carries one bit for it.
     EXPECT_EQ(sizeof(TaskState), 48u);

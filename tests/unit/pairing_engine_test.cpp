@@ -301,6 +301,36 @@ TEST(TaskTable, CapacityZeroHoldsOneTask) {
     EXPECT_EQ(table.size(), 1u);
 }
 
+// A TaskRef resolves while its record holds the task, and never after the
+// task was erased or evicted (its record reused by another) or the table
+// cleared (its records freed), even when the task is back in the table.
+TEST(TaskTable, RefsResolveOnlyWhileTheirRecordHoldsTheTask) {
+    TaskTable table(2);
+    const TaskRef a = table.ref(*table.insert(kTaskA).task);
+    EXPECT_EQ(table.resolve(a, kTaskA), table.find(kTaskA));
+    EXPECT_EQ(table.resolve(a, kTaskB), nullptr) << "another key";
+    EXPECT_EQ(table.resolve(TaskRef{}, kTaskA), nullptr) << "an empty ref";
+
+    table.erase(kTaskA);
+    EXPECT_EQ(table.resolve(a, kTaskA), nullptr) << "erased: the record is free";
+    // The freed record is reused first: it holds kTaskB now.
+    const TaskRef b = table.ref(*table.insert(kTaskB).task);
+    EXPECT_EQ(b.record, a.record);
+    EXPECT_EQ(table.resolve(a, kTaskA), nullptr) << "reused by another task";
+
+    // Back in the table in another record: the old ref still names the old one.
+    table.insert(kTaskA);
+    EXPECT_EQ(table.resolve(a, kTaskA), nullptr);
+    table.insert(kTaskC); // evicts one of them (capacity 2)
+    const TaskRef c = table.ref(*table.find(kTaskC));
+    EXPECT_EQ(table.resolve(c, kTaskC), table.find(kTaskC));
+
+    table.clear();
+    const TaskRef c_again = table.ref(*table.insert(kTaskC).task);
+    EXPECT_EQ(table.resolve(c, kTaskC), nullptr) << "taken before clear()";
+    EXPECT_NE(table.resolve(c_again, kTaskC), nullptr);
+}
+
 // A plain clock: one slot per record id, freed ids reused last-freed first,
 // and a hand that clears `referenced` bits until it finds a slot in use
 // without one. It knows nothing of the table's index, chunks or comm pool.
