@@ -216,7 +216,8 @@ class PairingEngine {
     PairingEngine(const PairingEngine&) = delete;
     PairingEngine& operator=(const PairingEngine&) = delete;
     PairingEngine(PairingEngine&&) = default;
-    PairingEngine& operator=(PairingEngine&&) = default;
+    // As TaskTable's: the held custodies' TaskRefs name the table's records.
+    PairingEngine& operator=(PairingEngine&&) = delete;
 
     // Flattened: the handlers of task events and what they call are inlined
     // into it, so that an event pays for one call frame, not six. What is

@@ -69,6 +69,8 @@ struct TaskState {
 
 static_assert(sizeof(TaskState) == 48 && alignof(TaskState) == 4,
               "TaskState is meant to stay 48 bytes: the table's memory budget");
+static_assert(kCustodyStateCount <= 8 && kEnterPathCount <= 4, "widen TaskState's bit-fields");
+
 // Where a task's record was, for a later check that it still holds the task
 // (TaskTable::resolve()): one read of the record instead of a look-up by key.
 // `generation` is the table's when the reference was taken: a cleared table
@@ -77,7 +79,5 @@ struct TaskRef {
     const TaskState* record = nullptr;
     uint64_t generation = 0;
 };
-
-static_assert(kCustodyStateCount <= 8 && kEnterPathCount <= 4, "widen TaskState's bit-fields");
 
 } // namespace scx_custody::pairing
