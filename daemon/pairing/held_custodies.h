@@ -171,6 +171,7 @@ class HeldCustodies {
     // Young entries fall due about one per four events when most custodies
     // are short; four places ahead gives a prefetch some sixteen events.
     static constexpr std::size_t kPrefetchAhead = 4;
+    static constexpr uint64_t kNever = UINT64_MAX;
 
     struct Young {
         TaskKey task;
@@ -193,7 +194,6 @@ class HeldCustodies {
 
     HeldConfig config_;
     FifoRing<Young> young_;
-    static constexpr uint64_t kNever = UINT64_MAX;
     // When the front young entry falls due; kNever when there is none (or it
     // never does).
     uint64_t front_due_ns_ = kNever;

@@ -123,12 +123,11 @@ void TaskTable::grow_index() {
 // the hole does, so that lookups can stop at the first empty slot.
 void TaskTable::remove_slot(std::size_t hole) {
     const std::size_t mask = index_.size() - 1;
-    const uint32_t id_mask = (uint32_t{1} << id_bits_) - 1;
     for (std::size_t slot = (hole + 1) & mask;; slot = (slot + 1) & mask) {
         const uint32_t entry = index_[slot];
         if (entry == 0)
             break;
-        const std::size_t home = hash_of(record((entry & id_mask) - 1).key()) & mask;
+        const std::size_t home = hash_of(record(entry_id(entry)).key()) & mask;
         // The entry may fill the hole when the hole lies on its probe path
         // (cyclically between its home slot and where it sits now).
         if (((slot - home) & mask) >= ((slot - hole) & mask)) {

@@ -130,14 +130,13 @@ class TaskTable {
     bool prefetch_record(uint64_t hash) const {
         const std::size_t mask = index_.size() - 1;
         const uint32_t tag = tag_of(hash);
-        const uint32_t id_mask = (uint32_t{1} << id_bits_) - 1;
         std::size_t slot = hash & mask;
         for (unsigned n = 0; n < kPrefetchProbe; ++n, slot = (slot + 1) & mask) {
             const uint32_t entry = index_[slot];
             if (entry == 0)
                 return false;
-            if ((entry >> id_bits_) == tag) {
-                prefetch_for_write(record((entry & id_mask) - 1));
+            if (entry_tag(entry) == tag) {
+                prefetch_for_write(record(entry_id(entry)));
                 return true;
             }
         }
@@ -150,14 +149,14 @@ class TaskTable {
     // nullptr when the task was erased, evicted or cleared since. Reads the
     // record only: no hash, no probe.
     const TaskState* resolve(TaskRef ref, const TaskKey& key) const {
-        if (ref.record == nullptr || ref.generation != generation_)
+        if (!current(ref))
             return nullptr;
         const TaskState& task = *ref.record;
         return task.in_use && task.key() == key ? &task : nullptr;
     }
     // Prefetch hint for a resolve() a few events from now; changes nothing.
     void prefetch(TaskRef ref) const {
-        if (ref.record != nullptr && ref.generation == generation_)
+        if (current(ref))
             prefetch_for_write(*ref.record);
     }
 
@@ -229,20 +228,29 @@ class TaskTable {
         const uint64_t hash = hash_of(key);
         const uint32_t tag = tag_of(hash);
         const std::size_t mask = index_.size() - 1;
-        const uint32_t id_mask = (uint32_t{1} << id_bits_) - 1;
         for (std::size_t slot = hash & mask;; slot = (slot + 1) & mask) {
             const uint32_t entry = index_[slot];
             if (entry == 0)
                 return Probe{slot, kNil};
-            if ((entry >> id_bits_) != tag)
+            if (entry_tag(entry) != tag)
                 continue;
-            const uint32_t id = (entry & id_mask) - 1;
+            const uint32_t id = entry_id(entry);
             const TaskState& task = record(id);
             if (task.key() == key)
                 return Probe{slot, id};
         }
     }
     uint32_t tag_of(uint64_t hash) const { return static_cast<uint32_t>(hash >> 32) >> id_bits_; }
+    // A non-empty index entry, as place() writes it: the tag, and the record id.
+    uint32_t entry_tag(uint32_t entry) const { return entry >> id_bits_; }
+    uint32_t entry_id(uint32_t entry) const {
+        return (entry & ((uint32_t{1} << id_bits_) - 1)) - 1;
+    }
+    // ref was taken from this table since its last clear(), so its record's
+    // memory is the table's: resolve() may read it.
+    bool current(TaskRef ref) const {
+        return ref.record != nullptr && ref.generation == generation_;
+    }
     void grow_index();
     void place(uint32_t id, uint64_t hash);
     void remove_slot(std::size_t slot);
