@@ -1,7 +1,6 @@
 #include "consumer/event_decode.h"
 
 #include <array>
-#include <bit>
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -26,9 +25,6 @@ static_assert(offsetof(custody_event, kernel_flag) == 43);
 static_assert(offsetof(custody_event, owner) == 44);
 static_assert(offsetof(custody_event, comm) == 48);
 static_assert(CUSTODY_COMM_LEN == std::tuple_size_v<pairing::Comm>);
-static_assert(CUSTODY_COMM_LEN == 2 * sizeof(uint64_t));
-static_assert(std::endian::native == std::endian::little,
-              "the comm masks assume a little-endian host (as the ring buffer's byte order)");
 
 constexpr std::array<std::string_view, kHookCount> kHookNames = {
     "dsq_insert", "local_move",  "ops_dequeue", "sched_dequeue", "sched_enqueue", "sched_switch",
@@ -60,32 +56,6 @@ template <class T> T load(const std::byte* record, std::size_t offset) {
     T value;
     std::memcpy(&value, record + offset, sizeof value);
     return value;
-}
-
-// 0x80 in every byte of `word` that is zero, at least in the lowest such byte
-// (higher ones may be false positives, which the caller never looks at).
-constexpr uint64_t zero_bytes(uint64_t word) {
-    constexpr uint64_t kOnes = 0x0101010101010101ull;
-    constexpr uint64_t kHighs = 0x8080808080808080ull;
-    return (word - kOnes) & ~word & kHighs;
-}
-
-// The 16 raw comm bytes as make_comm(first NUL-terminated run, at most 15
-// characters) leaves them: the bytes from the first NUL on are zero, and so is
-// the last. The BPF side copies bpf_get_current_comm()-style buffers, NUL-
-// terminated in practice but never trusted to be. Two masks, no scan.
-pairing::Comm canonical_comm(const std::byte* raw) {
-    uint64_t low = load<uint64_t>(raw, 0);
-    uint64_t high = load<uint64_t>(raw, 8) & 0x00ffffffffffffffull;
-    const uint64_t low_zeros = zero_bytes(low);
-    // Below the lowest zero byte's marker bit: that byte and all after it go.
-    low &= low_zeros != 0 ? (low_zeros & (~low_zeros + 1)) - 1 : ~uint64_t{0};
-    const uint64_t high_zeros = zero_bytes(high); // never 0: the last byte is
-    high &= low_zeros != 0 ? 0 : (high_zeros & (~high_zeros + 1)) - 1;
-    pairing::Comm comm;
-    std::memcpy(comm.data(), &low, sizeof low);
-    std::memcpy(comm.data() + sizeof low, &high, sizeof high);
-    return comm;
 }
 
 } // namespace
@@ -120,7 +90,8 @@ DecodeFault decode_event_into(std::span<const std::byte> record, pairing::Event&
                                   load<uint64_t>(raw, offsetof(custody_event, task_start_ns))};
     event.dsq_id = load<uint64_t>(raw, offsetof(custody_event, dsq_id));
     event.flags = load<uint64_t>(raw, offsetof(custody_event, flags));
-    event.comm = canonical_comm(raw + offsetof(custody_event, comm));
+    // As copied: the engine makes it canonical when it differs from the stored one.
+    std::memcpy(event.comm.data(), raw + offsetof(custody_event, comm), event.comm.size());
     return DecodeFault::None;
 }
 

@@ -3,9 +3,9 @@
 // The one place that reads the bytes of a `struct custody_event` (custody_abi.h).
 // Pure: no libbpf, usable by the live consumer, the replay and the fuzzers alike.
 //
-// Cost: a handful of loads, three table-free range checks and two 8-byte masks for
-// the comm; no string is built or scanned per event (the comm stays 16 bytes
-// until a report or a sample prints it).
+// Cost: a handful of loads and three table-free range checks; no string is built
+// or scanned per event (the comm stays 16 raw bytes: the engine makes it
+// canonical only when it differs from the task's stored one).
 #pragma once
 
 #include <cstddef>
@@ -27,8 +27,8 @@ inline constexpr std::size_t kHookCount = 12;
 
 // Decodes one raw record, exactly as the ring buffer delivered it (host byte order).
 // Errors (exit code Usage): a size other than kCustodyEventSize, an unknown event
-// type, hook or kernel-flag value. The comm is cut at its first NUL and at
-// CUSTODY_COMM_LEN - 1 characters, the rest of its 16 bytes zero.
+// type, hook or kernel-flag value. The comm's 16 bytes are copied as they are
+// (see pairing::Event::comm: the name ends at the first NUL, at most 15 bytes).
 //   CUSTODY_EVT_ENQUEUE -> Enqueue      CUSTODY_EVT_DSQ_INSERT -> DsqInsert
 //   CUSTODY_EVT_DEQUEUE -> Dequeue      CUSTODY_EVT_RUNNING    -> Running
 //   CUSTODY_EVT_TASK_EXIT -> TaskExit

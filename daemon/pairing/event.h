@@ -108,7 +108,10 @@ using Comm = std::array<char, 16>;
 
 // Copies at most 15 characters, always NUL-terminated.
 Comm make_comm(std::string_view name);
-// The comm up to its first NUL.
+// What make_comm() makes of the bytes of `raw` up to its first NUL (at most 15
+// of them): those bytes, then zeros. Two word masks, no scan.
+Comm canonical_comm(const Comm& raw);
+// The comm up to its first NUL, at most 15 characters.
 std::string_view comm_view(const Comm& comm);
 
 struct Event {
@@ -116,6 +119,10 @@ struct Event {
     uint32_t cpu = 0;
     EventKind kind = EventKind::Running;
     TaskKey task{};
+    // The task's comm as the tracer copied it: the name is the bytes before the
+    // first NUL (at most 15); the bytes after it may be anything. The engine
+    // stores canonical_comm() of it; decoding leaves that to the rare event
+    // whose comm differs from the one stored.
     Comm comm{};
     uint64_t dsq_id = kNoDsq;       // Enqueue, DsqInsert
     uint64_t flags = 0;             // Enqueue: enq_flags, Dequeue: deq_flags
@@ -134,7 +141,7 @@ struct Event {
     std::string found_by;        // how the audit learnt of it (report text)
     std::string note;            // why it is not traced, or other coverage facts
     KernelCustodyFlag kernel_flag = KernelCustodyFlag::Unknown; // DsqInsert, Dequeue
-    ReenqReason reenq_reason = ReenqReason::None;                 // Enqueue
+    ReenqReason reenq_reason = ReenqReason::None;               // Enqueue
     // Task events: the scheduler instance that owned the task at the event
     // (kOwnerUnknown: no opinion, the task stays with the instance it is
     // with). SchedulerAttach/SchedulerDetach: the owner key of the instance's

@@ -1,7 +1,5 @@
 #include "pairing/kinds.h"
 
-#include "pairing/scx_constants.h"
-
 namespace scx_custody::pairing {
 namespace {
 
@@ -58,22 +56,6 @@ std::optional<Enum> parse(const std::array<std::string_view, N>& names, std::str
 }
 
 } // namespace
-
-DequeueReason dequeue_reason(uint64_t deq_flags) {
-    if (deq_flags & kDeqSchedChange)
-        return DequeueReason::SchedChange;
-    if (deq_flags & kDeqCoreSchedExec)
-        return DequeueReason::CoreSched;
-    return DequeueReason::Dispatch;
-}
-
-bool dequeue_flags_wrong(uint64_t deq_flags, bool kernel_has_core_sched) {
-    if ((deq_flags & kDeqCoreSchedExec) && !kernel_has_core_sched)
-        return true;
-    if (deq_flags & ~kKnownDeqFlagsMask)
-        return true;
-    return (deq_flags & kDeqSchedChange) && (deq_flags & (kDeqSleep | kDeqCoreSchedExec));
-}
 
 std::string_view to_string(ViolationKind kind) {
     return name_of(kViolationNames, kind);

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "pairing/event.h"
+#include "pairing/scx_constants.h"
 
 namespace scx_custody::pairing {
 
@@ -72,7 +73,14 @@ inline constexpr std::array<EnterPath, kEnterPathCount> kAllEnterPaths = {
 
 // The reason a dequeue with these flags is counted under. SCHED_CHANGE wins over
 // CORE_SCHED_EXEC when both are set (that combination is itself a flag finding).
-DequeueReason dequeue_reason(uint64_t deq_flags);
+// Inline, as dequeue_flags_wrong(): both run for every dequeue.
+inline DequeueReason dequeue_reason(uint64_t deq_flags) {
+    if (deq_flags & kDeqSchedChange)
+        return DequeueReason::SchedChange;
+    if (deq_flags & kDeqCoreSchedExec)
+        return DequeueReason::CoreSched;
+    return DequeueReason::Dispatch;
+}
 
 // The engine's flag rule: deq_flags are wrong when they carry
 //   - SCX_DEQ_CORE_SCHED_EXEC on a kernel without core scheduling,
@@ -80,7 +88,13 @@ DequeueReason dequeue_reason(uint64_t deq_flags);
 //   - SCX_DEQ_SCHED_CHANGE together with SCX_DEQ_SLEEP or CORE_SCHED_EXEC (the
 //     kernel sets SCHED_CHANGE exactly when neither of those is set).
 // The low 32 bits are the core scheduler's DEQUEUE_* flags and are not judged.
-bool dequeue_flags_wrong(uint64_t deq_flags, bool kernel_has_core_sched);
+inline bool dequeue_flags_wrong(uint64_t deq_flags, bool kernel_has_core_sched) {
+    if ((deq_flags & kDeqCoreSchedExec) && !kernel_has_core_sched)
+        return true;
+    if (deq_flags & ~kKnownDeqFlagsMask)
+        return true;
+    return (deq_flags & kDeqSchedChange) && (deq_flags & (kDeqSleep | kDeqCoreSchedExec));
+}
 
 // Stable names: "missed_dequeue", "dispatch", "enqueue_held", "in_custody", ...
 std::string_view to_string(ViolationKind kind);
@@ -116,8 +130,8 @@ constexpr std::size_t to_index(ReenqReason reason) {
 }
 
 inline constexpr std::array<ReenqReason, kReenqReasonCount> kAllReenqReasons = {
-    ReenqReason::None, ReenqReason::Kfunc, ReenqReason::Immed, ReenqReason::Preempted,
-    ReenqReason::Cap,
+    ReenqReason::None,      ReenqReason::Kfunc, ReenqReason::Immed,
+    ReenqReason::Preempted, ReenqReason::Cap,
 };
 // "none", "kfunc", "immed", "preempted", "cap".
 std::string_view to_string(ReenqReason reason);

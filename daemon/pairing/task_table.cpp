@@ -187,7 +187,10 @@ void TaskTable::clear() {
     comms_.clear();
 }
 
-void TaskTable::change_comm(TaskState& task, const Comm& comm) {
+void TaskTable::change_comm(TaskState& task, const Comm& raw) {
+    const Comm comm = canonical_comm(raw);
+    if (same_comm(comms_.get(task.comm_id), comm))
+        return; // only the bytes after the NUL differed
     const uint32_t id = comms_.acquire(comm);
     comms_.release(task.comm_id);
     task.comm_id = id;

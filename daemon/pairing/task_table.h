@@ -174,6 +174,9 @@ class TaskTable {
 
     // The task's last non-empty comm (all zero when none was seen).
     const Comm& comm(const TaskState& task) const { return comms_.get(task.comm_id); }
+    // `comm` as an Event carries it: raw bytes after the name's NUL are ignored.
+    // A stored comm is canonical, so bytes equal to it are too: the common case
+    // costs one compare, and only a different comm is made canonical.
     void set_comm(TaskState& task, const Comm& comm) {
         if (!same_comm(comms_.get(task.comm_id), comm))
             change_comm(task, comm);
@@ -255,7 +258,7 @@ class TaskTable {
     void place(uint32_t id, uint64_t hash);
     void remove_slot(std::size_t slot);
 
-    void change_comm(TaskState& task, const Comm& comm);
+    void change_comm(TaskState& task, const Comm& raw);
 
     uint32_t new_record();
     void free_record(uint32_t id);

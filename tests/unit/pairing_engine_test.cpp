@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pairing/kinds.h"
@@ -259,6 +261,25 @@ TEST(Comm, IsTruncatedAndNulTerminated) {
     EXPECT_EQ(comm_view(make_comm("stress-ng")), "stress-ng");
 }
 
+// canonical_comm() works with word masks, not a scan: it must equal what
+// make_comm() makes of the bytes up to the first NUL, for NULs at every
+// position (or none) and any bytes after them; comm_view() reads the same name.
+TEST(Comm, CanonicalCommEqualsMakeCommOfItsFirstNulTerminatedRun) {
+    std::mt19937_64 random(7);
+    for (int round = 0; round < 4000; ++round) {
+        Comm raw;
+        for (char& c : raw)
+            c = static_cast<char>(1 + random() % 255);
+        if (round % 17 != 0)
+            raw[random() % 16] = '\0';
+        if (round % 3 == 0)
+            raw[random() % 16] = '\0';
+        const Comm expected = make_comm(std::string_view(raw.data(), ::strnlen(raw.data(), 16)));
+        ASSERT_EQ(canonical_comm(raw), expected) << "round " << round;
+        ASSERT_EQ(comm_view(raw), comm_view(expected)) << "round " << round;
+    }
+}
+
 // ---- task table ------------------------------------------------------------------
 
 TEST(TaskTable, EvictsTheFirstRecordTheClockFindsUntouched) {
@@ -387,11 +408,22 @@ struct ClockModel {
     }
 };
 
+// `comm` as a tracer may copy it: half the time, the bytes after its NUL are
+// not zero. The table must store it as if they were.
+Comm with_junk_after_nul(Comm comm, std::mt19937& random) {
+    if (random() % 2 == 0)
+        return comm;
+    const std::size_t nul = comm_view(comm).size();
+    for (std::size_t i = nul + 1; i < comm.size(); ++i)
+        comm[i] = static_cast<char>(1 + random() % 255);
+    return comm;
+}
+
 // The compact table against the plain clock above: random inserts, touches,
 // finds and erases over few pids with reused pids (same pid, new start time),
-// a small capacity so that evictions are frequent, and comms set and cleared.
-// After every step both agree on size, membership, eviction victims, comms
-// and the order for_each() gives.
+// a small capacity so that evictions are frequent, and comms set and cleared
+// (raw: half of them with bytes after the NUL). After every step both agree on
+// size, membership, eviction victims, comms and the order for_each() gives.
 TEST(TaskTable, AgreesWithAClockModelOnRandomOperations) {
     for (const std::size_t capacity : {std::size_t{1}, std::size_t{7}, std::size_t{300}}) {
         TaskTable table(capacity);
@@ -421,7 +453,7 @@ TEST(TaskTable, AgreesWithAClockModelOnRandomOperations) {
                     ASSERT_EQ(inserted.evicted->key(), *victim) << step;
                 }
                 const Comm comm = make_comm(names[random() % names.size()]);
-                table.set_comm(*inserted.task, comm);
+                table.set_comm(*inserted.task, with_junk_after_nul(comm, random));
                 model.insert(key).comm = comm;
                 break;
             }
@@ -433,7 +465,7 @@ TEST(TaskTable, AgreesWithAClockModelOnRandomOperations) {
                 in_model->referenced = true;
                 if (random() % 3 == 0) {
                     in_model->comm = make_comm(names[random() % names.size()]);
-                    table.set_comm(*task, in_model->comm);
+                    table.set_comm(*task, with_junk_after_nul(in_model->comm, random));
                 }
                 break;
             }
