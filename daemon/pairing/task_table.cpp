@@ -67,7 +67,9 @@ void CommPool::clear() {
 
 TaskTable::TaskTable(std::size_t capacity)
     : capacity_(std::clamp<std::size_t>(capacity, 1, kMaxCapacity)),
-      id_bits_(static_cast<unsigned>(std::bit_width(capacity_))), index_(kInitialSlots, 0) {}
+      id_mask_((uint32_t{1} << std::bit_width(capacity_)) - 1), tag_mask_(~id_mask_) {
+    reset_index(kInitialSlots);
+}
 
 uint32_t TaskTable::new_record() {
     uint32_t id = free_ids_;
@@ -106,23 +108,28 @@ uint32_t TaskTable::clock_victim() {
 
 // ---- TaskTable: index ----------------------------------------------------------
 
+void TaskTable::reset_index(std::size_t slots) {
+    index_.assign(slots, 0);
+    index_mask_ = slots - 1;
+}
+
 void TaskTable::place(uint32_t id, uint64_t hash) {
-    const std::size_t mask = index_.size() - 1;
+    const std::size_t mask = index_mask_;
     std::size_t slot = hash & mask;
     while (index_[slot] != 0)
         slot = (slot + 1) & mask;
-    index_[slot] = tag_of(hash) << id_bits_ | (id + 1);
+    index_[slot] = tag_of(hash) | (id + 1);
 }
 
 void TaskTable::grow_index() {
-    index_.assign(index_.size() * 2, 0);
+    reset_index(index_.size() * 2);
     for_each_id([this](uint32_t id, const TaskState& task) { place(id, hash_of(task.key())); });
 }
 
 // Backward-shift deletion: every later entry of the probe run that may move into
 // the hole does, so that lookups can stop at the first empty slot.
 void TaskTable::remove_slot(std::size_t hole) {
-    const std::size_t mask = index_.size() - 1;
+    const std::size_t mask = index_mask_;
     for (std::size_t slot = (hole + 1) & mask;; slot = (slot + 1) & mask) {
         const uint32_t entry = index_[slot];
         if (entry == 0)
@@ -176,7 +183,7 @@ void TaskTable::erase(const TaskKey& key) {
 }
 
 void TaskTable::clear() {
-    index_.assign(kInitialSlots, 0);
+    reset_index(kInitialSlots);
     index_.shrink_to_fit();
     chunks_.clear();
     ++generation_;

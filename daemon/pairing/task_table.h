@@ -120,7 +120,7 @@ class TaskTable {
     // Inline: they run for every record of a batch when the table is large.
     uint64_t prefetch_slot(const TaskKey& key) const {
         const uint64_t hash = hash_of(key);
-        __builtin_prefetch(&index_[hash & (index_.size() - 1)]);
+        __builtin_prefetch(&index_[hash & index_mask_]);
         return hash;
     }
     // The first kPrefetchProbe slots of the key's probe run (the slot step
@@ -128,7 +128,7 @@ class TaskTable {
     // record. A key further along is not prefetched, and a run that ends
     // before a match has no record for it. True when a record was prefetched.
     bool prefetch_record(uint64_t hash) const {
-        const std::size_t mask = index_.size() - 1;
+        const std::size_t mask = index_mask_;
         const uint32_t tag = tag_of(hash);
         std::size_t slot = hash & mask;
         for (unsigned n = 0; n < kPrefetchProbe; ++n, slot = (slot + 1) & mask) {
@@ -230,7 +230,7 @@ class TaskTable {
     Probe probe(const TaskKey& key) const {
         const uint64_t hash = hash_of(key);
         const uint32_t tag = tag_of(hash);
-        const std::size_t mask = index_.size() - 1;
+        const std::size_t mask = index_mask_;
         for (std::size_t slot = hash & mask;; slot = (slot + 1) & mask) {
             const uint32_t entry = index_[slot];
             if (entry == 0)
@@ -243,17 +243,21 @@ class TaskTable {
                 return Probe{slot, id};
         }
     }
-    uint32_t tag_of(uint64_t hash) const { return static_cast<uint32_t>(hash >> 32) >> id_bits_; }
-    // A non-empty index entry, as place() writes it: the tag, and the record id.
-    uint32_t entry_tag(uint32_t entry) const { return entry >> id_bits_; }
-    uint32_t entry_id(uint32_t entry) const {
-        return (entry & ((uint32_t{1} << id_bits_) - 1)) - 1;
-    }
+    // An index entry is `tag | (id + 1)`: the id's bits (id_mask_) low, and
+    // above them the same bits of the hash's upper half, the tag, kept where
+    // they are. Masks only, no shift by a count read from memory: these run
+    // in every probe and prefetch.
+    uint32_t tag_of(uint64_t hash) const { return static_cast<uint32_t>(hash >> 32) & tag_mask_; }
+    // A non-empty index entry, as place() writes it: its tag, and its record id.
+    uint32_t entry_tag(uint32_t entry) const { return entry & tag_mask_; }
+    uint32_t entry_id(uint32_t entry) const { return (entry & id_mask_) - 1; }
     // ref was taken from this table since its last clear(), so its record's
     // memory is the table's: resolve() may read it.
     bool current(TaskRef ref) const {
         return ref.record != nullptr && ref.generation == generation_;
     }
+    // index_ as `slots` empty slots (a power of two), and index_mask_ to match.
+    void reset_index(std::size_t slots);
     void grow_index();
     void place(uint32_t id, uint64_t hash);
     void remove_slot(std::size_t slot);
@@ -267,9 +271,12 @@ class TaskTable {
     uint32_t clock_victim();
 
     std::size_t capacity_;
-    // Index entries hold id + 1 (0: empty slot) in id_bits_ bits, a hash tag above.
-    unsigned id_bits_;
-    std::vector<uint32_t> index_;
+    // Index entries hold id + 1 (0: empty slot) in the bits of id_mask_, which
+    // ids up to capacity_ fill, and a hash tag above (tag_of()).
+    uint32_t id_mask_;
+    uint32_t tag_mask_;           // ~id_mask_
+    std::vector<uint32_t> index_; // its size is a power of two
+    std::size_t index_mask_;      // index_.size() - 1, kept: every probe needs it
     std::size_t size_ = 0;
 
     std::vector<std::unique_ptr<TaskState[]>> chunks_;

@@ -95,11 +95,13 @@ ICOUNT_BUDGETS = {
     # Measured on the ScenarioStream stream (1,000 tasks, 64 CPUs) under RelWithDebInfo,
     # the larger of the two build types in every measurement so far; the earlier
     # bench-only stream's figures after the arrow. scripts/build makes a unity build
-    # (the ctest's): there decode 66, engine 264, session 390, session_recording 457.
+    # (the ctest's): there decode 66, engine 266, session 393, session_recording 459.
     "decode": 76,  # 66 with the comm copied raw (the engine makes it canonical only
     # when it differs from the stored one) <- 88 with the record's owner and re-enqueue
     # reason <- 79 <- 77 (60 <- 58 of them decode_event_into itself)
-    "engine": 304,  # 259 Release, 264 unity with the dequeue-flag rules inline
+    "engine": 304,  # 253 Release, 266 unity with the index entries read by masks
+    # (no shift by a count loaded from memory) and the index mask kept
+    # <- 259 / 264 with the dequeue-flag rules inline
     # <- 261 / 270 with the young entries' task records
     # checked in place (a TaskRef, no look-up by key) and the due time kept
     # <- 278 / 268 with the held custodies' young list a
@@ -109,8 +111,8 @@ ICOUNT_BUDGETS = {
     # touch sets one bit instead of relinking an LRU list) <- 416 / 439 with
     # TaskTable::touch() flattened (its probe and LRU relink inlined) <- 442 / 463 <- 451 <- 472 (the held-custody list: a young-list entry per custody
     # enter, the age check at each event; the stream's long holds become watched custodies)
-    "session": 449,  # 382 Release, 390 unity with the comm copied raw and the
-    # dequeue-flag rules inline <- 407 / 419 with the young entries' records in place
+    "session": 449,  # 376 Release, 393 unity with the index entries read by masks
+    # <- 382 / 390 with the comm copied raw and the dequeue-flag rules inline <- 407 / 419 with the young entries' records in place
     # <- 424 / 416 with the young list a FifoRing
     # <- 453 / 459 with process() flattened and
     # the decode-error path out of line <- 537 / 557 with the clock eviction and the
@@ -121,7 +123,8 @@ ICOUNT_BUDGETS = {
     # timeline binned per event for the HTML report, the check against the last loss's
     # time, the held custodies. (Prefetch hints cost nothing here: 1,000 tasks are
     # below TaskPrefetch::kMinTasks.)
-    "session_recording": 526,  # 440 Release, 457 unity with the comm copied raw
+    "session_recording": 526,  # 434 Release, 459 unity with the index entries read
+    # by masks <- 440 / 457 with the comm copied raw
     # <- 465 / 485 with the young entries' records in place <- 482 / 482 with the young list a FifoRing <- 511 / 525 with process() flattened <- 596 / 623 with the clock eviction
     # and the inline timeline <- 648 / 668 with TaskTable::touch()
     # flattened <- 673 / 691 with consecutive events in one EventBatch record (a 64-byte copy per event; the frame and CRC once per batch)
