@@ -396,10 +396,8 @@ void write_kernel_events(std::ostream& out, const json& events) {
     }
     out << "<table><tr><th>counter</th><th class=\"n\">end &minus; start</th></tr>\n";
     for (const auto& [name, delta] : deltas)
-        out << "<tr><td>" << html_escape(name) << "</td><td class=\"n\">"
-            << (delta < 0 ? "-" + grouped(static_cast<uint64_t>(-delta))
-                          : grouped(static_cast<uint64_t>(delta)))
-            << "</td></tr>\n";
+        out << "<tr><td>" << html_escape(name) << "</td><td class=\"n\">" << (delta < 0 ? "-" : "")
+            << grouped(static_cast<uint64_t>(delta < 0 ? -delta : delta)) << "</td></tr>\n";
     out << "</table></div>\n";
 }
 
@@ -496,8 +494,11 @@ void write_attach_plan(std::ostream& out, const json& report) {
 
 std::string command_line(const json& run) {
     std::string out;
-    for (const json& word : array_at(run, "command_line"))
-        out += (out.empty() ? "" : " ") + scalar_text(word);
+    for (const json& word : array_at(run, "command_line")) {
+        if (!out.empty())
+            out += ' ';
+        out += scalar_text(word);
+    }
     return out;
 }
 
